@@ -1,0 +1,73 @@
+"""Entry point of the ``retain`` command. Each domain registers its commands from its own module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from retain.cli.common import err_console, state
+from retain.errors import RetainError
+
+
+class RetainGroup(TyperGroup):
+    """Turns a :class:`RetainError` into a message and its exit code, in the CLI runner too."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RetainError as exc:
+            err_console.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
+            if exc.hint:
+                err_console.print(f"[yellow]fix:[/yellow] {exc.hint}", highlight=False)
+            sys.exit(exc.exit_code)
+
+
+app = typer.Typer(
+    cls=RetainGroup,
+    name="retain",
+    help="Retain: which customers are healthy, which are about to leave, what each is worth, what to do today.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Modules that add commands with ``register(app)``; each belongs to one domain.
+COMMAND_MODULES = (
+    "retain.cli.setup_cmds",
+    "retain.cli.ingest_cmds",
+    "retain.cli.demo_cmds",
+    "retain.cli.metrics_cmds",
+    "retain.cli.clv_cmds",
+    "retain.cli.health_cmds",
+    "retain.cli.calls_cmds",
+    "retain.cli.web_cmds",
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: str = typer.Option(
+        None, "--db", envvar="RETAIN_DB",
+        help="Warehouse: a DuckDB file (default ./retain.duckdb) or an Ibis URL; $RETAIN_WAREHOUSE also works.",
+    ),
+) -> None:
+    state(ctx).db = db
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as exc:  # a domain not built yet, or an optional extra not installed
+        if exc.name != _name:
+            raise
+        continue
+    _module.register(app)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,61 @@
+"""Connecting to the analytics warehouse: a DuckDB file by default, any Ibis backend by URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import ibis
+from ibis.backends import BaseBackend
+
+from retain.errors import WarehouseError
+
+DEFAULT_DB = "retain.duckdb"
+ENV_URL = "RETAIN_WAREHOUSE"
+
+
+def resolve_url(db: str | Path | None = None) -> str:
+    """``--db`` wins, then ``$RETAIN_WAREHOUSE``, then ``./retain.duckdb``. A bare path means a DuckDB file."""
+    target = str(db) if db is not None else os.environ.get(ENV_URL) or DEFAULT_DB
+    if "://" in target:
+        return target
+    if target == ":memory:":
+        return "duckdb://"
+    return f"duckdb://{Path(target).resolve()}"
+
+
+def connect(db: str | Path | None = None) -> BaseBackend:
+    url = resolve_url(db)
+    try:
+        if url.startswith("pyspark://"):
+            return _connect_spark()
+        if url.startswith("duckdb://"):
+            path = url.removeprefix("duckdb://")
+            if path:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return ibis.duckdb.connect(path or ":memory:")
+        return ibis.connect(url)
+    except Exception as exc:  # third-party errors mapped into ours
+        raise WarehouseError(
+            f"cannot open the warehouse at {url}: {exc}",
+            hint=f"check --db or ${ENV_URL} (e.g. duckdb:///data/retain.duckdb, postgres://user@host/db)",
+        ) from exc
+
+
+def _connect_spark() -> BaseBackend:
+    """A local-mode Spark session bound to loopback (``pip install 'retain[spark]'``)."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise WarehouseError("PySpark is not installed", hint="pip install 'retain[spark]'") from exc
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    return ibis.pyspark.connect(session)

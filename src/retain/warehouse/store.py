@@ -1,0 +1,111 @@
+"""The warehouse: canonical tables, point-in-time reads, stored results and the SQL behind any expression."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from retain.errors import WarehouseError
+from retain.schema import TABLES
+from retain.schema import table as table_spec
+from retain.warehouse.connection import connect
+from retain.warehouse.point_in_time import AsOf, as_of_date, snapshot
+
+RESULT_PREFIX = "result_"
+
+
+class Warehouse:
+    """Thin wrapper over an Ibis backend that knows the canonical model.
+
+    Analytics receive ``Warehouse`` and return unexecuted Ibis expressions; only faces and the pipeline
+    execute them (``execute``), so the same code runs on DuckDB, PostgreSQL or Spark.
+    """
+
+    def __init__(self, con: BaseBackend) -> None:
+        self.con = con
+
+    @classmethod
+    def open(cls, db: str | Path | None = None, *, create: bool = True) -> Warehouse:
+        wh = cls(connect(db))
+        if create:
+            wh.ensure_tables()
+        return wh
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.con.name == "duckdb"
+
+    def ensure_tables(self, names: Iterable[str] | None = None) -> None:
+        """Create every missing canonical table (empty), so analytics never meet a missing table."""
+        existing = set(self.con.list_tables())
+        for name in names or TABLES:
+            spec = table_spec(name)
+            if spec.input_only or name in existing:
+                continue
+            self.con.create_table(name, schema=spec.ibis_schema())
+
+    def raw(self, name: str) -> ir.Table:
+        """The table as stored, with every row ever loaded. Analytics should use :meth:`as_of`."""
+        table_spec(name)
+        try:
+            return self.con.table(name)
+        except Exception as exc:
+            raise WarehouseError(f"table '{name}' is missing from the warehouse", hint="run `retain init`") from exc
+
+    def as_of(self, name: str, as_of: AsOf) -> ir.Table:
+        """Table ``name`` as known at the end of day ``as_of``."""
+        spec = table_spec(name)
+        parent = None
+        if spec.known_at is None and spec.parent is not None:
+            parent = self.as_of(spec.parent[0], as_of)
+        return snapshot(self.raw(name), spec, as_of, parent)
+
+    def execute(self, expr: ir.Expr, **kwargs) -> pd.DataFrame:
+        return self.con.execute(expr, **kwargs)
+
+    def sql(self, expr: ir.Expr, *, pretty: bool = True) -> str:
+        """The SQL an expression compiles to on this backend (MetricFlow's rule: never a black box)."""
+        return str(ibis.to_sql(expr, dialect=self.con.name, pretty=pretty))
+
+    def count(self, name: str) -> int:
+        return int(self.raw(name).count().execute())
+
+    # -- stored results ---------------------------------------------------------------------------------
+
+    def store_result(self, name: str, data: pd.DataFrame | pa.Table | ir.Table, as_of: AsOf | None = None) -> str:
+        """Store a computed result (per ``as_of`` when given) for the dashboard; replaces the same ``as_of``."""
+        table_name = RESULT_PREFIX + name
+        frame = data if isinstance(data, ir.Table) else ibis.memtable(data)
+        if as_of is not None:
+            frame = frame.mutate(as_of=ibis.literal(as_of_date(as_of), type="date"))
+        if table_name not in self.con.list_tables():
+            self.con.create_table(table_name, schema=frame.schema())
+        elif as_of is not None:
+            self._delete_as_of(table_name, as_of_date(as_of))
+        else:
+            self.con.truncate_table(table_name)
+        self.con.insert(table_name, frame)
+        return table_name
+
+    def result(self, name: str, as_of: AsOf | None = None) -> ir.Table:
+        t = self.raw_result(name)
+        if as_of is None:
+            return t
+        return t.filter(t.as_of == ibis.literal(as_of_date(as_of), type="date"))
+
+    def raw_result(self, name: str) -> ir.Table:
+        try:
+            return self.con.table(RESULT_PREFIX + name)
+        except Exception as exc:
+            raise WarehouseError(f"no stored result '{name}'", hint="run the command that computes it") from exc
+
+    def _delete_as_of(self, table_name: str, day: dt.date) -> None:
+        quoted = f'"{table_name}"'
+        self.con.raw_sql(f"DELETE FROM {quoted} WHERE as_of = DATE '{day.isoformat()}'")
