@@ -37,6 +37,7 @@ app = typer.Typer(
 # Modules that add commands with ``register(app)``; each belongs to one domain.
 COMMAND_MODULES = (
     "retain.cli.setup_cmds",
+    "retain.cli.job",
     "retain.cli.ingest_cmds",
     "retain.cli.demo_cmds",
     "retain.cli.metrics_cmds",
