@@ -18,6 +18,7 @@ SECTIONS = (
     "retain.cli.metrics_cmds",
     "retain.cli.clv_cmds",
     "retain.cli.health_cmds",
+    "retain.cli.models_cmds",
     "retain.cli.calls_cmds",
 )
 

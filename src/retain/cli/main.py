@@ -43,6 +43,7 @@ COMMAND_MODULES = (
     "retain.cli.metrics_cmds",
     "retain.cli.clv_cmds",
     "retain.cli.health_cmds",
+    "retain.cli.models_cmds",
     "retain.cli.calls_cmds",
     "retain.cli.web_cmds",
 )
