@@ -49,13 +49,14 @@ def _connect_spark() -> BaseBackend:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise WarehouseError("PySpark is not installed", hint="pip install 'retain[spark]'") from exc
-    session = (
+    session = (  # tables live under $RETAIN_SPARK_WAREHOUSE (default ./spark-warehouse)
         SparkSession.builder.master("local[2]")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.warehouse.dir", os.environ.get("RETAIN_SPARK_WAREHOUSE", "spark-warehouse"))
         .getOrCreate()
     )
     return ibis.pyspark.connect(session)
