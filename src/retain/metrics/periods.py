@@ -1,0 +1,113 @@
+"""Periods and grains: calendar grids as small memtables, and churn rates scaled between period lengths.
+
+A *period* is ``[period_start, period_end)``. Its opening snapshot is the close of the day before it starts
+(``open_day = period_start - 1``) and its closing snapshot is the close of its last day
+(``close_day = period_end - 1``), capped at ``as_of`` for the period still running. So the close of one period is
+the open of the next, and an account is counted at a snapshot when it is a customer on that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from retain.errors import RetainError
+from retain.warehouse import AsOf, as_of_date
+
+
+class Grain(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+    @property
+    def months(self) -> int:
+        return {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}[self]
+
+
+def parse_grain(value: str | Grain) -> Grain:
+    try:
+        return Grain(str(value).lower())
+    except ValueError:
+        raise RetainError(f"unknown grain '{value}'", hint="use month, quarter or year") from None
+
+
+def period_floor(day: dt.date, grain: Grain | str) -> dt.date:
+    """First day of the period of ``grain`` containing ``day``."""
+    g = parse_grain(grain)
+    month = 1 + ((day.month - 1) // g.months) * g.months
+    return dt.date(day.year, month, 1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` (a first of month) plus ``months`` months."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_label(start: dt.date, grain: Grain | str) -> str:
+    g = parse_grain(grain)
+    if g is Grain.MONTH:
+        return f"{start.year}-{start.month:02d}"
+    if g is Grain.QUARTER:
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"{start.year}"
+
+
+def period_frame(as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4) -> pd.DataFrame:
+    """The last ``periods`` periods of ``grain`` up to ``as_of`` (the running one last), one row each.
+
+    Columns: ``period`` (label), ``period_start``, ``period_end`` (exclusive), ``open_day``, ``close_day``
+    (snapshot days) and ``complete`` (the period has ended by ``as_of``).
+    """
+    g = parse_grain(grain)
+    day = as_of_date(as_of)
+    if periods < 1:
+        raise RetainError("periods must be at least 1", hint="pass --periods 1 or more")
+    last = period_floor(day, g)
+    # a period ending exactly on as_of is complete; start counting from the one after it only when it began
+    starts = [add_months(last, -g.months * k) for k in range(periods - 1, -1, -1)]
+    ends = [add_months(s, g.months) for s in starts]
+    close = [min(e - dt.timedelta(days=1), day) for e in ends]
+    return pd.DataFrame({
+        "period": [period_label(s, g) for s in starts],
+        "period_start": starts,
+        "period_end": ends,
+        "open_day": [s - dt.timedelta(days=1) for s in starts],
+        "close_day": close,
+        "complete": [e - dt.timedelta(days=1) <= day for e in ends],
+    })
+
+
+def period_grid(as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4) -> ir.Table:
+    """:func:`period_frame` as an Ibis memtable with date-typed columns, ready to join to subscriptions."""
+    frame = period_frame(as_of, grain, periods)
+    schema = {
+        "period": "string", "period_start": "date", "period_end": "date",
+        "open_day": "date", "close_day": "date", "complete": "boolean",
+    }
+    return ibis.memtable(frame, schema=schema)
+
+
+def month_grid(first: dt.date, as_of: AsOf) -> ir.Table:
+    """Every calendar month from ``first`` to ``as_of``: ``month_start`` and ``close_day`` (capped at as_of)."""
+    day = as_of_date(as_of)
+    start = period_floor(first, Grain.MONTH)
+    count = (day.year - start.year) * 12 + day.month - start.month + 1
+    frame = period_frame(day, Grain.MONTH, max(count, 1))
+    frame = frame.rename(columns={"period_start": "month_start"})[["month_start", "close_day"]]
+    return ibis.memtable(frame, schema={"month_start": "date", "close_day": "date"})
+
+
+def scale_churn_rate(rate: float, from_months: float = 1, to_months: float = 12) -> float:
+    """Churn rate over ``from_months`` scaled to ``to_months`` assuming a constant hazard.
+
+    Monthly → annual: ``1 - (1 - m) ** 12``; annual → monthly: ``1 - (1 - a) ** (1 / 12)``.
+    """
+    if not 0 <= rate <= 1:
+        raise RetainError(f"a churn rate must be between 0 and 1, got {rate}")
+    return 1 - (1 - rate) ** (to_months / from_months)

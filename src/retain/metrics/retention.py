@@ -1,0 +1,135 @@
+"""Logo and revenue retention with the decomposition the headline ratio hides.
+
+For each period, every unit (an account; an account × product when split by product) that was a customer at some
+point of it gets a status:
+
+- ``retained``: customer at the open and at the close;
+- ``churned``: customer at the open, not at the close;
+- ``new``: customer at the close, not at the open, and never a customer before the period;
+- ``reactivated``: customer at the close, not at the open, but a customer at some time before the period;
+- ``came_and_went``: customer only inside the period (not at either snapshot).
+
+So ``end = start - churned + new + reactivated`` and ``retained = start - churned``. Revenue follows the same
+statuses: ``end_mrr = start_mrr + new + reactivated + expansion - contraction - churned``;
+GRR = ``(start - churned - contraction) / start``, NRR = ``(start - churned - contraction + expansion) / start``.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from retain.metrics.dimensions import (
+    Dimension,
+    active_on,
+    attach_dimension,
+    first_started,
+    parse_dimension,
+    safe_ratio,
+    subscriptions,
+    unit_columns,
+)
+from retain.metrics.periods import Grain, parse_grain, period_grid
+from retain.warehouse import AsOf, Warehouse
+
+STATUSES = ("retained", "churned", "new", "reactivated", "came_and_went")
+
+LOGO_COLUMNS = [
+    "period", "period_start", "complete", "dimension", "dimension_value",
+    "start", "churned", "retained", "new", "reactivated", "end", "came_and_went",
+    "logo_retention", "gross_logo_retention", "churn_rate", "annualized_churn_rate",
+]
+REVENUE_COLUMNS = [
+    "period", "period_start", "complete", "dimension", "dimension_value",
+    "start_mrr", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivated_mrr", "end_mrr",
+    "end_arr", "grr", "nrr",
+]
+
+
+def unit_periods(
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+) -> ir.Table:
+    """One row per unit and period it touched: open/close flags and MRR, its status and its dimension value."""
+    g, dim = parse_grain(grain), parse_dimension(by)
+    subs = subscriptions(wh, as_of)
+    grid = period_grid(as_of, g, periods)
+    unit = unit_columns(dim)
+    overlap = subs.join(
+        grid, [subs.started_on <= grid.close_day, subs.ended_on.isnull() | (subs.ended_on > grid.open_day)],
+    )
+    at_open = active_on(overlap.started_on, overlap.ended_on, overlap.open_day)
+    at_close = active_on(overlap.started_on, overlap.ended_on, overlap.close_day)
+    per = overlap.group_by([*unit, "period", "period_start", "complete"]).aggregate(
+        at_open=at_open.any(),
+        at_close=at_close.any(),
+        start_mrr=ibis.ifelse(at_open, overlap.mrr, 0.0).sum(),
+        end_mrr=ibis.ifelse(at_close, overlap.mrr, 0.0).sum(),
+    )
+    per = per.join(first_started(subs, unit), unit)
+    status = ibis.cases(
+        (per.at_open & per.at_close, "retained"),
+        (per.at_open, "churned"),
+        (per.at_close & (per.first_started_on >= per.period_start), "new"),
+        (per.at_close, "reactivated"),
+        else_="came_and_went",
+    )
+    per = per.mutate(status=status)
+    return attach_dimension(per, wh, as_of, dim, grain=g)
+
+
+def decomposition(
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+) -> ir.Table:
+    """Logo and revenue decomposition per period (and dimension value): counts, MRR movements and ratios."""
+    g = parse_grain(grain)
+    u = unit_periods(wh, as_of, g, periods, by)
+
+    def count(status: str) -> ir.IntegerScalar:
+        return (u.status == status).cast("int64").sum()
+
+    def mrr(status: str, column: ir.Column) -> ir.FloatingScalar:
+        return ibis.ifelse(u.status == status, column, 0.0).sum()
+
+    delta = u.end_mrr - u.start_mrr
+    agg = u.group_by(["period", "period_start", "complete", "dimension", "dimension_value"]).aggregate(
+        start=u.at_open.cast("int64").sum(),
+        churned=count("churned"),
+        new=count("new"),
+        reactivated=count("reactivated"),
+        end=u.at_close.cast("int64").sum(),
+        came_and_went=count("came_and_went"),
+        start_mrr=u.start_mrr.sum(),
+        new_mrr=mrr("new", u.end_mrr),
+        expansion_mrr=ibis.ifelse((u.status == "retained") & (delta > 0), delta, 0.0).sum(),
+        contraction_mrr=ibis.ifelse((u.status == "retained") & (delta < 0), -delta, 0.0).sum(),
+        churned_mrr=mrr("churned", u.start_mrr),
+        reactivated_mrr=mrr("reactivated", u.end_mrr),
+        end_mrr=u.end_mrr.sum(),
+    )
+    churn_rate = safe_ratio(agg.churned, agg.start)
+    kept = agg.start_mrr - agg.churned_mrr - agg.contraction_mrr
+    out = agg.mutate(
+        retained=agg.start - agg.churned,
+        logo_retention=safe_ratio(agg.end, agg.start),
+        gross_logo_retention=safe_ratio(agg.start - agg.churned, agg.start),
+        churn_rate=churn_rate,
+        annualized_churn_rate=1.0 - (1.0 - churn_rate) ** (12.0 / g.months),
+        end_arr=agg.end_mrr * 12.0,
+        grr=safe_ratio(kept, agg.start_mrr),
+        nrr=safe_ratio(kept + agg.expansion_mrr, agg.start_mrr),
+    )
+    return out.select(*dict.fromkeys(LOGO_COLUMNS + REVENUE_COLUMNS)).order_by(["dimension_value", "period_start"])
+
+
+def logo_retention(
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+) -> ir.Table:
+    """``end / start`` beside start, churned, retained, new, reactivated and end (stored as ``retention``)."""
+    return decomposition(wh, as_of, grain, periods, by).select(*LOGO_COLUMNS)
+
+
+def revenue_retention(
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+) -> ir.Table:
+    """MRR movements, GRR and NRR per period (stored as ``revenue_retention``)."""
+    return decomposition(wh, as_of, grain, periods, by).select(*REVENUE_COLUMNS)
