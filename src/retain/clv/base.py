@@ -1,0 +1,186 @@
+"""The base of every CLV model: maximum likelihood on unique data tuples, standard errors and a summary.
+
+Modelled on lifelines' parametric fitters: a concrete model declares its parameter names, a starting point, the
+data columns it needs and a vectorised log-likelihood of one row of unique data; this class does the rest
+(optimisation in log space with scipy, Hessian-based standard errors, confidence intervals, ``summary``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from retain.errors import ConvergenceError as _RetainConvergenceError
+from retain.errors import ModelError
+
+
+class ConvergenceError(_RetainConvergenceError):
+    """The likelihood optimiser did not converge. The message says what to try."""
+
+
+class StatisticalWarning(RuntimeWarning):
+    """The fit worked but something about it deserves a look (e.g. standard errors unavailable)."""
+
+
+def unique_rows(data: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> tuple[dict, np.ndarray]:
+    """Collapse identical data rows into one row with a weight (count), so a million customers fit in seconds."""
+    names = list(data)
+    frame = pd.DataFrame({name: np.asarray(data[name], dtype=float) for name in names})
+    frame["_w"] = 1.0 if weights is None else np.asarray(weights, dtype=float)
+    grouped = frame.groupby(names, sort=False, as_index=False)["_w"].sum()
+    return {name: grouped[name].to_numpy() for name in names}, grouped["_w"].to_numpy()
+
+
+class BaseFitter:
+    """Fit by maximum likelihood; concrete models set the class attributes and implement ``_log_likelihood``."""
+
+    _param_names: tuple[str, ...] = ()
+    _initial_values: tuple[float, ...] = ()
+    _data_columns: tuple[str, ...] = ()
+
+    def __init__(self, penalizer_coef: float = 0.0, alpha: float = 0.05) -> None:
+        self.penalizer_coef = penalizer_coef
+        self.alpha = alpha
+
+    # -- what a concrete model provides -----------------------------------------------------------------
+
+    def _log_likelihood(self, params: np.ndarray, data: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Log-likelihood of each (unique) data row; ``params`` in natural scale, in ``_param_names`` order."""
+        raise NotImplementedError
+
+    def _validate(self, data: Mapping[str, np.ndarray]) -> None:
+        """Raise :class:`ModelError` on data the model cannot use (hook for concrete models)."""
+
+    # -- fitting --------------------------------------------------------------------------------------------
+
+    def _prepare(self, frame: pd.DataFrame | Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
+        columns = frame.columns if isinstance(frame, pd.DataFrame) else list(frame)
+        for name in self._data_columns:
+            if name not in columns:
+                raise ModelError(
+                    f"{type(self).__name__} needs a column '{name}' (has: {', '.join(map(str, columns)) or 'none'})",
+                    hint=f"pass a table with columns {', '.join(self._data_columns)}, e.g. from retain.clv.rfm_summary",
+                )
+        data = {}
+        for name in self._data_columns:
+            values = np.asarray(frame[name], dtype=float)
+            if values.size == 0:
+                raise ModelError(f"{type(self).__name__} got no rows to fit", hint="check the date range and filters")
+            if not np.all(np.isfinite(values)):
+                raise ModelError(
+                    f"column '{name}' has missing or infinite values", hint="drop or fill those rows before fitting"
+                )
+            data[name] = values
+        self._validate(data)
+        return data
+
+    def fit(
+        self,
+        frame: pd.DataFrame | Mapping[str, Sequence[float]],
+        weights: Sequence[float] | None = None,
+        *,
+        initial_params: Sequence[float] | None = None,
+        tol: float = 1e-10,
+        maxiter: int = 2000,
+    ) -> BaseFitter:
+        """Fit the model to ``frame`` (one row per customer or cohort, with the model's data columns)."""
+        data = self._prepare(frame)
+        data, w = unique_rows(data, None if weights is None else np.asarray(weights, dtype=float))
+        self._n_obs = float(w.sum())
+        start = np.log(np.asarray(initial_params if initial_params is not None else self._initial_values, float))
+        scale = self._n_obs
+
+        def objective(log_params: np.ndarray) -> float:
+            params = np.exp(log_params)
+            with np.errstate(all="ignore"):
+                ll = float(np.dot(w, self._log_likelihood(params, data)))
+            value = -ll / scale + self.penalizer_coef * float(np.sum(params**2))
+            return value if np.isfinite(value) else 1e100
+
+        result = optimize.minimize(objective, start, method="L-BFGS-B", options={"maxiter": maxiter, "ftol": 1e-15,
+                                                                               "gtol": 1e-9})
+        polished = optimize.minimize(objective, result.x, method="Nelder-Mead",
+                                     options={"xatol": tol, "fatol": 1e-15, "maxiter": maxiter})
+        best = polished if polished.fun <= result.fun else result
+        if not np.isfinite(best.fun) or best.fun >= 1e99 or not (best.success or result.success):
+            raise ConvergenceError(
+                f"{type(self).__name__} did not converge ({best.message})",
+                hint="check the input (frequency, recency, T in one time unit), try other initial_params, "
+                "or add a small penalizer_coef (e.g. 0.001)",
+            )
+        self._fitted = np.exp(best.x)
+        self._data, self._weights = data, w
+        self.params_ = pd.Series(self._fitted, index=list(self._param_names), name="coef")
+        self.log_likelihood_ = float(np.dot(w, self._log_likelihood(self._fitted, data)))
+        self.variance_matrix_ = self._variance_matrix()
+        self.standard_errors_ = pd.Series(
+            np.sqrt(np.clip(np.diag(self.variance_matrix_.to_numpy()), 0, None)), index=self.params_.index, name="se"
+        )
+        return self
+
+    def _variance_matrix(self) -> pd.DataFrame:
+        """Inverse of the observed information (numerical Hessian of the log-likelihood in natural scale)."""
+        p = self._fitted
+        k = len(p)
+        h = 1e-4 * np.maximum(np.abs(p), 1e-6)
+
+        def ll(params: np.ndarray) -> float:
+            with np.errstate(all="ignore"):
+                return float(np.dot(self._weights, self._log_likelihood(params, self._data)))
+
+        hess = np.empty((k, k))
+        for i in range(k):
+            for j in range(i, k):
+                ei, ej = np.zeros(k), np.zeros(k)
+                ei[i], ej[j] = h[i], h[j]
+                value = (ll(p + ei + ej) - ll(p + ei - ej) - ll(p - ei + ej) + ll(p - ei - ej)) / (4 * h[i] * h[j])
+                hess[i, j] = hess[j, i] = value
+        try:
+            cov = np.linalg.inv(-hess)
+        except np.linalg.LinAlgError:
+            warnings.warn("Hessian is singular: standard errors are not available", StatisticalWarning, stacklevel=3)
+            cov = np.full((k, k), np.nan)
+        return pd.DataFrame(cov, index=list(self._param_names), columns=list(self._param_names))
+
+    # -- results --------------------------------------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise ModelError(f"{type(self).__name__} is not fitted yet", hint="call .fit(data) first")
+
+    @property
+    def confidence_intervals_(self) -> pd.DataFrame:
+        self._check_fitted()
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        pct = round(100 * (1 - self.alpha))
+        return pd.DataFrame(
+            {f"lower {pct}%": self.params_ - z * self.standard_errors_,
+             f"upper {pct}%": self.params_ + z * self.standard_errors_},
+        )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Estimates with standard errors and confidence intervals, one row per parameter."""
+        self._check_fitted()
+        frame = pd.concat([self.params_, self.standard_errors_, self.confidence_intervals_], axis=1)
+        frame.index.name = "param"
+        return frame
+
+    @property
+    def AIC_(self) -> float:  # noqa: N802 - the conventional name
+        self._check_fitted()
+        return 2 * len(self._param_names) - 2 * self.log_likelihood_
+
+    def _params(self) -> tuple[float, ...]:
+        self._check_fitted()
+        return tuple(float(v) for v in self.params_)
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return f"<{type(self).__name__}: not fitted>"
+        inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"<{type(self).__name__}: fitted with {self._n_obs:,.0f} rows, {inner}>"
