@@ -1,0 +1,1 @@
+"""Prediction: outcome labels, point-in-time features, propensity models, calibration, backtests and insights."""

@@ -1,0 +1,112 @@
+"""Training tables: features at many past ``as_of`` dates stacked with the outcomes that followed each date.
+
+Splits are by time only. Between the last training date and the first validation date (and between validation
+and test) lies a gap of at least the label horizon, so no training label overlaps a validation label's window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+
+from retain.errors import ModelError
+from retain.models.features import account_features
+from retain.models.labels import CHURN_DAYS, EXPANSION_DAYS, outcome_labels
+from retain.warehouse import Warehouse, as_of_date
+
+LABEL_HORIZONS = {"churned": CHURN_DAYS, "expanded": EXPANSION_DAYS, "new_product": EXPANSION_DAYS,
+                  "renewed": CHURN_DAYS}
+
+
+def data_end(wh: Warehouse) -> dt.date:
+    """The last day with subscription or usage data, read from the raw tables (a fact about the load)."""
+    days = []
+    for table, column in (("subscriptions", "started_on"), ("usage", "usage_on")):
+        value = wh.execute(wh.raw(table)[column].max())
+        if value is not None and value == value:
+            days.append(as_of_date(value))
+    if not days:
+        raise ModelError("the warehouse holds no subscriptions or usage", hint="load data first (`retain ingest`)")
+    return max(days)
+
+
+def data_start(wh: Warehouse) -> dt.date:
+    value = wh.execute(wh.raw("subscriptions").started_on.min())
+    if value is None or value != value:
+        raise ModelError("the warehouse holds no subscriptions", hint="load data first (`retain ingest`)")
+    return as_of_date(value)
+
+
+def snapshot_dates(start: dt.date, end: dt.date, step_days: int = 30) -> list[dt.date]:
+    """Dates from ``end`` backwards every ``step_days`` down to ``start`` (oldest first)."""
+    out, day = [], end
+    while day >= start:
+        out.append(day)
+        day -= dt.timedelta(days=step_days)
+    return out[::-1]
+
+
+def build_frame(wh: Warehouse, dates: Sequence[dt.date], *, labels: bool = True) -> pd.DataFrame:
+    """Features (and outcome labels) of every customer at each date, one query for all dates."""
+    parts = []
+    for day in dates:
+        feats = account_features(wh, day)
+        if labels:
+            lab = outcome_labels(wh, day)
+            feats = feats.left_join(lab, feats.account_id == lab.account_id).select(
+                feats, *[lab[c] for c in lab.columns if c != "account_id"]
+            )
+        parts.append(feats.mutate(as_of=ibis.literal(day, type="date")))
+    if not parts:
+        return pd.DataFrame()
+    frame = wh.execute(ibis.union(*parts) if len(parts) > 1 else parts[0])
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """As-of dates for training, validation (calibration, early stopping) and held-back testing."""
+
+    train: tuple[dt.date, ...]
+    validation: tuple[dt.date, ...]
+    test: tuple[dt.date, ...]
+    horizon_days: int
+
+    def check(self) -> None:
+        """Raise when any two parts overlap in time or their label windows could overlap."""
+        gap = dt.timedelta(days=self.horizon_days)
+        for early, late, what in ((self.train, self.validation, "train/validation"),
+                                  (self.validation, self.test, "validation/test")):
+            if early and late and max(early) + gap > min(late):
+                raise ModelError(f"{what} dates are closer than the {self.horizon_days}-day label horizon")
+
+
+def time_split(
+    start: dt.date, end: dt.date, *, horizon_days: int, test_days: int = 365, validation_days: int = 180,
+    step_days: int = 30,
+) -> TimeSplit:
+    """Split ``[start, end]`` in time: test = as-of dates of the final ``test_days`` whose labels are complete;
+    validation = the ``validation_days`` before it, a horizon earlier; training = everything before, a horizon
+    earlier again. ``end`` is the last day of data."""
+    gap = dt.timedelta(days=horizon_days)
+    last_label = end - gap
+    test_start = end - dt.timedelta(days=test_days)
+    val_end = test_start - gap
+    val_start = val_end - dt.timedelta(days=validation_days)
+    train_end = val_start - gap
+    test = tuple(d for d in snapshot_dates(test_start, last_label, step_days))
+    validation = tuple(snapshot_dates(val_start, val_end, step_days))
+    train = tuple(snapshot_dates(start + dt.timedelta(days=90), train_end, step_days))
+    if len(train) < 2 or not validation:
+        raise ModelError(
+            f"not enough history between {start} and {end} for a time split with a {horizon_days}-day horizon",
+            hint="load more history (at least ~2 years) or use a shorter --test-days",
+        )
+    split = TimeSplit(train, validation, test, horizon_days)
+    split.check()
+    return split

@@ -1,0 +1,230 @@
+"""Churn and upsell propensity: LightGBM on point-in-time features, calibrated, with per-account reasons.
+
+A model file is JSON: the booster as text, the isotonic calibration points, the category levels and the
+:class:`ModelSpec` it was trained on with its hash. Loading with a different spec raises
+:class:`ModelMismatchError` instead of scoring with the wrong features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+from sklearn.isotonic import IsotonicRegression
+
+from retain.errors import ModelError
+from retain.models.features import CATEGORICAL, FEATURES
+
+FILE_FORMAT = 1
+
+
+class ModelMismatchError(ModelError):
+    """A saved model was trained on another feature/config spec than the one asked for."""
+
+
+class ModelSpec(BaseModel):
+    """What a propensity model is trained on and how; its hash is stored with the model file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: Literal[1] = 1
+    target: Literal["churned", "expanded"]
+    horizon_days: int = Field(gt=0)
+    features: tuple[str, ...] = tuple(FEATURES)
+    categorical: tuple[str, ...] = CATEGORICAL
+    num_leaves: int = 15
+    learning_rate: float = 0.05
+    n_estimators: int = 300
+    min_child_samples: int = 40
+    subsample: float = 0.8
+    colsample: float = 0.8
+    reg_lambda: float = 1.0
+    seed: int = 42
+    num_threads: int = 2
+
+    @property
+    def hash(self) -> str:
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.features + self.categorical
+
+
+class PropensityModel:
+    """Gradient boosting with isotonic calibration on a later validation period. Subclasses name the target."""
+
+    target: ClassVar[str]
+    horizon_days: ClassVar[int]
+
+    def __init__(self, spec: ModelSpec | None = None) -> None:
+        self.spec = spec or ModelSpec(target=self.target, horizon_days=self.horizon_days)
+
+    # -- fitting -------------------------------------------------------------------------------------------
+
+    def fit(self, train: pd.DataFrame, validation: pd.DataFrame) -> PropensityModel:
+        """Fit the booster on ``train``; fit the calibration on ``validation`` (a later period)."""
+        self._check_columns(train, with_target=True)
+        self._check_columns(validation, with_target=True)
+        train = train[train[self.target].notna()]
+        validation = validation[validation[self.target].notna()]
+        y = train[self.target].astype(int).to_numpy()
+        if len(np.unique(y)) < 2:
+            raise ModelError(f"the training period has only one outcome for '{self.target}'",
+                             hint="use more history or a different --as-of")
+        self.levels_ = {c: sorted(train[c].astype(str).unique()) for c in self.spec.categorical}
+        self.medians_ = train[list(self.spec.features)].median().to_dict()
+        s = self.spec
+        self.booster_ = lgb.train(
+            {
+                "objective": "binary", "num_leaves": s.num_leaves, "learning_rate": s.learning_rate,
+                "min_data_in_leaf": s.min_child_samples, "bagging_fraction": s.subsample, "bagging_freq": 1,
+                "feature_fraction": s.colsample, "lambda_l2": s.reg_lambda, "seed": s.seed,
+                "num_threads": s.num_threads, "deterministic": True, "force_row_wise": True, "verbose": -1,
+            },
+            lgb.Dataset(self._matrix(train), label=y, categorical_feature=list(s.categorical) or "auto"),
+            num_boost_round=s.n_estimators,
+        )
+        raw = self.raw_score(validation)
+        self.calibration_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+        self.calibration_.fit(raw, validation[self.target].astype(int).to_numpy())
+        self.train_rows_ = len(train)
+        return self
+
+    def _check_columns(self, frame: pd.DataFrame, *, with_target: bool = False) -> None:
+        needed = list(self.spec.columns) + ([self.target] if with_target else [])
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise ModelError(f"missing feature columns: {', '.join(missing)}",
+                             hint="build the frame with retain.models.dataset.build_frame")
+
+    def _matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        x = frame[list(self.spec.columns)].copy()
+        for col in self.spec.categorical:
+            x[col] = pd.Categorical(x[col].astype(str), categories=self.levels_[col])
+        for col in self.spec.features:
+            x[col] = x[col].astype("float64")
+        return x
+
+    def _fitted(self) -> None:
+        if not hasattr(self, "booster_"):
+            raise ModelError("the model is not fitted", hint="call fit() or load a model file")
+
+    # -- scoring -------------------------------------------------------------------------------------------
+
+    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated probabilities from the booster."""
+        self._fitted()
+        self._check_columns(frame)
+        return self.booster_.predict(self._matrix(frame), num_threads=self.spec.num_threads)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of the outcome within the horizon, per row of ``frame``."""
+        return self.calibration_.predict(self.raw_score(frame))
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """LightGBM's own per-feature contributions (log-odds) per row; the bias column is dropped."""
+        self._fitted()
+        contrib = self.booster_.predict(self._matrix(frame), pred_contrib=True, num_threads=self.spec.num_threads)
+        return pd.DataFrame(contrib[:, :-1], columns=list(self.spec.columns), index=frame.index)
+
+    def reasons(self, frame: pd.DataFrame, top: int = 3) -> list[str]:
+        """Per row, JSON text: the ``top`` features pushing the outcome up, as {feature, phrase, contribution}."""
+        contrib = self.contributions(frame)
+        values = contrib.to_numpy()
+        order = np.argsort(-values, axis=1)[:, :top]
+        names = np.array(contrib.columns)
+        phrases = self._phrases(frame)
+        picked_names = names[order]
+        picked_values = np.take_along_axis(values, order, axis=1)
+        picked_phrases = np.take_along_axis(phrases, order, axis=1)
+        return [
+            json.dumps([
+                {"feature": str(f), "phrase": str(p), "contribution": round(float(v), 4)}
+                for f, p, v in zip(fs, ps, vs, strict=True) if v > 0
+            ])
+            for fs, ps, vs in zip(picked_names, picked_phrases, picked_values, strict=True)
+        ]
+
+    def _phrases(self, frame: pd.DataFrame) -> np.ndarray:
+        """A readable phrase per cell: the feature's 'high' or 'low' wording, by comparison with the median."""
+        cols = []
+        for col in self.spec.columns:
+            if col in self.spec.categorical:
+                cols.append(col + ": " + frame[col].to_numpy().astype(str).astype(object))
+                continue
+            high, low = FEATURES.get(col, (f"high {col}", f"low {col}"))
+            value = frame[col].astype("float64")
+            text = np.where(value > self.medians_.get(col, 0.0), high, low).astype(object)
+            shown = np.round(value.to_numpy(), 2).astype(str).astype(object)
+            cols.append(np.where(value.isna(), f"no data on {col}", text + " (" + shown + ")"))
+        return np.column_stack(cols)
+
+    # -- persistence ---------------------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        self._fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "format": FILE_FORMAT,
+            "model": type(self).__name__,
+            "spec": self.spec.model_dump(mode="json"),
+            "spec_hash": self.spec.hash,
+            "levels": self.levels_,
+            "medians": self.medians_,
+            "calibration": {
+                "x": self.calibration_.X_thresholds_.tolist(), "y": self.calibration_.y_thresholds_.tolist(),
+            },
+            "train_rows": self.train_rows_,
+            "booster": self.booster_.model_to_string(),
+        }
+        path.write_text(json.dumps(payload))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, spec: ModelSpec | None = None) -> PropensityModel:
+        """Load a model file; refuse it when it was trained on another spec than ``spec`` (default: ours)."""
+        path = Path(path)
+        try:
+            payload = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read model file {path}: {exc}", hint="run `retain train`") from exc
+        model = cls(spec)
+        if payload.get("format") != FILE_FORMAT or payload.get("model") != cls.__name__:
+            raise ModelMismatchError(f"{path} is not a {cls.__name__} file of format {FILE_FORMAT}",
+                                     hint="retrain with `retain train`")
+        if payload.get("spec_hash") != model.spec.hash:
+            raise ModelMismatchError(
+                f"{path} was trained on spec {payload.get('spec_hash')}, but this Retain expects {model.spec.hash}",
+                hint="the features or settings changed since training: run `retain train` again",
+            )
+        model.levels_ = payload["levels"]
+        model.medians_ = payload["medians"]
+        model.train_rows_ = payload["train_rows"]
+        model.booster_ = lgb.Booster(model_str=payload["booster"])
+        cal = payload["calibration"]
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+        model.calibration_ = iso.fit(np.asarray(cal["x"]), np.asarray(cal["y"]))
+        return model
+
+
+class ChurnModel(PropensityModel):
+    """P(no subscription in service 90 days after ``as_of``) for customers at ``as_of``."""
+
+    target = "churned"
+    horizon_days = 90
+
+
+class UpsellModel(PropensityModel):
+    """P(higher MRR or a new product within 180 days after ``as_of``)."""
+
+    target = "expanded"
+    horizon_days = 180
