@@ -1,0 +1,355 @@
+"""Publish: copy what the pages need from the warehouse into the application database's snapshot tables.
+
+Reads the canonical tables point-in-time (``wh.as_of``) for what every account has (ARR, owner, renewal,
+products, tickets, surveys, a timeline) and the stored results of the analytics domains when present
+(``health_scores``, ``health_components``, ``propensity``, ``clv``, retention metrics...). A result that is
+absent is skipped, never an error: the pages show what exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from retain.errors import WarehouseError
+from retain.state.models import AccountSnapshot, MetricSnapshot, PublishRun, ScoreHistory, TeamMember
+from retain.warehouse import Warehouse, as_of_date
+
+METRIC_RESULTS = (
+    "retention", "revenue_retention", "retention_decomposition", "arr_movements", "nrr_grr", "cohorts_logo",
+    "cohorts_revenue", "survival", "products_held", "pareto", "clv_by_channel", "call_metrics", "lead_recovery",
+    "health_validation", "scorecard",
+)
+MAX_METRIC_ROWS = 5_000
+TIMELINE_LIMIT = 40
+ADOPTION_WINDOW_DAYS = 30
+
+# Column names the analytics domains may use for the same thing; the first present wins.
+HEALTH_TOTAL = ("health_total", "total", "score", "health_score", "health")
+HEALTH_GRADE = ("grade", "health_grade", "band", "status")
+CHURN = ("churn_probability", "probability", "p_churn", "churn_risk")
+CLV = ("clv", "clv_amount", "expected_clv", "value")
+TIER = ("adoption_tier", "tier")
+REASONS = ("reason_codes", "reasons", "reason")
+COMPONENT_NAME = ("component", "name", "measure", "dimension")
+COMPONENT_SCORE = ("score", "points", "value", "component_score")
+
+
+def pick(columns: Iterable[str], names: tuple[str, ...]) -> str | None:
+    present = set(columns)
+    return next((n for n in names if n in present), None)
+
+
+def json_safe(value):
+    """Dates to ISO strings, NaN to None, numpy scalars to Python: what a JSON column accepts."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if hasattr(value, "tolist"):
+        return json_safe(value.tolist())
+    return value
+
+
+def latest_day(wh: Warehouse) -> dt.date:
+    """The last day with subscription, usage or account data: the natural 'today' of a loaded data set."""
+    days = []
+    for table, column in (("subscriptions", "started_on"), ("usage", "usage_on"), ("accounts", "created_at")):
+        value = wh.raw(table)[column].max().execute()
+        if value is not None and not pd.isna(value):
+            days.append(as_of_date(value))
+    return max(days) if days else dt.datetime.now(dt.UTC).date()
+
+
+def optional_result(wh: Warehouse, name: str, day: dt.date) -> pd.DataFrame | None:
+    """The latest stored result ``name`` as of ``day`` or before (all rows if it has no ``as_of``), or None."""
+    try:
+        t = wh.raw_result(name)
+    except WarehouseError:
+        return None
+    if "as_of" in t.columns:
+        on = t.as_of.cast("date")
+        latest = t.filter(on <= day).as_of.cast("date").max()
+        t = t.filter(on == latest)
+    frame = wh.execute(t.limit(MAX_METRIC_ROWS * 50))
+    return frame if len(frame) else None
+
+
+# -- from the canonical tables ------------------------------------------------------------------------------
+
+
+def account_base(wh: Warehouse, day: dt.date) -> ir.Table:
+    """Accounts with ARR, products held, renewal date, status and open tickets as of ``day``."""
+    accounts = wh.as_of("accounts", day)
+    subs = wh.as_of("subscriptions", day)
+    today = ibis.literal(day, type="date")
+    running = subs.filter((subs.started_on <= today) & (subs.ended_on.isnull() | (subs.ended_on > today)))
+    live = running.group_by("account_id").aggregate(
+        mrr=running.mrr.sum(), currency=running.currency.max(), products_held=running.product_id.nunique(),
+        renewal_on=running.term_end_on.min(where=running.term_end_on >= today),
+    )
+    ever = subs.group_by("account_id").aggregate(subscriptions=subs.count())
+    tickets = wh.as_of("support_tickets", day)
+    open_tickets = tickets.filter(tickets.resolved_at.isnull()).group_by("account_id").aggregate(
+        open_tickets=ibis._.count())
+    usage = wh.as_of("usage", day)
+    recent = usage.filter((usage.usage_on > today - ibis.interval(days=ADOPTION_WINDOW_DAYS)) & (usage.events > 0))
+    adoption = recent.group_by("account_id").aggregate(active_days=recent.usage_on.nunique())
+    t = (accounts.left_join(live, "account_id").left_join(ever, "account_id")
+         .left_join(open_tickets, "account_id").left_join(adoption, "account_id"))
+    active_days = t.active_days.fill_null(0)
+    return t.select(
+        "account_id", "name", "owner_id", "csm_id", "segment", "region", "industry", "acquisition_channel",
+        "renewal_on",
+        arr=(t.mrr.fill_null(0.0) * 12).cast("float64"),
+        currency=t.currency.fill_null("USD"),
+        products_held=t.products_held.fill_null(0).cast("int64"),
+        open_tickets=t.open_tickets.fill_null(0).cast("int64"),
+        status=ibis.cases((t.mrr.notnull(), "active"), (t.subscriptions.notnull(), "churned"), else_="prospect"),
+        adoption_tier=ibis.cases((active_days >= 20, "power"), (active_days >= 10, "regular"),
+                                 (active_days >= 1, "light"), else_="dormant"),
+    )
+
+
+def _collect(t: ir.Table, order: str, limit: int, **fields) -> ir.Table:
+    """Per account, the latest ``limit`` rows of ``t`` as a list of structs."""
+    ranked = t.mutate(_rank=ibis.row_number().over(group_by="account_id", order_by=ibis.desc(order)))
+    ranked = ranked.filter(ranked._rank < limit)
+    return ranked.group_by("account_id").aggregate(items=ibis.struct({k: ranked[v] for k, v in fields.items()})
+                                                   .collect(order_by=ibis.desc(ranked[order])))
+
+
+def account_details(wh: Warehouse, day: dt.date) -> dict[str, dict]:
+    """Per account: subscriptions, open tickets, survey answers and a timeline of recent activity."""
+    today = ibis.literal(day, type="date")
+    subs = wh.as_of("subscriptions", day)
+    products = wh.raw("products").select("product_id", product_name="name")
+    subs = subs.left_join(products, "product_id")
+    subs = subs.mutate(running=subs.ended_on.isnull() | (subs.ended_on > today),
+                       product=subs.product_name.fill_null(subs.product_id).cast("string"))
+    parts = {
+        "subscriptions": _collect(subs, "started_on", 25, product=subs.product.get_name(), mrr="mrr",
+                                  quantity="quantity", started_on="started_on", ended_on="ended_on",
+                                  term_end_on="term_end_on", running="running"),
+    }
+    tickets = wh.as_of("support_tickets", day)
+    open_t = tickets.filter(tickets.resolved_at.isnull())
+    parts["open_tickets"] = _collect(open_t, "opened_at", 20, ticket_id="ticket_id", opened_at="opened_at",
+                                     priority="priority", category="category", subject="subject")
+    surveys = wh.as_of("survey_responses", day)
+    parts["surveys"] = _collect(surveys, "responded_at", 20, responded_at="responded_at", survey_type="survey_type",
+                                score="score", touchpoint="touchpoint", comment="comment")
+    parts["timeline"] = _collect(timeline_events(wh, day), "at", TIMELINE_LIMIT, at="at", kind="kind",
+                                 title="title", detail="detail")
+    out: dict[str, dict] = {}
+    for key, expr in parts.items():
+        frame = wh.execute(expr)
+        for account_id, items in zip(frame["account_id"].tolist(), frame["items"].tolist(), strict=True):
+            out.setdefault(account_id, {})[key] = json_safe(list(items) if items is not None else [])
+    return out
+
+
+def timeline_events(wh: Warehouse, day: dt.date) -> ir.Table:
+    """Activities, tickets, survey answers and recorded calls as one stream of (account, time, kind, title)."""
+    s = "string"
+    acts = wh.as_of("activities", day)
+    acts = acts.filter(acts.account_id.notnull()).select(
+        "account_id", at=acts.occurred_at, kind=acts.activity_type.cast(s), title=acts.subject.fill_null("").cast(s),
+        detail=acts.outcome.fill_null("").cast(s))
+    tickets = wh.as_of("support_tickets", day)
+    tickets = tickets.select(
+        "account_id", at=tickets.opened_at, kind=ibis.literal("ticket"), title=tickets.subject.fill_null("").cast(s),
+        detail=(tickets.priority.fill_null("") + " " + tickets.category.fill_null("")).cast(s))
+    surveys = wh.as_of("survey_responses", day)
+    surveys = surveys.select(
+        "account_id", at=surveys.responded_at, kind=ibis.literal("survey"),
+        title=(surveys.survey_type.upper() + " " + surveys.score.cast(s)).cast(s),
+        detail=surveys.comment.fill_null("").cast(s))
+    calls = wh.as_of("conversations", day)
+    calls = calls.filter(calls.account_id.notnull()).select(
+        "account_id", at=calls.started_at, kind=ibis.literal("call"), title=calls.title.fill_null("").cast(s),
+        detail=calls.call_type.fill_null("").cast(s))
+    return ibis.union(acts, tickets, surveys, calls)
+
+
+# -- from stored results -----------------------------------------------------------------------------------
+
+
+def scores(wh: Warehouse, day: dt.date, sources: dict) -> pd.DataFrame:
+    """Per account: health total/grade, churn probability, CLV, adoption tier, reasons (what exists)."""
+    frames = []
+    for name, wanted in (("health_scores", {"health_total": HEALTH_TOTAL, "health_grade": HEALTH_GRADE,
+                                            "adoption_tier": TIER, "reasons": REASONS}),
+                         ("propensity", {"churn_probability": CHURN}),
+                         ("clv", {"clv": CLV})):
+        frame = optional_result(wh, name, day)
+        sources[name] = frame is not None
+        if frame is None or "account_id" not in frame.columns:
+            continue
+        chosen = {target: pick(frame.columns, names) for target, names in wanted.items()}
+        chosen = {k: v for k, v in chosen.items() if v is not None}
+        if chosen:
+            part = frame[["account_id", *chosen.values()]].rename(columns={v: k for k, v in chosen.items()})
+            frames.append(part.drop_duplicates("account_id").set_index("account_id"))
+    if not frames:
+        return pd.DataFrame(index=pd.Index([], name="account_id"))
+    return pd.concat(frames, axis=1)
+
+
+def components(wh: Warehouse, day: dt.date, sources: dict) -> dict[str, list[dict]]:
+    """Per account, its health components as a list of records (name, score and whatever else is stored)."""
+    frame = optional_result(wh, "health_components", day)
+    sources["health_components"] = frame is not None
+    if frame is None or "account_id" not in frame.columns:
+        return {}
+    frame = frame.drop(columns=[c for c in ("as_of",) if c in frame.columns])
+    name_col = pick(frame.columns, COMPONENT_NAME)
+    score_col = pick(frame.columns, COMPONENT_SCORE)
+    renames = {k: v for k, v in ((name_col, "component"), (score_col, "score")) if k and k != v}
+    frame = frame.rename(columns=renames)
+    records = frame.to_dict("records")
+    out: dict[str, list[dict]] = {}
+    for rec in records:
+        out.setdefault(rec.pop("account_id"), []).append(json_safe(rec))
+    return out
+
+
+def history(wh: Warehouse, day: dt.date) -> pd.DataFrame:
+    """Health total/grade per account and ``as_of`` from every stored health score up to ``day``."""
+    try:
+        t = wh.raw_result("health_scores")
+    except WarehouseError:
+        return pd.DataFrame(columns=["account_id", "as_of", "health_total", "health_grade"])
+    if "as_of" not in t.columns or "account_id" not in t.columns:
+        return pd.DataFrame(columns=["account_id", "as_of", "health_total", "health_grade"])
+    total, grade = pick(t.columns, HEALTH_TOTAL), pick(t.columns, HEALTH_GRADE)
+    fields = {"account_id": t.account_id, "as_of": t.as_of.cast("date")}
+    if total:
+        fields["health_total"] = t[total].cast("float64")
+    if grade:
+        fields["health_grade"] = t[grade].cast("string")
+    frame = wh.execute(t.filter(t.as_of.cast("date") <= day).select(**fields))
+    try:
+        p = wh.raw_result("propensity")
+        churn = pick(p.columns, CHURN)
+        if churn and "as_of" in p.columns:
+            probs = wh.execute(p.filter(p.as_of.cast("date") <= day).select(
+                "account_id", as_of=p.as_of.cast("date"), churn_probability=p[churn].cast("float64")))
+            frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+            probs["as_of"] = pd.to_datetime(probs["as_of"]).dt.date
+            frame = frame.merge(probs.drop_duplicates(["account_id", "as_of"]), on=["account_id", "as_of"],
+                                how="outer")
+    except WarehouseError:
+        pass
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    return frame.drop_duplicates(["account_id", "as_of"])
+
+
+# -- the whole publish -------------------------------------------------------------------------------------
+
+
+def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> PublishRun:
+    """Replace the snapshot tables with the warehouse's state as of ``as_of`` (default: latest data day)."""
+    day = as_of_date(as_of) if as_of is not None else latest_day(wh)
+    sources: dict[str, bool] = {}
+    team = wh.execute(wh.raw("team_members").select("member_id", "name", "role", "email", "manager_id", "team"))
+    base = wh.execute(account_base(wh, day))
+    names = dict(zip(team["member_id"], team["name"], strict=True))
+    base["owner_name"] = base["owner_id"].map(names)
+    extra = scores(wh, day, sources)
+    frame = base.set_index("account_id")
+    frame = frame.drop(columns=[c for c in extra.columns if c in frame.columns]).join(extra, how="left")
+    frame = frame.reset_index()
+    parts = components(wh, day, sources)
+    details = account_details(wh, day)
+    hist = history(wh, day)
+    prev = _previous_health(db, hist, day)
+    if "health_total" in frame:
+        frame["health_change"] = frame["health_total"] - frame["account_id"].map(prev)
+    columns = {c.name for c in AccountSnapshot.__table__.columns}
+    records = []
+    for rec in frame.to_dict("records"):
+        row = {k: json_safe(v) for k, v in rec.items() if k in columns and k not in ("renewal_on", "reasons")}
+        row["renewal_on"] = _as_date(rec.get("renewal_on"))
+        row["reasons"] = _as_list(rec.get("reasons"))
+        row["components"] = parts.get(rec["account_id"])
+        row["detail"] = details.get(rec["account_id"], {})
+        row["as_of"] = day
+        row["name"] = row.get("name") or rec["account_id"]
+        records.append(row)
+    db.execute(delete(TeamMember))
+    if len(team):
+        db.execute(insert(TeamMember), [json_safe(r) for r in team.to_dict("records")])
+    db.execute(delete(AccountSnapshot))
+    if records:
+        db.execute(insert(AccountSnapshot), records)
+    _write_history(db, hist, frame, day)
+    _write_metrics(wh, db, day, sources)
+    run = PublishRun(as_of=day, accounts=len(records), sources=sources)
+    db.add(run)
+    db.commit()
+    return run
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return as_of_date(value)
+
+
+def _as_list(value) -> list | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
+    return json_safe(list(value))
+
+
+def _previous_health(db: Session, hist: pd.DataFrame, day: dt.date) -> dict[str, float]:
+    """Each account's health at the last date before ``day``: from the stored results, else the app DB."""
+    earlier = hist[(hist["as_of"] < day)] if len(hist) and "health_total" in hist else hist.iloc[0:0]
+    if len(earlier):
+        last = earlier.sort_values("as_of").drop_duplicates("account_id", keep="last")
+        return dict(zip(last["account_id"], last["health_total"], strict=True))
+    stmt = select(ScoreHistory.account_id, ScoreHistory.health_total, ScoreHistory.as_of).where(
+        ScoreHistory.as_of < day).order_by(ScoreHistory.as_of)
+    return {a: h for a, h, _ in db.execute(stmt) if h is not None}
+
+
+def _write_history(db: Session, hist: pd.DataFrame, frame: pd.DataFrame, day: dt.date) -> None:
+    cols = ["account_id", "as_of", "health_total", "health_grade", "churn_probability"]
+    current = frame.reindex(columns=cols[:1] + cols[2:]).assign(as_of=day)
+    rows = pd.concat([hist.reindex(columns=cols), current[cols]]).drop_duplicates(["account_id", "as_of"], keep="last")
+    rows = rows[rows["health_total"].notna() | rows["churn_probability"].notna()]
+    days = sorted(set(rows["as_of"].tolist()))
+    if days:
+        db.execute(delete(ScoreHistory).where(ScoreHistory.as_of.in_(days)))
+    records = [{k: (as_of_date(v) if k == "as_of" else json_safe(v)) for k, v in r.items()}
+               for r in rows.to_dict("records")]
+    if records:
+        db.execute(insert(ScoreHistory), records)
+
+
+def _write_metrics(wh: Warehouse, db: Session, day: dt.date, sources: dict) -> None:
+    for name in METRIC_RESULTS:
+        frame = optional_result(wh, name, day)
+        sources[name] = frame is not None
+        db.execute(delete(MetricSnapshot).where(MetricSnapshot.name == name))
+        if frame is not None:
+            records = json_safe(frame.head(MAX_METRIC_ROWS).to_dict("records"))
+            db.add(MetricSnapshot(name=name, as_of=day, records=records))

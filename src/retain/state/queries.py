@@ -1,0 +1,272 @@
+"""Read queries for pages and the API, with role scoping enforced here, in the SQL itself.
+
+``admin`` sees every account; ``manager`` the accounts owned (or looked after as CSM) by themselves or anyone
+reporting to them, at any depth of ``team_members.manager_id``; ``member`` their own book. An account outside
+the scope is indistinguishable from a missing one: :func:`get_account` raises :class:`NotFoundError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, String, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from retain.errors import NotFoundError
+from retain.state.models import AccountSnapshot, MetricSnapshot, PublishRun, Role, ScoreHistory, TeamMember, User
+
+RISK_PROBABILITY = 0.5
+RISK_HEALTH = 40.0
+MAX_PAGE = 200
+MAX_EXPORT = 100_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is asking: their role and their ``team_members.member_id``."""
+
+    role: Role
+    member_id: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Scope:
+        return cls(Role(user.role), user.member_id)
+
+    @classmethod
+    def admin(cls) -> Scope:
+        return cls(Role.ADMIN)
+
+
+def team_ids(scope: Scope):
+    """A SELECT of the member ids whose accounts a manager may see: themselves and everyone below them."""
+    root = select(literal(scope.member_id or "\x00", String(128)).label("member_id"))
+    tree = root.cte("team_tree", recursive=True)
+    below = select(TeamMember.member_id).where(TeamMember.manager_id == tree.c.member_id)
+    tree = tree.union(below)
+    return select(tree.c.member_id)
+
+
+def scoped(stmt: Select, scope: Scope) -> Select:
+    """``stmt`` restricted to the accounts ``scope`` may see."""
+    if scope.role is Role.ADMIN:
+        return stmt
+    if scope.role is Role.MEMBER:
+        mine = scope.member_id or "\x00"
+        return stmt.where(or_(AccountSnapshot.owner_id == mine, AccountSnapshot.csm_id == mine))
+    ids = team_ids(scope)
+    return stmt.where(or_(AccountSnapshot.owner_id.in_(ids), AccountSnapshot.csm_id.in_(ids)))
+
+
+# -- the accounts list ----------------------------------------------------------------------------------------
+
+
+class SortKey(enum.StrEnum):
+    NAME = "name"
+    ARR = "arr"
+    HEALTH = "health_total"
+    HEALTH_CHANGE = "health_change"
+    CHURN = "churn_probability"
+    CLV = "clv"
+    RENEWAL = "renewal_on"
+    OWNER = "owner_name"
+    SEGMENT = "segment"
+    TIER = "adoption_tier"
+
+
+class SortOrder(enum.StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class AccountQuery(BaseModel):
+    """Filters, sort and page of the accounts list (the same for the page, its CSV export and the API)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    q: Annotated[str | None, Field(max_length=100, description="Part of the account name or id.")] = None
+    grade: Annotated[str | None, Field(max_length=16)] = None
+    segment: Annotated[str | None, Field(max_length=64)] = None
+    region: Annotated[str | None, Field(max_length=64)] = None
+    owner_id: Annotated[str | None, Field(max_length=128)] = None
+    adoption_tier: Annotated[str | None, Field(max_length=32)] = None
+    status: Annotated[str | None, Field(max_length=16)] = None
+    at_risk: bool | None = None
+    health_min: Annotated[float | None, Field(ge=0, le=100)] = None
+    health_max: Annotated[float | None, Field(ge=0, le=100)] = None
+    churn_min: Annotated[float | None, Field(ge=0, le=1)] = None
+    renewal_before: dt.date | None = None
+    sort: SortKey = SortKey.ARR
+    order: SortOrder = SortOrder.DESC
+    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    per_page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 50
+
+
+def at_risk_clause():
+    return or_(AccountSnapshot.churn_probability >= RISK_PROBABILITY,
+               and_(AccountSnapshot.churn_probability.is_(None), AccountSnapshot.health_total < RISK_HEALTH))
+
+
+def _filtered(scope: Scope, query: AccountQuery, stmt: Select) -> Select:
+    a = AccountSnapshot
+    stmt = scoped(stmt, scope)
+    if query.q:
+        pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+        stmt = stmt.where(or_(func.lower(a.name).like(pattern, escape="\\"), a.account_id == query.q))
+    for column, value in ((a.health_grade, query.grade), (a.segment, query.segment), (a.region, query.region),
+                          (a.owner_id, query.owner_id), (a.adoption_tier, query.adoption_tier),
+                          (a.status, query.status)):
+        if value:
+            stmt = stmt.where(column == value)
+    if query.at_risk is not None:
+        stmt = stmt.where(at_risk_clause() if query.at_risk else ~at_risk_clause())
+    if query.health_min is not None:
+        stmt = stmt.where(a.health_total >= query.health_min)
+    if query.health_max is not None:
+        stmt = stmt.where(a.health_total <= query.health_max)
+    if query.churn_min is not None:
+        stmt = stmt.where(a.churn_probability >= query.churn_min)
+    if query.renewal_before is not None:
+        stmt = stmt.where(a.renewal_on <= query.renewal_before)
+    return stmt
+
+
+def _ordered(stmt: Select, query: AccountQuery) -> Select:
+    column = getattr(AccountSnapshot, query.sort.value)
+    ordered = column.asc() if query.order is SortOrder.ASC else column.desc()
+    return stmt.order_by(column.is_(None), ordered, AccountSnapshot.account_id)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[AccountSnapshot]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+LIST_COLUMNS = (
+    AccountSnapshot.account_id, AccountSnapshot.name, AccountSnapshot.owner_id, AccountSnapshot.owner_name,
+    AccountSnapshot.csm_id, AccountSnapshot.segment, AccountSnapshot.region, AccountSnapshot.status,
+    AccountSnapshot.arr, AccountSnapshot.currency, AccountSnapshot.health_total, AccountSnapshot.health_grade,
+    AccountSnapshot.health_change, AccountSnapshot.churn_probability, AccountSnapshot.clv,
+    AccountSnapshot.renewal_on, AccountSnapshot.adoption_tier, AccountSnapshot.products_held,
+    AccountSnapshot.open_tickets, AccountSnapshot.as_of,
+)
+
+
+def list_accounts(db: Session, scope: Scope, query: AccountQuery) -> Page:
+    """One page of the accounts ``scope`` may see, filtered and sorted (rows carry the list columns only)."""
+    total = db.scalar(_filtered(scope, query, select(func.count()).select_from(AccountSnapshot)))
+    stmt = _ordered(_filtered(scope, query, select(*LIST_COLUMNS)), query)
+    rows = db.execute(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
+    return Page([r._mapping for r in rows], int(total or 0), query.page, query.per_page)
+
+
+def export_accounts(db: Session, scope: Scope, query: AccountQuery, limit: int = MAX_EXPORT) -> list[dict]:
+    """Every account of the current view (all pages), as plain dicts for CSV."""
+    stmt = _ordered(_filtered(scope, query, select(*LIST_COLUMNS)), query).limit(limit)
+    return [dict(r._mapping) for r in db.execute(stmt)]
+
+
+def get_account(db: Session, scope: Scope, account_id: str) -> AccountSnapshot:
+    """The account if ``scope`` may see it; otherwise :class:`NotFoundError`, exactly as if it did not exist."""
+    stmt = scoped(select(AccountSnapshot).where(AccountSnapshot.account_id == account_id), scope)
+    row = db.scalar(stmt)
+    if row is None:
+        raise NotFoundError(f"no account '{account_id}'", hint="check the id, or ask an admin for access")
+    return row
+
+
+def account_history(db: Session, scope: Scope, account_id: str) -> list[ScoreHistory]:
+    get_account(db, scope, account_id)
+    stmt = select(ScoreHistory).where(ScoreHistory.account_id == account_id).order_by(ScoreHistory.as_of)
+    return list(db.scalars(stmt))
+
+
+def filter_options(db: Session, scope: Scope) -> dict[str, list[str]]:
+    """Distinct values of the list's drop-down filters within ``scope``."""
+    out: dict[str, list[str]] = {}
+    for name in ("health_grade", "segment", "region", "adoption_tier"):
+        column = getattr(AccountSnapshot, name)
+        stmt = scoped(select(column).where(column.is_not(None)).distinct().order_by(column), scope)
+        out[name] = [v for (v,) in db.execute(stmt)]
+    owners = scoped(select(AccountSnapshot.owner_id, func.max(AccountSnapshot.owner_name))
+                    .where(AccountSnapshot.owner_id.is_not(None)).group_by(AccountSnapshot.owner_id)
+                    .order_by(func.max(AccountSnapshot.owner_name)), scope)
+    out["owners"] = [(o, n or o) for o, n in db.execute(owners)]
+    return out
+
+
+# -- portfolio, book and team ------------------------------------------------------------------------------
+
+
+def portfolio(db: Session, scope: Scope) -> dict:
+    """Accounts and ARR by grade, ARR at risk and the health distribution within ``scope``."""
+    a = AccountSnapshot
+    active = a.status == "active"
+    totals = db.execute(scoped(select(
+        func.count(), func.coalesce(func.sum(a.arr), 0.0), func.avg(a.health_total),
+        func.coalesce(func.sum(case((at_risk_clause(), a.arr), else_=0.0)), 0.0),
+        func.sum(case((at_risk_clause(), 1), else_=0)), func.avg(a.health_change),
+    ).where(active), scope)).one()
+    grades = db.execute(scoped(select(
+        func.coalesce(a.health_grade, "unscored"), func.count(), func.coalesce(func.sum(a.arr), 0.0),
+    ).where(active).group_by(func.coalesce(a.health_grade, "unscored")).order_by(func.coalesce(a.health_grade,
+                                                                                              "unscored")), scope))
+    bucket = func.floor(func.coalesce(a.health_total, -10.0) / 10.0) * 10
+    hist = db.execute(scoped(select(bucket, func.count(), func.coalesce(func.sum(a.arr), 0.0))
+                             .where(active, a.health_total.is_not(None)).group_by(bucket).order_by(bucket), scope))
+    return {
+        "accounts": int(totals[0]), "arr": float(totals[1]),
+        "avg_health": None if totals[2] is None else float(totals[2]),
+        "arr_at_risk": float(totals[3]), "accounts_at_risk": int(totals[4] or 0),
+        "avg_health_change": None if totals[5] is None else float(totals[5]),
+        "by_grade": [{"grade": g, "accounts": int(n), "arr": float(v)} for g, n, v in grades],
+        "health_hist": [{"bucket": int(min(b, 90)), "accounts": int(n), "arr": float(v)} for b, n, v in hist],
+    }
+
+
+def team(db: Session, scope: Scope) -> list[dict]:
+    """Per owner in ``scope``: accounts, ARR, average health and its change, ARR at risk."""
+    a = AccountSnapshot
+    stmt = scoped(select(
+        a.owner_id, func.max(a.owner_name), func.count(), func.coalesce(func.sum(a.arr), 0.0),
+        func.avg(a.health_total), func.avg(a.health_change),
+        func.coalesce(func.sum(case((at_risk_clause(), a.arr), else_=0.0)), 0.0),
+    ).where(a.status == "active").group_by(a.owner_id).order_by(func.sum(a.arr).desc()), scope)
+    keys = ("owner_id", "owner_name", "accounts", "arr", "avg_health", "avg_health_change", "arr_at_risk")
+    return [dict(zip(keys, row, strict=True)) for row in db.execute(stmt)]
+
+
+def reports(db: Session, manager_id: str) -> list[TeamMember]:
+    """Direct reports of a manager."""
+    return list(db.scalars(select(TeamMember).where(TeamMember.manager_id == manager_id).order_by(TeamMember.name)))
+
+
+def member_name(db: Session, member_id: str | None) -> str | None:
+    if not member_id:
+        return None
+    return db.scalar(select(TeamMember.name).where(TeamMember.member_id == member_id))
+
+
+# -- metrics and publishing status -------------------------------------------------------------------------
+
+
+def metric(db: Session, name: str) -> MetricSnapshot | None:
+    return db.get(MetricSnapshot, name)
+
+
+def metric_names(db: Session) -> list[str]:
+    return [n for (n,) in db.execute(select(MetricSnapshot.name).order_by(MetricSnapshot.name))]
+
+
+def last_publish(db: Session) -> PublishRun | None:
+    return db.scalar(select(PublishRun).order_by(PublishRun.id.desc()).limit(1))

@@ -1,0 +1,109 @@
+"""A tiny, hand-checkable company for tests of the state layer, the API and the browser pages.
+
+Team: manager ``m1`` (Mia Manager) with reports ``r1`` (Rita Rep) and ``r2`` (Raj Rep); ``r3`` (Olga Other)
+reports to nobody. Six accounts, one with a Chinese name; stored health, propensity, CLV and retention results
+on two dates so history and change exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from retain.warehouse import Warehouse
+
+AS_OF = dt.date(2024, 6, 30)
+PREVIOUS = dt.date(2024, 5, 31)
+CHINESE_NAME = "北京云端科技有限公司"
+
+
+def _put(wh: Warehouse, name: str, rows: list[dict]) -> None:
+    schema = wh.raw(name).schema().to_pyarrow()
+    wh.con.insert(name, ibis.memtable(pa.Table.from_pylist(rows, schema=schema)))
+
+
+def _ts(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC)
+
+
+def build(wh: Warehouse) -> Warehouse:
+    """Fill ``wh`` (empty, with canonical tables) with the tiny company and its stored results."""
+    _put(wh, "team_members", [
+        {"member_id": "m1", "name": "Mia Manager", "role": "manager", "team": "East"},
+        {"member_id": "r1", "name": "Rita Rep", "role": "csm", "manager_id": "m1", "team": "East"},
+        {"member_id": "r2", "name": "Raj Rep", "role": "rep", "manager_id": "m1", "team": "East"},
+        {"member_id": "r3", "name": "Olga Other", "role": "rep", "team": "West"},
+    ])
+    _put(wh, "products", [{"product_id": "core", "name": "Core"}, {"product_id": "plus", "name": "Plus add-on"}])
+    accounts = [
+        ("a1", "Acme Corp", "r1", "enterprise", "east", "outbound"),
+        ("a2", "Globex", "r1", "smb", "east", "inbound"),
+        ("a3", "Initech", "r2", "mid_market", "east", "referral"),
+        ("a4", CHINESE_NAME, "r2", "enterprise", "apac", "partner"),
+        ("a5", "Umbrella", "r3", "smb", "west", "inbound"),
+        ("a6", "Hooli", "r3", "mid_market", "west", "paid"),
+    ]
+    _put(wh, "accounts", [
+        {"account_id": a, "name": n, "owner_id": o, "segment": s, "region": r, "acquisition_channel": c,
+         "created_at": _ts("2023-01-15")} for a, n, o, s, r, c in accounts
+    ])
+    subs = [
+        ("s1", "a1", "core", "2023-01-15", 1000.0, "2024-12-31", None),
+        ("s2", "a1", "plus", "2023-06-01", 250.0, "2024-12-31", None),
+        ("s3", "a2", "core", "2023-01-15", 300.0, "2024-09-30", None),
+        ("s4", "a3", "core", "2023-01-15", 500.0, "2025-01-31", None),
+        ("s5", "a4", "core", "2023-01-15", 2000.0, "2024-08-31", None),
+        ("s6", "a5", "core", "2023-01-15", 100.0, "2024-01-15", "2024-01-15"),
+        ("s7", "a6", "core", "2023-01-15", 400.0, "2024-07-31", None),
+    ]
+    _put(wh, "subscriptions", [
+        {"subscription_id": i, "account_id": a, "product_id": p, "started_on": dt.date.fromisoformat(s), "mrr": m,
+         "currency": "USD", "quantity": 10, "term_end_on": dt.date.fromisoformat(t),
+         "ended_on": dt.date.fromisoformat(e) if e else None} for i, a, p, s, m, t, e in subs
+    ])
+    _put(wh, "support_tickets", [
+        {"ticket_id": "t1", "account_id": "a1", "opened_at": _ts("2024-06-20"), "priority": "high",
+         "category": "bug", "subject": "Export fails"},
+        {"ticket_id": "t2", "account_id": "a1", "opened_at": _ts("2024-03-01"), "priority": "normal",
+         "category": "how_to", "subject": "SSO set-up", "resolved_at": _ts("2024-03-02")},
+        {"ticket_id": "t3", "account_id": "a4", "opened_at": _ts("2024-06-25"), "priority": "urgent",
+         "category": "outage", "subject": "无法登录"},
+    ])
+    _put(wh, "survey_responses", [
+        {"response_id": "n1", "account_id": "a1", "responded_at": _ts("2024-05-10"), "survey_type": "nps",
+         "score": 9, "touchpoint": "qbr", "comment": "Great support"},
+        {"response_id": "n2", "account_id": "a4", "responded_at": _ts("2024-06-01"), "survey_type": "nps",
+         "score": 3, "touchpoint": "relationship", "comment": "太慢了"},
+    ])
+    _put(wh, "activities", [
+        {"activity_id": "x1", "account_id": "a1", "occurred_at": _ts("2024-06-15"), "activity_type": "qbr",
+         "member_id": "r1", "subject": "Q2 business review", "outcome": "completed"},
+        {"activity_id": "x2", "account_id": "a3", "occurred_at": _ts("2024-06-10"), "activity_type": "call",
+         "member_id": "r2", "subject": "Check-in", "outcome": "connected"},
+    ])
+    _put(wh, "usage", [
+        {"account_id": "a1", "usage_on": AS_OF - dt.timedelta(days=d), "feature": "all", "active_users": 5,
+         "events": 40.0} for d in range(25)
+    ] + [{"account_id": "a3", "usage_on": AS_OF - dt.timedelta(days=d), "feature": "all", "active_users": 1,
+          "events": 3.0} for d in range(3)])
+    health = {"a1": (82.0, "A"), "a2": (55.0, "C"), "a3": (68.0, "B"), "a4": (31.0, "D"), "a6": (47.0, "C")}
+    before = {"a1": (78.0, "B"), "a2": (60.0, "B"), "a3": (68.0, "B"), "a4": (45.0, "C"), "a6": (50.0, "C")}
+    for day, table in ((PREVIOUS, before), (AS_OF, health)):
+        wh.store_result("health_scores", pd.DataFrame(
+            {"account_id": list(table), "score": [v[0] for v in table.values()],
+             "grade": [v[1] for v in table.values()],
+             "reason_codes": ["" if v[0] > 60 else "low_usage,open_urgent_ticket" for v in table.values()]}), day)
+    wh.store_result("health_components", pd.DataFrame({
+        "account_id": ["a1", "a1", "a4", "a4"], "component": ["usage", "support", "usage", "support"],
+        "score": [90.0, 70.0, 20.0, 40.0], "weight": [0.6, 0.4, 0.6, 0.4]}), AS_OF)
+    wh.store_result("propensity", pd.DataFrame({
+        "account_id": ["a1", "a2", "a3", "a4", "a6"], "churn_probability": [0.05, 0.35, 0.2, 0.72, 0.55]}), AS_OF)
+    wh.store_result("clv", pd.DataFrame({
+        "account_id": ["a1", "a2", "a3", "a4", "a6"], "clv": [42000.0, 5000.0, 15000.0, 30000.0, 9000.0]}), AS_OF)
+    wh.store_result("revenue_retention", pd.DataFrame({
+        "period": ["2024-03", "2024-04", "2024-05", "2024-06"], "nrr": [1.04, 1.02, 0.99, 1.01],
+        "grr": [0.95, 0.94, 0.93, 0.96]}), AS_OF)
+    return wh

@@ -1,0 +1,228 @@
+"""Users, passwords, browser sessions, API keys and the sign-in rate limit.
+
+Passwords are hashed with argon2; session tokens and API keys are 256-bit random strings of which only the
+SHA-256 is stored, so a leaked database yields no usable credential. A key is shown once, when created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from retain.errors import NotFoundError, RetainError
+from retain.state import audit
+from retain.state.models import ApiKey, KeyScope, LoginAttempt, Role, User, WebSession, utcnow
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+MIN_PASSWORD = 8
+KEY_PREFIX = "rk_"
+_hasher = PasswordHasher()
+
+
+class AuthError(RetainError):
+    """A sign-in or key check failed (the message never says which part was wrong)."""
+
+    exit_code = 9
+
+
+class RateLimited(AuthError):
+    """Too many failed sign-ins from one address for one user name."""
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# -- users -------------------------------------------------------------------------------------------------
+
+
+def create_user(db: Session, username: str, password: str, role: Role | str, *, member_id: str | None = None,
+                display_name: str | None = None, actor: str | None = None) -> User:
+    role = Role(role)
+    if not USERNAME.match(username):
+        raise RetainError(f"invalid user name '{username}'", hint="use 1-64 letters, digits, '_', '.', '@' or '-'")
+    if len(password) < MIN_PASSWORD:
+        raise RetainError("password too short", hint=f"use at least {MIN_PASSWORD} characters")
+    if role is not Role.ADMIN and not member_id:
+        raise RetainError(f"a {role.value} needs --member-id", hint="give the team_members.member_id of this person")
+    if db.scalar(select(User.id).where(User.username == username)) is not None:
+        raise RetainError(f"user '{username}' already exists", hint="pick another name or delete the user first")
+    user = User(username=username, password_hash=hash_password(password), role=role.value, member_id=member_id,
+                display_name=display_name or username, is_active=True)
+    db.add(user)
+    audit.record(db, "user.create", actor=actor, target=username, detail={"role": role.value, "member_id": member_id})
+    db.commit()
+    return user
+
+
+def list_users(db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username)))
+
+
+def get_user(db: Session, user_id: int) -> User | None:
+    user = db.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def set_active(db: Session, username: str, active: bool, *, actor: str | None = None) -> User:
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFoundError(f"no user '{username}'", hint="see `retain users list`")
+    user.is_active = active
+    if not active:
+        db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    audit.record(db, "user.activate" if active else "user.deactivate", actor=actor, target=username)
+    db.commit()
+    return user
+
+
+# -- sign-in, rate limit and sessions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``attempts`` failed sign-ins per address and user name within ``window``."""
+
+    attempts: int = 5
+    window: dt.timedelta = dt.timedelta(minutes=15)
+
+
+def authenticate(db: Session, username: str, password: str, *, ip: str | None = None,
+                 limit: RateLimit = RateLimit()) -> User:
+    """The user if the password matches; raises :class:`RateLimited` or :class:`AuthError` otherwise."""
+    key = f"{ip or '-'}|{username.lower()}"
+    since = utcnow() - limit.window
+    failures = db.scalar(select(func.count()).select_from(LoginAttempt)
+                         .where(LoginAttempt.key == key, LoginAttempt.at >= since))
+    if failures >= limit.attempts:
+        audit.record(db, "login.blocked", actor=username[:64], ip=ip)
+        db.commit()
+        raise RateLimited("too many failed sign-ins", hint=f"wait {int(limit.window.total_seconds() // 60)} minutes")
+    user = db.scalar(select(User).where(User.username == username))
+    valid = user is not None and user.is_active and verify_password(user.password_hash, password)
+    if not valid:
+        db.add(LoginAttempt(key=key))
+        audit.record(db, "login.failed", actor=username[:64], ip=ip)
+        db.commit()
+        raise AuthError("wrong user name or password")
+    db.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+    db.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
+    audit.record(db, "login.success", actor=user.username, ip=ip)
+    db.commit()
+    return user
+
+
+def start_session(db: Session, user: User, ttl: dt.timedelta) -> tuple[str, WebSession]:
+    """A new session; returns the cookie token (shown once) and the stored row."""
+    token = secrets.token_urlsafe(32)
+    row = WebSession(token_hash=sha256(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
+                     expires_at=utcnow() + ttl)
+    db.add(row)
+    db.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
+    db.commit()
+    return token, row
+
+
+def session_user(db: Session, token: str | None) -> tuple[User, WebSession] | None:
+    if not token or len(token) > 200:
+        return None
+    row = db.get(WebSession, sha256(token))
+    if row is None or row.expires_at < utcnow():
+        return None
+    user = get_user(db, row.user_id)
+    return (user, row) if user is not None else None
+
+
+def end_session(db: Session, token: str | None, *, ip: str | None = None) -> None:
+    if not token:
+        return
+    row = db.get(WebSession, sha256(token))
+    if row is not None:
+        user = db.get(User, row.user_id)
+        db.delete(row)
+        audit.record(db, "logout", actor=user.username if user else None, ip=ip)
+        db.commit()
+
+
+# -- API keys -------------------------------------------------------------------------------------------------
+
+
+def create_key(db: Session, user: User, name: str, scope: KeyScope | str = KeyScope.READ, *,
+               actor: str | None = None) -> tuple[str, ApiKey]:
+    """A new API key for ``user``: returns the key (shown once, never stored) and its row."""
+    scope = KeyScope(scope)
+    if scope is KeyScope.WRITE and user.role != Role.ADMIN:
+        raise RetainError("only admins may hold write keys", hint="create a read key, or give the key to an admin")
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    key = f"{KEY_PREFIX}{prefix}_{secret}"
+    row = ApiKey(prefix=prefix, key_hash=sha256(key), name=name[:100] or "key", scope=scope.value, user_id=user.id)
+    db.add(row)
+    audit.record(db, "key.create", actor=actor or user.username, target=prefix,
+                 detail={"user": user.username, "scope": scope.value, "name": name[:100]})
+    db.commit()
+    return key, row
+
+
+def list_keys(db: Session) -> list[tuple[ApiKey, str]]:
+    rows = db.execute(select(ApiKey, User.username).join(User, User.id == ApiKey.user_id).order_by(ApiKey.id))
+    return [(k, u) for k, u in rows]
+
+
+def revoke_key(db: Session, prefix: str, *, actor: str | None = None) -> ApiKey:
+    row = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if row is None:
+        raise NotFoundError(f"no API key '{prefix}'", hint="see the Admin page or `retain keys list` for prefixes")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(db, "key.revoke", actor=actor, target=prefix)
+        db.commit()
+    return row
+
+
+def key_prefix(key: str) -> str | None:
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    parts = key[len(KEY_PREFIX):].split("_", 1)
+    return parts[0] if len(parts) == 2 else None
+
+
+def check_key(db: Session, key: str) -> tuple[ApiKey, User] | None:
+    """The key's row and owner if ``key`` is valid and not revoked (constant-time hash comparison)."""
+    prefix = key_prefix(key)
+    if prefix is None:
+        return None
+    row = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if row is None or row.revoked_at is not None or not secrets.compare_digest(row.key_hash, sha256(key)):
+        return None
+    user = get_user(db, row.user_id)
+    return (row, user) if user is not None else None
+
+
+def note_key_use(db: Session, row: ApiKey, *, ip: str | None, every: dt.timedelta = dt.timedelta(minutes=5)) -> None:
+    """Audit key use at most once per ``every`` per key, so the log stays readable and reads stay fast."""
+    now = utcnow()
+    if row.last_used_at is not None and now - row.last_used_at < every:
+        return
+    row.last_used_at = now
+    audit.record(db, "key.use", actor=None, target=row.prefix, ip=ip)
+    db.commit()
