@@ -111,3 +111,21 @@ def scale_churn_rate(rate: float, from_months: float = 1, to_months: float = 12)
     if not 0 <= rate <= 1:
         raise RetainError(f"a churn rate must be between 0 and 1, got {rate}")
     return 1 - (1 - rate) ** (to_months / from_months)
+
+
+def shift_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by ``months`` calendar months, clipped to the end of shorter months."""
+    first = add_months(dt.date(day.year, day.month, 1), months)
+    return _same_day(first, day.day)
+
+
+def _same_day(first: dt.date, day: int) -> dt.date:
+    try:
+        return first.replace(day=day)
+    except ValueError:
+        return add_months(first, 1) - dt.timedelta(days=1)
+
+
+def window_start(as_of: AsOf, months: int) -> dt.date:
+    """First day of the trailing window of ``months`` months ending with ``as_of`` (inclusive)."""
+    return shift_months(as_of_date(as_of), -months) + dt.timedelta(days=1)
