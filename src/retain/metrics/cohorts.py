@@ -7,7 +7,6 @@ Logo retention divides by the cohort's size, revenue retention by its *starting*
 
 from __future__ import annotations
 
-
 import ibis
 import ibis.expr.types as ir
 
