@@ -1,0 +1,141 @@
+"""``retain validate | score | explain | books | backfill``: health scorecards from the command line.
+
+Thin adapters over :mod:`retain.health`; ``main_job`` is the health section of ``retain run``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
+from retain.errors import ConfigError
+from retain.health import books as health_books
+from retain.health.explain import explain_change, grade_distribution, riskiest, what_to_improve
+from retain.health.history import backfill as run_backfill
+from retain.health.history import resolve, score, store
+from retain.health.validate import Level, default_path, validate_file
+from retain.warehouse import Warehouse, as_of_date
+
+ScorecardOption = typer.Option(None, "--scorecard", help="Scorecard YAML (default: the shipped one).")
+GRADE_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
+
+
+def _day(wh: Warehouse, as_of: str | None) -> dt.date:
+    from retain.cli.job import latest_data_date
+
+    return as_of_date(as_of) if as_of else latest_data_date(wh)
+
+
+def show_riskiest(wh: Warehouse, day: dt.date, scorecard: str | None = None, n: int = 10, *,
+                  store_results: bool = True):
+    """Score every account as of ``day``, store, and print the riskiest ones and the grade distribution."""
+    spec = resolve(scorecard)
+    result = score(wh, day, spec)
+    if store_results:
+        store(wh, result, day)
+    if result.scores.empty:
+        console.print(f"[yellow]no account holds a running subscription as of {day}[/yellow]")
+        return result
+    show_frame(riskiest(result, spec, n), title=f"Health: the {n} riskiest accounts as of {day}", floatfmt="{:,.0f}")
+    show_frame(grade_distribution(result), title="Grade distribution", floatfmt="{:,.1f}")
+    return result
+
+
+def main_job(wh: Warehouse, as_of: dt.date) -> None:
+    """Health section of the main job: score everyone, store, print the riskiest accounts and their reasons."""
+    console.rule("[bold]Customer health[/bold]")
+    show_riskiest(wh, as_of)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def validate(files: list[Path] = typer.Argument(None, help="Scorecard YAML files (default: the shipped one).")):
+        """Check scorecard files and report every problem with its file, key and fix."""
+        paths = files or [default_path()]
+        issues = [issue for path in paths for issue in validate_file(path)]
+        if issues:
+            frame = pd.DataFrame({
+                "level": [i.level.value for i in issues],
+                "where": [f"{i.file}:{i.line}" if i.line else i.file for i in issues],
+                "key": [i.key for i in issues], "problem": [i.message for i in issues],
+                "fix": [i.fix or "" for i in issues],
+            })
+            show_frame(frame, title="Scorecard problems", max_rows=500)
+        errors = sum(i.level is Level.ERROR for i in issues)
+        if errors:
+            raise ConfigError(f"{errors} error(s) in {len(paths)} file(s)", hint="fix each key listed above")
+        console.print(f"[green]{len(paths)} file(s) valid[/green]" + (f" ({len(issues)} warning(s))" if issues else ""))
+
+    @app.command("score")
+    def score_cmd(ctx: typer.Context, as_of: str = AsOfOption, scorecard: Path = ScorecardOption,
+                  top: int = typer.Option(10, "--top", help="How many of the riskiest accounts to show."),
+                  out: Path = OutOption) -> None:
+        """Score every account as of a date, store the scores and show the riskiest accounts."""
+        wh = warehouse(ctx)
+        result = show_riskiest(wh, _day(wh, as_of), scorecard, top)
+        export(result.scores, out)
+
+    @app.command()
+    def explain(ctx: typer.Context, account: str = typer.Argument(..., help="Account id."),
+                as_of: str = AsOfOption,
+                since: str = typer.Option(None, "--since", help="Compare with this date (default: 30 days before)."),
+                scorecard: Path = ScorecardOption, out: Path = OutOption) -> None:
+        """Why an account scores what it does: components, measures, critical factors, change, what to improve."""
+        wh = warehouse(ctx)
+        day = _day(wh, as_of)
+        before = as_of_date(since) if since else day - dt.timedelta(days=30)
+        spec = resolve(scorecard)
+        change = explain_change(wh, account, before, day, spec)
+        now = change.after
+        style = GRADE_STYLE.get(now["grade"], "")
+        console.print(f"[bold]{account}[/bold] as of {day}: total [{style}]{now['total']:.0f} ({now['grade']})"
+                      f"[/{style}] on scorecard '{now['scorecard']}'")
+        if isinstance(now.get("critical_factor"), str):
+            console.print(f"[bold red]critical:[/bold red] {now['critical_factor']} caps the total at "
+                          f"{now['cap']:.0f} (uncapped {now['raw_total']:.0f})")
+        result = score(wh, day, spec)
+        m = result.measures.loc[result.measures["account_id"] == account,
+                                ["component", "measure", "value", "score", "weight_pct"]]
+        show_frame(m, title="Measures (weight_pct = share of the total after re-weighting; empty = not applicable)")
+        console.print(f"change since {before}: {change.before['total']:.1f} -> {now['total']:.1f} "
+                      f"({change.total_change:+.1f}); critical caps {change.critical_effect:+.1f}")
+        cols = ["component", "score_before", "score_after", "weight_pct_after", "change", "score_effect",
+                "weight_effect"]
+        show_frame(change.components[cols], title="Why it changed (points of the total)")
+        improve = what_to_improve(result, account)
+        show_frame(improve, title="What to improve (each component alone reaching its peers' 75th percentile)")
+        for row in improve.head(3).itertuples():
+            console.print(f"  {row.component} {row.score:.0f} -> {row.target:.0f} lifts the total "
+                          f"{row.total_now:.0f} -> {row.total_if:.0f}")
+        export(change.measures, out)
+
+    @app.command()
+    def books(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOption) -> None:
+        """Owners' books: average health per CSM, its change over 30/90 days, grade moves, ARR at risk."""
+        wh = warehouse(ctx)
+        day = _day(wh, as_of)
+        frame = health_books(wh, day)
+        show_frame(frame, title=f"Owners' books as of {day}", floatfmt="{:,.1f}")
+        export(frame, out)
+
+    @app.command()
+    def backfill(ctx: typer.Context,
+                 start: str = typer.Option(None, "--start", help="First date (default: one year before --end)."),
+                 end: str = typer.Option(None, "--end", help="Last date (default: latest data)."),
+                 freq: str = typer.Option("W", "--freq", help="pandas frequency: W (weekly), MS (monthly), D."),
+                 scorecard: Path = ScorecardOption,
+                 measures: bool = typer.Option(False, "--measures", help="Also store per-measure rows."),
+                 out: Path = OutOption) -> None:
+        """Compute and store health scores at every date of a range (weekly by default)."""
+        wh = warehouse(ctx)
+        last = _day(wh, end)
+        first = as_of_date(start) if start else last - dt.timedelta(days=365)
+        with console.status("backfilling health scores...") as status:
+            summary = run_backfill(wh, first, last, freq, scorecard, measures=measures,
+                                   progress=lambda d, n: status.update(f"scored {n:,} accounts as of {d}"))
+        show_frame(summary, title=f"Health backfill {first} .. {last} ({freq})", floatfmt="{:,.1f}", max_rows=20)
+        export(summary, out)

@@ -1,0 +1,51 @@
+"""Owners' books: per CSM (or account owner) the health of their accounts and how it moved.
+
+A book is the accounts whose ``csm_id`` (else ``owner_id``) is the person. Changes over 30 and 90 days compare the
+same accounts at both dates, so a manager judges the movement of the book, not accounts won or lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from retain.health.history import scores_at
+from retain.warehouse import AsOf, Warehouse, as_of_date
+
+GRADE_RANK = {"red": 0, "yellow": 1, "green": 2}
+BOOK_COLUMNS = ("owner_id", "accounts", "arr", "avg_health", "change_30d", "change_90d", "red", "yellow", "green",
+                "moved_up_90d", "moved_down_90d", "arr_at_risk")
+
+
+def book_table(now: pd.DataFrame, ago_30: pd.DataFrame, ago_90: pd.DataFrame) -> pd.DataFrame:
+    """Books from three score frames (``account_id, owner_id, total, grade, critical_factor, arr``)."""
+    cur = now.assign(owner_id=now["owner_id"].fillna("(unassigned)"))
+    cur = cur.merge(ago_30[["account_id", "total"]].rename(columns={"total": "total_30"}), on="account_id", how="left")
+    cur = cur.merge(ago_90[["account_id", "total", "grade"]].rename(columns={"total": "total_90", "grade": "grade_90"}),
+                    on="account_id", how="left")
+    rank_now = cur["grade"].map(GRADE_RANK)
+    rank_then = cur["grade_90"].map(GRADE_RANK)
+    at_risk = (cur["grade"] == "red") | cur["critical_factor"].notna()
+    cur = cur.assign(
+        d30=(cur["total"] - cur["total_30"]), d90=(cur["total"] - cur["total_90"]),
+        is_red=cur["grade"] == "red", is_yellow=cur["grade"] == "yellow", is_green=cur["grade"] == "green",
+        up=rank_now > rank_then, down=rank_now < rank_then,
+        risk_arr=np.where(at_risk, cur["arr"].fillna(0.0), 0.0),
+    )
+    out = cur.groupby("owner_id", as_index=False).agg(
+        accounts=("account_id", "size"), arr=("arr", "sum"), avg_health=("total", "mean"),
+        change_30d=("d30", "mean"), change_90d=("d90", "mean"), red=("is_red", "sum"), yellow=("is_yellow", "sum"),
+        green=("is_green", "sum"), moved_up_90d=("up", "sum"), moved_down_90d=("down", "sum"),
+        arr_at_risk=("risk_arr", "sum"),
+    )
+    return out.sort_values(["arr_at_risk", "avg_health"], ascending=[False, True], ignore_index=True)[
+        list(BOOK_COLUMNS)]
+
+
+def books(wh: Warehouse, as_of: AsOf, scorecards=None) -> pd.DataFrame:
+    """Owners' books as of a date (stored scores are reused for dates already backfilled)."""
+    day = as_of_date(as_of)
+    frames = [scores_at(wh, day - dt.timedelta(days=back), scorecards) for back in (0, 30, 90)]
+    return book_table(*frames)

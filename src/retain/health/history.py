@@ -1,0 +1,114 @@
+"""Scores as of any date, stored per account and date, and the weekly backfill over the whole history.
+
+Each date is one engine query (every measure of every scorecard, point in time) plus vectorised scoring of the
+compact result, so a backfill is a loop over dates with no per-account work in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+
+import pandas as pd
+import pyarrow as pa
+
+from retain.health.measures import measure_values
+from retain.health.scoring import HealthResult, score_frame
+from retain.health.spec import ScorecardSetSpec
+from retain.health.validate import load_scorecard
+from retain.warehouse import AsOf, Warehouse, as_of_date
+
+STR, F64 = pa.string(), pa.float64()
+SCHEMAS = {
+    "health_scores": pa.schema([("account_id", STR), ("scorecard", STR), ("total", F64), ("raw_total", F64),
+                                ("cap", F64), ("grade", STR), ("critical_factor", STR), ("segment", STR),
+                                ("owner_id", STR), ("arr", F64)]),
+    "health_components": pa.schema([("account_id", STR), ("scorecard", STR), ("component", STR), ("score", F64),
+                                    ("weight_pct", F64), ("nominal_weight_pct", F64)]),
+    "health_measures": pa.schema([("account_id", STR), ("scorecard", STR), ("component", STR), ("measure", STR),
+                                  ("key", STR), ("value", F64), ("score", F64), ("weight_pct", F64),
+                                  ("nominal_weight_pct", F64)]),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def default_scorecards() -> ScorecardSetSpec:
+    return load_scorecard(None)
+
+
+def resolve(scorecards: ScorecardSetSpec | str | None) -> ScorecardSetSpec:
+    if scorecards is None:
+        return default_scorecards()
+    if isinstance(scorecards, ScorecardSetSpec):
+        return scorecards
+    return load_scorecard(scorecards)
+
+
+def score(wh: Warehouse, as_of: AsOf, scorecards: ScorecardSetSpec | str | None = None) -> HealthResult:
+    """Scores, components and measures of every account holding a running subscription at ``as_of``."""
+    spec = resolve(scorecards)
+    return score_frame(measure_values(wh, as_of, spec), spec)
+
+
+def _arrow(frame: pd.DataFrame, name: str) -> pa.Table:
+    schema = SCHEMAS[name]
+    cols = {}
+    for field in schema:
+        col = frame[field.name] if field.name in frame else pd.Series([None] * len(frame))
+        if pa.types.is_string(field.type):
+            col = col.astype(object).where(col.notna(), None)
+        cols[field.name] = pa.array(col.tolist() if pa.types.is_string(field.type) else col.to_numpy("float64",
+                                    na_value=float("nan")), type=field.type, from_pandas=True)
+    return pa.table(cols, schema=schema)
+
+
+def store(wh: Warehouse, result: HealthResult, as_of: AsOf, *, measures: bool = True) -> None:
+    """Store a result as ``health_scores`` / ``health_components`` (/ ``health_measures``) for that date."""
+    wh.store_result("health_scores", _arrow(result.scores, "health_scores"), as_of)
+    wh.store_result("health_components", _arrow(result.components, "health_components"), as_of)
+    if measures:
+        wh.store_result("health_measures", _arrow(result.measures, "health_measures"), as_of)
+
+
+def backfill_dates(start: AsOf, end: AsOf, freq: str = "W") -> list[dt.date]:
+    """Dates from ``start`` to ``end`` at ``freq`` (pandas offset, e.g. W = weekly on Sundays, MS, D), end included."""
+    days = [d.date() for d in pd.date_range(as_of_date(start), as_of_date(end), freq=freq)]
+    last = as_of_date(end)
+    return days if days and days[-1] == last else [*days, last]
+
+
+def backfill(wh: Warehouse, start: AsOf, end: AsOf, freq: str = "W",
+             scorecards: ScorecardSetSpec | str | None = None, *, measures: bool = False,
+             progress: Callable[[dt.date, int], None] | None = None) -> pd.DataFrame:
+    """Score and store every date from ``start`` to ``end``; returns one summary row per date."""
+    spec = resolve(scorecards)
+    rows = []
+    for day in backfill_dates(start, end, freq):
+        result = score(wh, day, spec)
+        store(wh, result, day, measures=measures)
+        grades = result.scores["grade"].value_counts()
+        rows.append({"as_of": day, "accounts": len(result.scores), "avg_total": result.scores["total"].mean(),
+                     "red": int(grades.get("red", 0)), "yellow": int(grades.get("yellow", 0)),
+                     "green": int(grades.get("green", 0))})
+        if progress is not None:
+            progress(day, len(result.scores))
+    return pd.DataFrame(rows)
+
+
+def stored_scores(wh: Warehouse, as_of: AsOf | None = None, account_id: str | None = None) -> pd.DataFrame:
+    """Stored health scores (all dates, or one); empty when nothing has been stored."""
+    if "result_health_scores" not in wh.con.list_tables():
+        return pd.DataFrame(columns=["as_of", *SCHEMAS["health_scores"].names])
+    t = wh.result("health_scores", as_of)
+    if account_id is not None:
+        t = t.filter(t.account_id == account_id)
+    return wh.execute(t.order_by(["account_id", "as_of"]))
+
+
+def scores_at(wh: Warehouse, as_of: AsOf, scorecards: ScorecardSetSpec | str | None = None) -> pd.DataFrame:
+    """Health scores at a date: the stored ones when that date was stored, else computed now."""
+    stored = stored_scores(wh, as_of) if scorecards is None else pd.DataFrame()
+    if len(stored):
+        return stored
+    return score(wh, as_of, scorecards).scores

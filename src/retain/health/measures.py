@@ -1,0 +1,361 @@
+"""Built-in health measures: Ibis expressions over point-in-time snapshots (``wh.as_of``) and windows.
+
+Each measure returns ``(account_id, value)`` for the accounts it has data for. :func:`measure_values_expr` joins
+them onto the scored population (accounts holding a running subscription at ``as_of``). Counting measures fill
+accounts without rows with 0; a measure whose source table is empty as of the date is null for everyone
+("not applicable"), never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from retain.warehouse import AsOf, Warehouse, as_of_date
+
+ACCOUNT_COLUMNS = ("segment", "industry", "region", "country", "owner_id", "csm_id")
+
+
+@dataclass(frozen=True)
+class MeasureDef:
+    name: str
+    fn: Callable[..., ir.Table]
+    sources: tuple[str, ...]
+    unit: str
+    description: str
+    defaults: dict = field(default_factory=dict)
+    fill_zero: bool = False
+
+
+MEASURES: dict[str, MeasureDef] = {}
+
+
+def measure(name: str, *, sources: tuple[str, ...], unit: str, fill_zero: bool = False, **defaults):
+    """Register a built-in measure; ``defaults`` are its parameters (window_days, baseline_days, values)."""
+
+    def deco(fn):
+        MEASURES[name] = MeasureDef(name, fn, sources, unit, (fn.__doc__ or "").strip(), defaults, fill_zero)
+        return fn
+
+    return deco
+
+
+def measure_key(name: str, params: dict) -> str:
+    """``name`` when every parameter is the default, else ``name__window_days=30...`` (a stable column name)."""
+    mdef = MEASURES.get(name)
+    defaults = mdef.defaults if mdef else {}
+    extra = []
+    for key in sorted(params):
+        value = params[key]
+        value = tuple(value) if isinstance(value, list | tuple) else value
+        if defaults.get(key) != value:
+            shown = "+".join(value) if isinstance(value, tuple) else value
+            extra.append(f"{key}={shown}")
+    return name if not extra else f"{name}__{'__'.join(extra)}"
+
+
+class Context:
+    """What every measure needs: the warehouse, the day, the population and shared sub-expressions."""
+
+    def __init__(self, wh: Warehouse, as_of: AsOf) -> None:
+        self.wh = wh
+        self.day = as_of_date(as_of)
+        self._cache: dict = {}
+
+    def t(self, name: str) -> ir.Table:
+        if name not in self._cache:
+            self._cache[name] = self.wh.as_of(name, self.day)
+        return self._cache[name]
+
+    def lit(self, days_back: int = 0) -> ir.DateScalar:
+        return ibis.literal(self.day - dt.timedelta(days=days_back), type="date")
+
+    def since(self, days: int) -> dt.date:
+        """First day of a window of ``days`` days ending on (and including) the as-of day."""
+        return self.day - dt.timedelta(days=days - 1)
+
+    def ts_since(self, days: int) -> ir.TimestampScalar:
+        start = dt.datetime.combine(self.since(days), dt.time(), tzinfo=dt.UTC)
+        return ibis.literal(start, type="timestamp('UTC')")
+
+    def running_subscriptions(self) -> ir.Table:
+        s = self.t("subscriptions")
+        return s.filter(s.ended_on.isnull() | (s.ended_on > self.lit()))
+
+    def population(self) -> ir.Table:
+        """Accounts holding a running subscription at the as-of day, with licences, ARR and products."""
+        if "population" not in self._cache:
+            s = self.running_subscriptions()
+            held = s.group_by("account_id").agg(
+                licences=s.quantity.max(),
+                arr=(s.mrr.sum() * 12),
+                products_held=s.product_id.nunique(),
+                renewal_on=s.term_end_on.min(),
+            )
+            a = self.t("accounts")
+            accounts = a.select("account_id", "created_at", *ACCOUNT_COLUMNS)
+            self._cache["population"] = held.join(accounts, "account_id")
+        return self._cache["population"]
+
+    def daily_active(self, window_days: int) -> ir.Table:
+        """Per account the sum over the window of each day's active users (max over features that day)."""
+        key = ("daily_active", window_days)
+        if key not in self._cache:
+            u = self.t("usage")
+            u = u.filter(u.usage_on >= ibis.literal(self.since(window_days), type="date"))
+            per_day = u.group_by(["account_id", "usage_on"]).agg(users=u.active_users.max())
+            self._cache[key] = per_day.group_by("account_id").agg(user_days=per_day.users.sum())
+        return self._cache[key]
+
+    def has_data(self, name: str) -> bool:
+        key = ("has", name)
+        if key not in self._cache:
+            self._cache[key] = bool(self.wh.execute(self.t(name).limit(1).count()) > 0)
+        return self._cache[key]
+
+
+# -- usage ------------------------------------------------------------------------------------------------
+
+
+@measure("active_users", sources=("usage",), unit="users", fill_zero=True, window_days=30)
+def active_users(ctx: Context, window_days: int) -> ir.Table:
+    """Average daily active users over the window (idle days count as 0)."""
+    d = ctx.daily_active(window_days)
+    return d.select("account_id", value=d.user_days / float(window_days))
+
+
+@measure("license_utilization", sources=("usage", "subscriptions"), unit="ratio", window_days=30)
+def license_utilization(ctx: Context, window_days: int) -> ir.Table:
+    """Average daily active users over the window divided by licences (largest seat count of running contracts)."""
+    pop = ctx.population()
+    d = ctx.daily_active(window_days)
+    j = pop.left_join(d, "account_id")
+    lic = ibis.ifelse(j.licences > 0, j.licences.cast("float64"), ibis.null("float64"))
+    return j.select(account_id=j.account_id, value=j.user_days.fill_null(0) / float(window_days) / lic)
+
+
+@measure("usage_trend", sources=("usage",), unit="ratio", window_days=30, baseline_days=90)
+def usage_trend(ctx: Context, window_days: int, baseline_days: int) -> ir.Table:
+    """Daily active users of the recent window over those of the baseline window (1 = flat, 0.5 = halved)."""
+    short, base = ctx.daily_active(window_days), ctx.daily_active(baseline_days)
+    j = base.left_join(short, "account_id")
+    recent = j.user_days_right.fill_null(0) / float(window_days)
+    baseline = j.user_days / float(baseline_days)
+    return j.select(account_id=j.account_id, value=ibis.ifelse(baseline > 0, recent / baseline, ibis.null("float64")))
+
+
+@measure("feature_breadth", sources=("usage",), unit="share", fill_zero=True, window_days=30)
+def feature_breadth(ctx: Context, window_days: int) -> ir.Table:
+    """Share of the product's features (all seen in the usage data) that the account used in the window."""
+    u = ctx.t("usage")
+    u = u.filter(u.feature != "all")
+    total = u.feature.nunique().as_scalar()
+    recent = u.filter((u.usage_on >= ibis.literal(ctx.since(window_days), type="date"))
+                      & ((u.active_users > 0) | (u.events > 0)))
+    used = recent.group_by("account_id").agg(n=recent.feature.nunique())
+    return used.select("account_id", value=used.n.cast("float64") / total)
+
+
+# -- support ----------------------------------------------------------------------------------------------
+
+
+@measure("open_high_priority_tickets", sources=("support_tickets",), unit="tickets", fill_zero=True,
+         values=("high", "urgent"))
+def open_tickets(ctx: Context, values: tuple[str, ...]) -> ir.Table:
+    """Tickets of the given priorities still unresolved at the as-of day."""
+    t = ctx.t("support_tickets")
+    t = t.filter(t.resolved_at.isnull() & t.priority.isin(list(values)))
+    return t.group_by("account_id").agg(value=t.count().cast("float64"))
+
+
+@measure("tickets", sources=("support_tickets",), unit="tickets", fill_zero=True, window_days=90)
+def tickets(ctx: Context, window_days: int) -> ir.Table:
+    """Tickets opened in the window."""
+    t = ctx.t("support_tickets")
+    t = t.filter(t.opened_at >= ctx.ts_since(window_days))
+    return t.group_by("account_id").agg(value=t.count().cast("float64"))
+
+
+@measure("tickets_per_user", sources=("support_tickets", "subscriptions"), unit="tickets/licence", window_days=90)
+def tickets_per_user(ctx: Context, window_days: int) -> ir.Table:
+    """Tickets opened in the window per licence."""
+    pop = ctx.population()
+    n = tickets(ctx, window_days)
+    j = pop.left_join(n, "account_id")
+    lic = ibis.ifelse(j.licences > 0, j.licences.cast("float64"), ibis.null("float64"))
+    return j.select(account_id=j.account_id, value=j.value.fill_null(0) / lic)
+
+
+@measure("escalations", sources=("support_tickets",), unit="tickets", fill_zero=True, window_days=90)
+def escalations(ctx: Context, window_days: int) -> ir.Table:
+    """Escalated tickets opened in the window."""
+    t = ctx.t("support_tickets")
+    t = t.filter((t.opened_at >= ctx.ts_since(window_days)) & t.escalated.fill_null(False))
+    return t.group_by("account_id").agg(value=t.count().cast("float64"))
+
+
+# -- surveys ----------------------------------------------------------------------------------------------
+
+
+def _last_survey(ctx: Context, survey_type: str, window_days: int) -> ir.Table:
+    s = ctx.t("survey_responses")
+    s = s.filter((s.survey_type == survey_type) & (s.responded_at >= ctx.ts_since(window_days)))
+    return s.group_by("account_id").agg(value=s.score.argmax(s.responded_at).cast("float64"))
+
+
+@measure("last_nps", sources=("survey_responses",), unit="0-10", window_days=365)
+def last_nps(ctx: Context, window_days: int) -> ir.Table:
+    """The latest NPS answer (0-10) in the window; none = not applicable."""
+    return _last_survey(ctx, "nps", window_days)
+
+
+@measure("last_csat", sources=("survey_responses",), unit="1-5", window_days=365)
+def last_csat(ctx: Context, window_days: int) -> ir.Table:
+    """The latest CSAT answer (1-5) in the window; none = not applicable."""
+    return _last_survey(ctx, "csat", window_days)
+
+
+@measure("avg_survey", sources=("survey_responses",), unit="score", window_days=365, values=("nps",))
+def avg_survey(ctx: Context, window_days: int, values: tuple[str, ...]) -> ir.Table:
+    """Average answer of the given survey type (first of ``values``) in the window."""
+    s = ctx.t("survey_responses")
+    s = s.filter((s.survey_type == values[0]) & (s.responded_at >= ctx.ts_since(window_days)))
+    return s.group_by("account_id").agg(value=s.score.mean())
+
+
+# -- relationship -----------------------------------------------------------------------------------------
+
+
+@measure("days_since_meeting", sources=("activities",), unit="days", values=("executive_meeting", "qbr"))
+def days_since_meeting(ctx: Context, values: tuple[str, ...]) -> ir.Table:
+    """Days since the last activity of the given types (executive meeting or QBR); never = days as a customer."""
+    pop = ctx.population()
+    a = ctx.t("activities")
+    a = a.filter(a.activity_type.isin(list(values)) & a.account_id.notnull())
+    last = a.group_by("account_id").agg(last_at=a.occurred_at.max())
+    j = pop.left_join(last, "account_id")
+    since = j.last_at.fill_null(j.created_at).date()
+    return j.select(account_id=j.account_id, value=ctx.lit().delta(since, unit="day").cast("float64"))
+
+
+@measure("meetings", sources=("activities",), unit="meetings", fill_zero=True, window_days=90,
+         values=("meeting", "qbr", "executive_meeting", "call"))
+def meetings(ctx: Context, window_days: int, values: tuple[str, ...]) -> ir.Table:
+    """Activities of the given types (meetings, QBRs, calls) in the window."""
+    a = ctx.t("activities")
+    a = a.filter(a.activity_type.isin(list(values)) & (a.occurred_at >= ctx.ts_since(window_days)))
+    return a.group_by("account_id").agg(value=a.count().cast("float64"))
+
+
+@measure("champion_left", sources=("contacts",), unit="flag", fill_zero=True, window_days=180,
+         values=("champion",))
+def champion_left(ctx: Context, window_days: int, values: tuple[str, ...]) -> ir.Table:
+    """1 when a contact with one of the given roles (champion) left in the window, else 0."""
+    c = ctx.t("contacts")
+    c = c.filter(c.role.isin(list(values)) & c.left_at.notnull() & (c.left_at >= ctx.ts_since(window_days)))
+    return c.group_by("account_id").agg(value=ibis.literal(1.0))
+
+
+# -- billing and contract ---------------------------------------------------------------------------------
+
+
+def _overdue(ctx: Context) -> ir.Table:
+    i = ctx.t("invoices")
+    return i.filter(i.paid_on.isnull() & (i.due_on < ctx.lit()) & (i.status.fill_null("open") != "void"))
+
+
+@measure("overdue_amount", sources=("invoices",), unit="amount", fill_zero=True)
+def overdue_amount(ctx: Context) -> ir.Table:
+    """Amount of invoices past due and unpaid at the as-of day."""
+    i = _overdue(ctx)
+    return i.group_by("account_id").agg(value=i.amount.sum())
+
+
+@measure("days_overdue", sources=("invoices",), unit="days", fill_zero=True)
+def days_overdue(ctx: Context) -> ir.Table:
+    """Days the oldest unpaid invoice is past its due date (0 when none)."""
+    i = _overdue(ctx)
+    return i.group_by("account_id").agg(value=ctx.lit().delta(i.due_on.min(), unit="day").cast("float64"))
+
+
+@measure("products_held", sources=("subscriptions",), unit="products")
+def products_held(ctx: Context) -> ir.Table:
+    """Distinct products of running subscriptions."""
+    p = ctx.population()
+    return p.select("account_id", value=p.products_held.cast("float64"))
+
+
+@measure("days_to_renewal", sources=("subscriptions",), unit="days")
+def days_to_renewal(ctx: Context) -> ir.Table:
+    """Days until the earliest contract end of running subscriptions; none = not applicable."""
+    p = ctx.population()
+    return p.select("account_id", value=p.renewal_on.delta(ctx.lit(), unit="day").cast("float64"))
+
+
+@measure("arr", sources=("subscriptions",), unit="amount")
+def arr(ctx: Context) -> ir.Table:
+    """Annual recurring revenue: 12 x MRR of running subscriptions."""
+    p = ctx.population()
+    return p.select("account_id", value=p.arr.cast("float64"))
+
+
+@measure("licences", sources=("subscriptions",), unit="seats")
+def licences(ctx: Context) -> ir.Table:
+    """Licences: the largest seat count of running subscriptions."""
+    p = ctx.population()
+    return p.select("account_id", value=p.licences.cast("float64"))
+
+
+@measure("tenure_days", sources=("accounts",), unit="days")
+def tenure_days(ctx: Context) -> ir.Table:
+    """Days since the account was created."""
+    p = ctx.population()
+    return p.select("account_id", value=ctx.lit().delta(p.created_at.date(), unit="day").cast("float64"))
+
+
+# -- assembling -------------------------------------------------------------------------------------------
+
+
+def _refs(scorecards) -> list[tuple[str, str, dict]]:
+    """Distinct (key, measure, params) of a scorecard set, plus ARR (books and risk need it)."""
+    seen: dict[str, tuple[str, str, dict]] = {}
+    refs = [(r.measure, r.params) for r in scorecards.all_refs()] if scorecards is not None else [
+        (name, {}) for name in MEASURES]
+    for name, params in [*refs, ("arr", {})]:
+        seen.setdefault(measure_key(name, params), (measure_key(name, params), name, params))
+    return list(seen.values())
+
+
+def measure_values_expr(wh: Warehouse, as_of: AsOf, scorecards=None, *,
+                        measures: Iterable[tuple[str, dict]] | None = None) -> ir.Table:
+    """One row per scored account: account attributes plus one column per measure key (unexecuted).
+
+    ``scorecards`` (a :class:`ScorecardSetSpec`) selects the measures; ``None`` = every built-in with defaults.
+    """
+    ctx = Context(wh, as_of)
+    refs = ([(measure_key(n, p), n, p) for n, p in measures] if measures is not None else _refs(scorecards))
+    pop = ctx.population()
+    out = pop.select("account_id", *ACCOUNT_COLUMNS)
+    values = {}
+    for key, name, params in refs:
+        mdef = MEASURES[name]
+        kwargs = {**mdef.defaults, **params}
+        if not all(ctx.has_data(src) for src in mdef.sources):
+            values[key] = ibis.null("float64")
+            continue
+        part = mdef.fn(ctx, **kwargs).select("account_id", **{key: "value"})
+        out = out.left_join(part, "account_id").drop("account_id_right")
+        values[key] = out[key].cast("float64").fill_null(0) if mdef.fill_zero else out[key].cast("float64")
+    return out.mutate(**values)
+
+
+def measure_values(wh: Warehouse, as_of: AsOf, scorecards=None) -> pd.DataFrame:
+    """Raw measure values per scored account as of a date (features for models); see :func:`measure_values_expr`."""
+    frame = wh.execute(measure_values_expr(wh, as_of, scorecards))
+    frame.insert(1, "as_of", as_of_date(as_of))
+    return frame.sort_values("account_id", ignore_index=True)
