@@ -41,6 +41,8 @@ class BaseFitter:
     _param_names: tuple[str, ...] = ()
     _initial_values: tuple[float, ...] = ()
     _data_columns: tuple[str, ...] = ()
+    #: without an analytic gradient, polish with Nelder-Mead when there are at most this many unique rows
+    _polish_max_rows: int = 200_000
 
     def __init__(self, penalizer_coef: float = 0.0, alpha: float = 0.05) -> None:
         self.penalizer_coef = penalizer_coef
@@ -50,6 +52,10 @@ class BaseFitter:
 
     def _log_likelihood(self, params: np.ndarray, data: Mapping[str, np.ndarray]) -> np.ndarray:
         """Log-likelihood of each (unique) data row; ``params`` in natural scale, in ``_param_names`` order."""
+        raise NotImplementedError
+
+    def _gradient(self, params: np.ndarray, data: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Optional: d log-likelihood / d params (natural scale), shape (n_params, n_rows). Else numerical."""
         raise NotImplementedError
 
     def _validate(self, data: Mapping[str, np.ndarray]) -> None:
@@ -94,21 +100,41 @@ class BaseFitter:
         start = np.log(np.asarray(initial_params if initial_params is not None else self._initial_values, float))
         scale = self._n_obs
 
-        def objective(log_params: np.ndarray) -> float:
+        analytic = type(self)._gradient is not BaseFitter._gradient
+
+        def negative_ll(log_params: np.ndarray) -> float:
             params = np.exp(log_params)
             with np.errstate(all="ignore"):
                 ll = float(np.dot(w, self._log_likelihood(params, data)))
             value = -ll / scale + self.penalizer_coef * float(np.sum(params**2))
             return value if np.isfinite(value) else 1e100
 
-        result = optimize.minimize(objective, start, method="L-BFGS-B", options={"maxiter": maxiter, "ftol": 1e-15,
-                                                                               "gtol": 1e-9})
-        polished = optimize.minimize(objective, result.x, method="Nelder-Mead",
-                                     options={"xatol": tol, "fatol": 1e-15, "maxiter": maxiter})
-        best = polished if polished.fun <= result.fun else result
-        if not np.isfinite(best.fun) or best.fun >= 1e99 or not (best.success or result.success):
+        def gradient(log_params: np.ndarray) -> np.ndarray:
+            params = np.exp(log_params)
+            if analytic:
+                with np.errstate(all="ignore"):
+                    grad = -(self._gradient(params, data) @ w) / scale * params
+                grad += 2 * self.penalizer_coef * params**2
+                return np.where(np.isfinite(grad), grad, 0.0)
+            step = 1e-6
+            grad = np.empty_like(log_params)
+            for i in range(len(log_params)):
+                e = np.zeros_like(log_params)
+                e[i] = step
+                grad[i] = (negative_ll(log_params + e) - negative_ll(log_params - e)) / (2 * step)
+            return grad
+
+        result = optimize.minimize(negative_ll, start, jac=gradient, method="L-BFGS-B",
+                                   options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10})
+        best = result
+        if not analytic and len(w) <= self._polish_max_rows:
+            polished = optimize.minimize(negative_ll, result.x, method="Nelder-Mead",
+                                         options={"xatol": tol, "fatol": 1e-15, "maxiter": maxiter})
+            best = polished if polished.fun <= result.fun else result
+        converged = result.success or np.max(np.abs(gradient(best.x))) < 1e-6
+        if not np.isfinite(best.fun) or best.fun >= 1e99 or not converged:
             raise ConvergenceError(
-                f"{type(self).__name__} did not converge ({best.message})",
+                f"{type(self).__name__} did not converge ({result.message})",
                 hint="check the input (frequency, recency, T in one time unit), try other initial_params, "
                 "or add a small penalizer_coef (e.g. 0.001)",
             )

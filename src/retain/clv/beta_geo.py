@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 
 from retain.clv.base import BaseFitter
 from retain.errors import ModelError
@@ -42,6 +42,24 @@ class BetaGeoFitter(BaseFitter):
             a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
                           -np.inf)
         return a1 + a2 + np.logaddexp(a3, a4)
+
+    def _gradient(self, params, data):
+        r, alpha, a, b = params
+        x, t_x, big_t = data["frequency"], data["recency"], data["T"]
+        a3 = -(r + x) * np.log(alpha + big_t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bx1 = np.maximum(b + x - 1, 1e-300)
+            a4 = np.where(x > 0, np.log(a) - np.log(bx1) - (r + x) * np.log(alpha + t_x), -np.inf)
+        total = np.logaddexp(a3, a4)
+        w3, w4 = np.exp(a3 - total), np.exp(a4 - total)
+        has = x > 0
+        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + big_t) - np.where(
+            has, w4 * np.log(alpha + t_x), 0.0)
+        d_alpha = r / alpha - w3 * (r + x) / (alpha + big_t) - np.where(has, w4 * (r + x) / (alpha + t_x), 0.0)
+        psi_ab, psi_abx = digamma(a + b), digamma(a + b + x)
+        d_a = psi_ab - psi_abx + np.where(has, w4 / a, 0.0)
+        d_b = psi_ab + digamma(b + x) - digamma(b) - psi_abx - np.where(has, w4 / bx1, 0.0)
+        return np.vstack([d_r, d_alpha, d_a, d_b])
 
     # -- predictions ----------------------------------------------------------------------------------------
 

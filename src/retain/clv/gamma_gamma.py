@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from retain.clv.base import BaseFitter
 from retain.errors import ModelError
@@ -32,6 +32,16 @@ class GammaGammaFitter(BaseFitter):
         x, m = data["frequency"], data["monetary_value"]
         return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(gamma) + (p * x - 1) * np.log(m)
                 + p * x * np.log(x) - (p * x + q) * np.log(x * m + gamma))
+
+    def _gradient(self, params, data):
+        p, q, gamma = params
+        x, m = data["frequency"], data["monetary_value"]
+        psi = digamma(p * x + q)
+        log_xm = np.log(x * m + gamma)
+        d_p = x * (psi - digamma(p * x) + np.log(m) + np.log(x) - log_xm)
+        d_q = psi - digamma(q) + np.log(gamma) - log_xm
+        d_gamma = q / gamma - (p * x + q) / (x * m + gamma)
+        return np.vstack([d_p, d_q, d_gamma])
 
     def conditional_expected_average_profit(self, frequency=None, monetary_value=None):
         """E[mean spend | x, m_x]; the population mean p·gamma/(q-1) for customers without repeat purchases."""

@@ -1,0 +1,258 @@
+"""Per-account CLV from the warehouse, as of a date, and CLV by acquisition channel, campaign and cohort.
+
+Subscription accounts: a shifted-beta-geometric model per segment, fitted on contract renewal history
+(periods survived, churned or not), values each active account at DERL × contract value × margin. One-off
+transactions: a buy-till-you-die model (BG/NBD or Pareto/NBD, Gamma-Gamma spend) on the RFM summary. An account
+with both gets both parts. ``method="simple"`` uses the business formula of :mod:`retain.clv.simple` instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from retain.clv.beta_geo import BetaGeoFitter
+from retain.clv.gamma_gamma import GammaGammaFitter
+from retain.clv.pareto_nbd import ParetoNBDFitter
+from retain.clv.predict import customer_predictions
+from retain.clv.rfm import rfm_from_warehouse
+from retain.clv.sbg import ShiftedBetaGeometricFitter
+from retain.clv.simple import simple_clv, yearly_churn_rate, yearly_inputs
+from retain.errors import ModelError, RetainError
+from retain.warehouse import AsOf, Warehouse, as_of_date
+
+RESULT_COLUMNS = ["account_id", "clv", "expected_purchases", "p_alive", "expected_spend", "method"]
+MIN_SEGMENT_ACCOUNTS = 30
+MIN_SEGMENT_CHURNED = 5
+MIN_BTYD_CUSTOMERS = 20
+
+
+class Method(StrEnum):
+    BGNBD = "bgnbd"
+    PARETO = "pareto"
+    SIMPLE = "simple"
+
+
+class By(StrEnum):
+    CHANNEL = "channel"
+    CAMPAIGN = "campaign"
+    COHORT = "cohort"
+
+
+@dataclass(frozen=True)
+class ClvSettings:
+    """How CLV is computed: horizon, yearly discount rate, gross margin, contract period."""
+
+    method: Method = Method.BGNBD
+    horizon_months: int = 36
+    discount_rate: float = 0.10
+    margin: float = 0.8
+    period_months: int = 12
+
+
+@dataclass
+class ClvResult:
+    """Per-account values plus the fitted models (for the parameter tables)."""
+
+    values: pd.DataFrame
+    models: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+# -- subscriptions: sBG on renewal history --------------------------------------------------------------------
+
+
+def contract_history(wh: Warehouse, as_of: AsOf, period_months: int = 12) -> ir.Table:
+    """Per account with subscriptions: segment, ``periods`` (renewals survived, or the period it left in),
+    ``churned``, ``active`` and current contract value per period (``period_value``), known at ``as_of``."""
+    day = as_of_date(as_of)
+    day_lit = ibis.literal(day, type="date")
+    subs = wh.as_of("subscriptions", day)
+    running = subs.ended_on.isnull() | (subs.ended_on > day_lit)
+    per = subs.group_by("account_id").aggregate(
+        start=subs.started_on.min(), last_end=subs.ended_on.max(),
+        running=running.cast("int64").sum(), mrr=subs.mrr.sum(where=running),
+    )
+    accounts = wh.as_of("accounts", day).select("account_id", "segment")
+    per = per.left_join(accounts, "account_id").drop("account_id_right")
+    active = per.running > 0
+    end = ibis.ifelse(active, day_lit, per.last_end)
+    length = end.delta(per.start, unit="day").cast("float64") / (period_months * 365.25 / 12)
+    periods = ibis.ifelse(active, (length + 0.01).floor(), ibis.greatest((length - 0.02).ceil(), 1))
+    return per.select(
+        "account_id",
+        segment=per.segment.fill_null("unknown"),
+        periods=periods.cast("float64"),
+        churned=ibis.ifelse(active, 0.0, 1.0),
+        active=active,
+        period_value=per.mrr.fill_null(0.0) * period_months,
+    )
+
+
+def fit_sbg_by_segment(history: ir.Table, wh: Warehouse) -> dict[str, ShiftedBetaGeometricFitter]:
+    """One sBG per segment with enough history (else the pooled fit, under key ``"all"``)."""
+    counts = history.group_by(["segment", "periods", "churned"]).aggregate(n=history.count())
+    rows = wh.execute(counts)
+    if rows.empty or rows.loc[rows.churned == 1, "n"].sum() == 0:
+        raise ModelError("no subscription has ended yet, so churn cannot be modelled",
+                         hint="CLV by sBG needs some contract history with cancellations; try --model simple")
+    models = {"all": _fit_rows(rows)}
+    for segment, part in rows.groupby("segment"):
+        if part.n.sum() >= MIN_SEGMENT_ACCOUNTS and part.loc[part.churned == 1, "n"].sum() >= MIN_SEGMENT_CHURNED:
+            try:
+                models[str(segment)] = _fit_rows(part)
+            except RetainError:
+                continue
+    return models
+
+
+def _fit_rows(rows: pd.DataFrame) -> ShiftedBetaGeometricFitter:
+    grouped = rows.groupby(["periods", "churned"], as_index=False)["n"].sum()
+    return ShiftedBetaGeometricFitter().fit(grouped[["periods", "churned"]], grouped["n"].to_numpy())
+
+
+def subscription_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tuple[pd.DataFrame, dict]:
+    history = contract_history(wh, as_of, settings.period_months)
+    models = fit_sbg_by_segment(history, wh)
+    active = wh.execute(history.filter(history.active))
+    rate = (1 + settings.discount_rate) ** (settings.period_months / 12) - 1
+    horizon = max(1, math.ceil(settings.horizon_months / settings.period_months))
+    parts = []
+    for segment, part in active.groupby("segment"):
+        model = models.get(str(segment), models["all"])
+        renewals = part["periods"].to_numpy(float)
+        parts.append(pd.DataFrame({
+            "account_id": part["account_id"].to_numpy(),
+            "clv": model.derl(rate, renewals, horizon=horizon) * part["period_value"].to_numpy() * settings.margin,
+            "expected_purchases": model.derl(0.0, renewals, horizon=horizon),
+            "p_alive": model.retention_rate(renewals + 1),
+            "expected_spend": part["period_value"].to_numpy(float),
+        }))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS[:-1])
+    return frame.assign(method="sbg"), {f"sbg[{k}]": v for k, v in models.items()}
+
+
+# -- one-off transactions: BG/NBD or Pareto/NBD + Gamma-Gamma --------------------------------------------------
+
+
+def transaction_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tuple[pd.DataFrame, dict]:
+    summary = wh.execute(rfm_from_warehouse(wh, as_of, freq="D", freq_multiplier=7))
+    if len(summary) < MIN_BTYD_CUSTOMERS or summary["frequency"].sum() == 0:
+        return pd.DataFrame(columns=RESULT_COLUMNS), {}
+    model = (ParetoNBDFitter() if settings.method is Method.PARETO else BetaGeoFitter()).fit(summary)
+    repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
+    spend_model = None
+    if len(repeat) >= MIN_BTYD_CUSTOMERS:
+        try:
+            spend_model = GammaGammaFitter().fit(repeat)
+        except RetainError:
+            spend_model = None
+    out = customer_predictions(model, summary, spend_model=spend_model, horizon_months=settings.horizon_months,
+                               discount_rate=settings.discount_rate, margin=settings.margin, unit_days=7.0)
+    models = {settings.method.value: model}
+    if spend_model is not None:
+        models["gamma_gamma"] = spend_model
+    return out.assign(method=settings.method.value)[RESULT_COLUMNS], models
+
+
+# -- simple ------------------------------------------------------------------------------------------------
+
+
+def simple_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> pd.DataFrame:
+    inputs = wh.execute(yearly_inputs(wh, as_of).filter(lambda t: t.active))
+    churn = float(wh.execute(yearly_churn_rate(wh, as_of)))
+    years = settings.horizon_months / 12
+    value = simple_clv(inputs["purchase_frequency"], inputs["average_spend"], churn, margin=settings.margin,
+                       discount_rate=settings.discount_rate, horizon_years=years)
+    return pd.DataFrame({
+        "account_id": inputs["account_id"], "clv": value,
+        "expected_purchases": inputs["purchase_frequency"].to_numpy() * simple_clv(1, 1, churn, horizon_years=years),
+        "p_alive": 1 - churn, "expected_spend": inputs["average_spend"], "method": "simple",
+    })
+
+
+# -- together ----------------------------------------------------------------------------------------------
+
+
+def account_clv(wh: Warehouse, as_of: AsOf, settings: ClvSettings | None = None) -> ClvResult:
+    """CLV of every current account as of ``as_of`` (columns: :data:`RESULT_COLUMNS`)."""
+    settings = settings or ClvSettings()
+    if settings.method is Method.SIMPLE:
+        return ClvResult(simple_values(wh, as_of, settings)[RESULT_COLUMNS])
+    notes, models = [], {}
+    try:
+        subs, sub_models = subscription_values(wh, as_of, settings)
+        models.update(sub_models)
+    except ModelError as exc:
+        subs = pd.DataFrame(columns=RESULT_COLUMNS)
+        notes.append(f"subscriptions: {exc.message}")
+    tx, tx_models = transaction_values(wh, as_of, settings)
+    models.update(tx_models)
+    if subs.empty and tx.empty:
+        raise ModelError("nothing to value: no active subscriptions with churn history and no transactions",
+                         hint="load subscriptions (with some cancellations) or transactions, or use --model simple")
+    return ClvResult(_combine(subs, tx), models, notes)
+
+
+def _combine(subs: pd.DataFrame, tx: pd.DataFrame) -> pd.DataFrame:
+    """Sum the two parts for accounts that have both; P(alive) of the subscription wins when there is one."""
+    if tx.empty:
+        return subs[RESULT_COLUMNS].reset_index(drop=True)
+    if subs.empty:
+        return tx[RESULT_COLUMNS].reset_index(drop=True)
+    tx = tx.assign(account_id=tx["account_id"].astype(str))
+    subs = subs.assign(account_id=subs["account_id"].astype(str))
+    both = subs.merge(tx, on="account_id", how="outer", suffixes=("_s", "_t"))
+    has_s, has_t = both["method_s"].notna(), both["method_t"].notna()
+    out = pd.DataFrame({"account_id": both["account_id"]})
+    out["clv"] = both["clv_s"].fillna(0.0) + both["clv_t"].fillna(0.0)
+    out["expected_purchases"] = both["expected_purchases_s"].fillna(0.0) + both["expected_purchases_t"].fillna(0.0)
+    out["p_alive"] = both["p_alive_s"].where(has_s, both["p_alive_t"])
+    out["expected_spend"] = both["expected_spend_t"].where(has_t, both["expected_spend_s"])
+    method = np.where(has_s & has_t, both["method_s"].astype(str) + "+" + both["method_t"].astype(str),
+                      both["method_s"].where(has_s, both["method_t"]))
+    out["method"] = method
+    return out[RESULT_COLUMNS]
+
+
+def clv_by(wh: Warehouse, as_of: AsOf, values: pd.DataFrame, by: By | str) -> ir.Table:
+    """CLV by acquisition channel, campaign or signup cohort (month of ``created_at``), as an Ibis expression."""
+    by = By(by)
+    day = as_of_date(as_of)
+    accounts = wh.as_of("accounts", day)
+    key = {
+        By.CHANNEL: accounts.acquisition_channel.fill_null("unknown"),
+        By.CAMPAIGN: accounts.campaign.fill_null("none"),
+        By.COHORT: accounts.created_at.strftime("%Y-%m"),
+    }[by]
+    dims = accounts.select(account_id=accounts.account_id.cast("string"), group=key)
+    vals = ibis.memtable(values[["account_id", "clv", "p_alive"]].astype({"account_id": str}))
+    joined = vals.inner_join(dims, "account_id")
+    out = joined.group_by("group").aggregate(
+        accounts=joined.count(), total_clv=joined.clv.sum(), mean_clv=joined.clv.mean(),
+        median_clv=joined.clv.median(), mean_p_alive=joined.p_alive.mean(),
+    )
+    return out.rename({by.value: "group"}).order_by(ibis.desc("total_clv"))
+
+
+def at_risk(values: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
+    """Accounts whose P(alive) (or renewal probability) is below ``threshold``, by CLV at stake."""
+    risky = values[values["p_alive"] < threshold]
+    return risky.sort_values("clv", ascending=False)
+
+
+def default_as_of(wh: Warehouse) -> dt.date:
+    """Latest day with subscription or transaction data."""
+    days = []
+    for table, column in (("subscriptions", "started_on"), ("transactions", "occurred_at")):
+        value = wh.raw(table)[column].max().execute()
+        if value is not None and value == value:
+            days.append(as_of_date(value))
+    return max(days) if days else dt.datetime.now(dt.UTC).date()
