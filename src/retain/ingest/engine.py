@@ -1,0 +1,178 @@
+"""Loading one staged source into one table, all in DuckDB SQL: validate, quarantine, upsert.
+
+The engine is a DuckDB connection on which every canonical table the load touches is visible by its name: the
+warehouse's own connection for a DuckDB warehouse, or an in-process DuckDB holding copies for other backends
+(:mod:`retain.ingest.remote`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from retain.ingest.columns import ColumnPlan
+from retain.ingest.report import ERROR_COLUMNS, MAX_REPORTED_ERRORS, LoadResult
+from retain.ingest.rules import raw_row_json, typed_select
+from retain.ingest.sources import Staged, lit, q
+from retain.schema import TABLES, Table
+
+ERR_TYPE = "STRUCT(column_name VARCHAR, reason VARCHAR)"
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What an upsert changed in one table: the new rows (``table``) and how many were new or replaced."""
+
+    table: str
+    rows: str  # engine table holding the rows to write, with ``__existed``
+    inserted: int
+    updated: int
+
+
+def validate(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, staged: Staged, now: dt.datetime,
+             prefix: str) -> tuple[str, str]:
+    """Create ``{prefix}_typed`` (typed rows) and ``{prefix}_err`` (one row per problem); return their names."""
+    typed, err = f"{prefix}_typed", f"{prefix}_err"
+    table = plan.table
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {q(typed)} AS {typed_select(plan, staged, now)}")
+    parts = [f"SELECT __row, e.column_name, e.reason FROM (SELECT __row, unnest(__errs) AS e FROM {q(typed)} "
+             f"WHERE len(__errs) > 0)"]
+    parts.append(_duplicates_sql(table, typed))
+    parts += _references_sql(table, typed)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {q(err)} AS " + " UNION ALL ".join(f"({p})" for p in parts))
+    return typed, err
+
+
+def _duplicates_sql(table: Table, typed: str) -> str:
+    keys = [q(k) for k in table.key]
+    on = " AND ".join(f"t.{k} = d.{k}" for k in keys)
+    label = ", ".join(table.key)
+    shown = " || ', ' || ".join(f"{lit(k + '=')} || CAST(t.{q(k)} AS VARCHAR)" for k in table.key)
+    not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+    return (
+        f"SELECT t.__row, {lit(label)} AS column_name, "
+        f"printf('duplicate key (%s): the same key is first at row %d', {shown}, d.__first) AS reason "
+        f"FROM {q(typed)} t JOIN (SELECT {', '.join(keys)}, min(__row) AS __first FROM {q(typed)} "
+        f"WHERE {not_null} GROUP BY ALL HAVING count(*) > 1) d ON {on} WHERE t.__row > d.__first"
+    )
+
+
+def _references_sql(table: Table, typed: str) -> list[str]:
+    out = []
+    for col in table.columns:
+        if not col.references:
+            continue
+        ref_table, ref_col = col.references.split(".")
+        c = q(col.name)
+        where = f"t.{c} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {q(ref_table)} x WHERE x.{q(ref_col)} = t.{c})"
+        also = ""
+        if ref_table == table.name:  # self-reference: rows of the same load count too
+            where += (f" AND NOT EXISTS (SELECT 1 FROM {q(typed)} v WHERE v.{q(ref_col)} = t.{c} "
+                      f"AND len(v.__errs) = 0)")
+            also = " or in this file"
+        reason = (f"printf('%s ''%s'' not found in {ref_table}.{ref_col}{also}; load {ref_table} first "
+                  f"(or in the same folder)', {lit(col.name)}, left(t.{c}, 60))")
+        out.append(f"SELECT t.__row, {lit(col.name)} AS column_name, {reason} AS reason FROM {q(typed)} t "
+                   f"WHERE {where}")
+    return out
+
+
+def counts(con: duckdb.DuckDBPyConnection, staged: Staged, err: str) -> tuple[int, int]:
+    """(read, quarantined) of a validated source."""
+    bad = con.execute(f"SELECT count(DISTINCT __row) FROM {q(err)}").fetchone()[0]
+    return staged.rows, int(bad)
+
+
+def first_errors(con: duckdb.DuckDBPyConnection, table: str, source: str, err: str,
+                 limit: int = MAX_REPORTED_ERRORS) -> pd.DataFrame:
+    frame = con.execute(
+        f"SELECT {lit(table)} AS table_name, {lit(source)} AS file, __row AS row_number, column_name, reason "
+        f"FROM {q(err)} ORDER BY __row, column_name LIMIT {int(limit)}"
+    ).df()
+    return frame[ERROR_COLUMNS]
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, load_id: str, table: str, staged: Staged, err: str,
+               at: dt.datetime, quarantine_table: str = "quarantine", *, replace_file: bool = False) -> None:
+    """Write every problem with the row it came from (as JSON) to the quarantine table.
+
+    With ``replace_file`` the problems an earlier load of the same file (same table and file name) left are
+    replaced: the quarantine shows each file's latest state, so re-ingesting a file changes nothing.
+    """
+    if replace_file:
+        con.execute(f"DELETE FROM {q(quarantine_table)} WHERE table_name = {lit(table)} "
+                    f"AND file = {lit(staged.source)}")
+    con.execute(
+        f"INSERT INTO {q(quarantine_table)} BY NAME "
+        f"SELECT {lit(load_id)} AS load_id, {lit(table)} AS table_name, {lit(staged.source)} AS file, "
+        f"e.__row AS row_number, e.column_name, e.reason, s.__raw AS raw_row, "
+        f"TIMESTAMPTZ {lit(at.isoformat())} AS quarantined_at "
+        f"FROM {q(err)} e JOIN (SELECT {staged.row_number} AS __row, {raw_row_json(staged)} AS __raw "
+        f"FROM {q(staged.name)} WHERE {staged.row_number} IN (SELECT __row FROM {q(err)})) s USING (__row)"
+    )
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: Table, typed: str, err: str | None, prefix: str,
+           *, keep_replaced: bool = False) -> Delta:
+    """Replace changed rows and add new ones by key; unchanged rows are left alone (idempotent re-ingest)."""
+    delta = f"{prefix}_delta"
+    cols = table.stored_names
+    on = " AND ".join(f"n.{q(k)} = o.{q(k)}" for k in table.key)
+    differs = " OR ".join(f"n.{q(c)} IS DISTINCT FROM o.{q(c)}" for c in cols)
+    valid = f"SELECT * FROM {q(typed)}"
+    if err is not None:
+        valid += f" t WHERE NOT EXISTS (SELECT 1 FROM {q(err)} e WHERE e.__row = t.__row)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {q(delta)} AS SELECT {', '.join('n.' + q(c) for c in cols)}, "
+        f"o.{q(table.key[0])} IS NOT NULL AS __existed FROM ({valid}) n LEFT JOIN {q(table.name)} o ON {on} "
+        f"WHERE o.{q(table.key[0])} IS NULL OR {differs}"
+    )
+    inserted, updated = con.execute(
+        f"SELECT count(*) FILTER (WHERE NOT __existed), count(*) FILTER (WHERE __existed) FROM {q(delta)}"
+    ).fetchone()
+    if keep_replaced:  # the old versions of replaced rows (product events: their usage must be rebuilt)
+        on_old = " AND ".join(f"o.{q(k)} = d.{q(k)}" for k in table.key)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(prefix + '_replaced')} AS SELECT o.* FROM {q(table.name)} o "
+                    f"JOIN {q(delta)} d ON {on_old} WHERE d.__existed")
+    apply_delta(con, table, delta, updated)
+    return Delta(table.name, delta, int(inserted), int(updated))
+
+
+def apply_delta(con: duckdb.DuckDBPyConnection, table: Table, delta: str, updated: int) -> None:
+    cols = ", ".join(q(c) for c in table.stored_names)
+    if updated:
+        on = " AND ".join(f"{q(table.name)}.{q(k)} = d.{q(k)}" for k in table.key)
+        con.execute(f"DELETE FROM {q(table.name)} USING {q(delta)} d WHERE d.__existed AND {on}")
+    con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM {q(delta)}")
+
+
+def rollup_events(con: duckdb.DuckDBPyConnection, events_delta: str, replaced: str | None, prefix: str) -> str:
+    """Usage rows rebuilt from stored product events for every (account, day, event type) the load touched."""
+    usage = TABLES["usage"]
+    keys = f"{prefix}_rollup_keys"
+    touched = [f"SELECT account_id, CAST(occurred_at AS DATE) AS usage_on, event_type AS feature "
+               f"FROM {q(events_delta)}"]
+    if replaced:
+        touched.append(f"SELECT account_id, CAST(occurred_at AS DATE), event_type FROM {q(replaced)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {q(keys)} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(touched)})")
+    rolled = f"{prefix}_rollup"
+    extra = [c.name for c in usage.columns if c.name not in {"account_id", "usage_on", "feature", "active_users",
+                                                              "events"}]
+    nulls = "".join(f", NULL AS {q(c)}" for c in extra)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {q(rolled)} AS SELECT e.account_id, CAST(e.occurred_at AS DATE) AS usage_on, "
+        f"e.event_type AS feature, count(DISTINCT e.user_id) AS active_users, CAST(sum(e.value) AS DOUBLE) AS events"
+        f"{nulls}, NULL::VARCHAR AS attributes "
+        f"FROM product_events e JOIN {q(keys)} k ON e.account_id = k.account_id "
+        f"AND CAST(e.occurred_at AS DATE) = k.usage_on AND e.event_type = k.feature GROUP BY ALL"
+    )
+    con.execute(f"DROP TABLE {q(keys)}")
+    return rolled
+
+
+def result(table: str, source: str, read: int, quarantined: int, delta: Delta | None) -> LoadResult:
+    return LoadResult(table, source, read, read - quarantined, quarantined,
+                      delta.inserted if delta else 0, delta.updated if delta else 0)

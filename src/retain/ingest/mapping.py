@@ -1,0 +1,185 @@
+"""Column mappings: rename a CRM export's columns (and values) to the canonical model.
+
+A mapping is a YAML file parsed into a frozen :class:`MappingSpec`::
+
+    version: 1
+    name: my-crm
+    tables:
+      accounts:
+        files: [companies]            # file names (without extension) in a folder that hold this table
+        columns:
+          account_id: Record ID       # canonical column: source column
+          name: [Company name, Name]  # alternatives: the first one present in the file is used
+          segment:
+            source: Tier
+            values: {Gold: enterprise, Silver: mid_market}   # value map (case-insensitive)
+            other: keep               # unmapped values: keep (default) or null
+            default: smb              # when the source column is absent or empty
+
+Built-in mappings ship with Retain (``salesforce``, ``hubspot``); pass their name instead of a path.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from retain.errors import ConfigError
+from retain.ingest.columns import normalise_name
+from retain.schema import TABLES
+
+BUILT_IN = ("salesforce", "hubspot")
+
+
+class Unmapped(StrEnum):
+    KEEP = "keep"
+    NULL = "null"
+
+
+class ColumnMapSpec(BaseModel):
+    """Where one canonical column comes from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: list[str] = Field(default_factory=list, description="Source column(s); the first present is used.")
+    values: dict[str, str | None] = Field(default_factory=dict, description="Source value -> canonical value.")
+    other: Unmapped = Unmapped.KEEP
+    default: str | None = Field(None, description="Value used when the source column is absent or empty.")
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _stringify(cls, value):
+        if isinstance(value, dict):
+            return {str(k): (None if v is None else _text(v)) for k, v in value.items()}
+        return value
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _default_text(cls, value):
+        return None if value is None else _text(value)
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+ColumnEntry = Annotated[ColumnMapSpec | str | list[str], Field()]
+
+
+class TableMapSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    files: list[str] = Field(default_factory=list, description="File names (no extension) holding this table.")
+    columns: dict[str, ColumnEntry] = Field(default_factory=dict)
+
+    def column_specs(self) -> dict[str, ColumnMapSpec]:
+        out = {}
+        for name, entry in self.columns.items():
+            out[name] = entry if isinstance(entry, ColumnMapSpec) else ColumnMapSpec(source=entry)
+        return out
+
+
+class MappingSpec(BaseModel):
+    """A column mapping for one source system (``version: 1``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = Field(description="Format version of this file; only 1 exists.")
+    name: str = "custom"
+    description: str = ""
+    tables: dict[str, TableMapSpec]
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError("only version 1 exists")
+        return value
+
+    def for_table(self, table: str) -> dict[str, ColumnMapSpec]:
+        entry = self.tables.get(table)
+        return entry.column_specs() if entry else {}
+
+    def table_for_file(self, stem: str) -> str | None:
+        """The canonical table a file called ``stem`` holds under this mapping, if the mapping names it."""
+        key = normalise_name(stem)
+        for table, entry in self.tables.items():
+            if key in {normalise_name(f) for f in entry.files}:
+                return table
+        return None
+
+
+def load_mapping(mapping: str | Path | MappingSpec | None) -> MappingSpec | None:
+    """A mapping from a built-in name (``salesforce``), a YAML path, or an already built spec."""
+    if mapping is None or isinstance(mapping, MappingSpec):
+        return mapping
+    text_name = str(mapping)
+    if text_name in BUILT_IN:
+        path = resources.files("retain.ingest") / "mappings" / f"{text_name}.yaml"
+        return _parse(path.read_text(encoding="utf-8"), f"built-in mapping '{text_name}'")
+    path = Path(mapping)
+    if not path.exists():
+        raise ConfigError(f"mapping file '{path}' not found",
+                          hint=f"give a YAML file path or a built-in mapping: {', '.join(BUILT_IN)}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"mapping file '{path}' is not UTF-8", hint="re-save it as UTF-8") from None
+    return _parse(text, str(path))
+
+
+def _parse(text: str, where: str) -> MappingSpec:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({exc})".replace("\n", " "),
+                          hint="check indentation and quoting at the line shown") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping with 'version:' and 'tables:'",
+                          hint="start the file with `version: 1` then `tables:`")
+    try:
+        spec = MappingSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{key}: {err['msg']}")
+        raise ConfigError(f"{where}: invalid mapping: " + "; ".join(problems),
+                          hint="see docs/ingest.md#mappings for the format (version, tables, columns)") from None
+    issues = _check_names(spec)
+    if issues:
+        raise ConfigError(f"{where}: invalid mapping: " + "; ".join(issues),
+                          hint="use table and column names from docs/data-model.md")
+    return spec
+
+
+def _check_names(spec: MappingSpec) -> list[str]:
+    from difflib import get_close_matches
+
+    issues = []
+    for table, entry in spec.tables.items():
+        if table not in TABLES:
+            close = get_close_matches(table, TABLES, n=1)
+            issues.append(f"tables.{table}: unknown table" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            continue
+        names = TABLES[table].names
+        for column, col in entry.column_specs().items():
+            if column not in names:
+                close = get_close_matches(column, names, n=1)
+                issues.append(f"tables.{table}.columns.{column}: unknown column of {table}"
+                              + (f" (did you mean '{close[0]}'?)" if close else ""))
+            elif not col.source and col.default is None:
+                issues.append(f"tables.{table}.columns.{column}: give a source column or a default")
+    return issues

@@ -1,0 +1,195 @@
+"""Typing and validation rules, compiled to DuckDB SQL over a staged source (no Python row loop).
+
+:func:`typed_select` turns a staged source into one row per input row with every canonical column typed,
+``attributes`` (extra columns as JSON) and ``__errs``: the list of ``{column, reason}`` problems the row has.
+Checks that need other rows (key uniqueness, references) live in :mod:`retain.ingest.engine`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from retain.ingest.columns import ColumnPlan
+from retain.ingest.mapping import Unmapped
+from retain.ingest.sources import Staged, lit, q
+from retain.schema import Column, DType
+
+MAX_VALUE_CHARS = 1_000_000  # longer text values are quarantined (a 10 MB cell is no customer data)
+SHOWN_CHARS = 60  # how much of a bad value a reason quotes
+
+_EXPECTED = {
+    DType.INT: "a whole number",
+    DType.FLOAT: "a number",
+    DType.BOOL: "true/false",
+    DType.DATE: "a date like 2024-01-31",
+    DType.TIMESTAMP: "a date-time like 2024-01-31T09:30:00Z",
+}
+
+
+def _is_text(sql_type: str) -> bool:
+    return sql_type.upper() == "VARCHAR"
+
+
+def source_value(plan: ColumnPlan, staged: Staged, column: str) -> tuple[str, str]:
+    """SQL for the (mapped) source value of ``column`` and its DuckDB type; ``NULL`` when absent."""
+    spec = plan.maps.get(column)
+    src = plan.sources.get(column)
+    if src is None:
+        expr, sql_type = "NULL::VARCHAR", "VARCHAR"
+    else:
+        sql_type = staged.types[src]
+        expr = f"NULLIF(trim({q(src)}), '')" if _is_text(sql_type) else q(src)
+    if spec is not None and spec.values:
+        text = expr if _is_text(sql_type) else f"CAST({expr} AS VARCHAR)"
+        whens = " ".join(
+            f"WHEN {lit(k.strip().lower())} THEN {'NULL' if v is None else lit(v)}" for k, v in spec.values.items()
+        )
+        other = text if spec.other is Unmapped.KEEP else "NULL"
+        expr, sql_type = f"(CASE lower({text}) {whens} ELSE {other} END)", "VARCHAR"
+    if spec is not None and spec.default is not None:
+        if not _is_text(sql_type):
+            expr, sql_type = f"CAST({expr} AS VARCHAR)", "VARCHAR"
+        expr = f"COALESCE({expr}, {lit(spec.default)})"
+    return expr, sql_type
+
+
+def typed_value(col: Column, expr: str, sql_type: str) -> str:
+    """SQL turning a source value into ``col``'s type; NULL when it does not convert."""
+    native = sql_type.upper()
+    text = _is_text(native)
+    if col.enum:
+        value = expr if text else f"CAST({expr} AS VARCHAR)"
+        return rf"regexp_replace(lower({value}), '[\s\-]+', '_', 'g')"
+    if col.dtype is DType.STRING or col.dtype is DType.JSON:
+        return expr if text else f"CAST({expr} AS VARCHAR)"
+    if col.dtype is DType.INT:
+        if native in {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"}:
+            return f"CAST({expr} AS BIGINT)"
+        d = f"TRY_CAST({expr} AS DOUBLE)"
+        return f"(CASE WHEN {d} = trunc({d}) THEN TRY_CAST({d} AS BIGINT) END)"
+    if col.dtype is DType.FLOAT:
+        d = f"TRY_CAST({expr} AS DOUBLE)"
+        return f"(CASE WHEN isfinite({d}) THEN {d} END)"
+    if col.dtype is DType.BOOL:
+        return f"TRY_CAST({expr} AS BOOLEAN)"
+    if col.dtype is DType.DATE:
+        if text:
+            return f"COALESCE(TRY_CAST({expr} AS DATE), CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS DATE))"
+        return f"TRY_CAST({expr} AS DATE)"
+    if col.dtype is DType.TIMESTAMP:
+        return f"TRY_CAST({expr} AS TIMESTAMPTZ)"
+    raise NotImplementedError(col.dtype)
+
+
+def attributes_value(plan: ColumnPlan, staged: Staged) -> str:
+    """Extra columns as a JSON object (``NULL`` when all are empty), merged into a source ``attributes``."""
+    parts = []
+    for key, src in plan.extras.items():
+        value = f"NULLIF(trim({q(src)}), '')" if _is_text(staged.types[src]) else q(src)
+        parts.append((key, value))
+    extras = None
+    if parts:
+        obj = "json_object(" + ", ".join(f"{lit(k)}, {v}" for k, v in parts) + ")"
+        empty = " AND ".join(f"{v} IS NULL" for _, v in parts)
+        extras = f"(CASE WHEN {empty} THEN NULL ELSE {obj} END)"
+    base = None
+    if plan.attributes_source:
+        base = f"TRY_CAST(NULLIF(trim(CAST({q(plan.attributes_source)} AS VARCHAR)), '') AS JSON)"
+    if base and extras:
+        return f"CAST(json_merge_patch(COALESCE({base}, '{{}}'::JSON), COALESCE({extras}, '{{}}'::JSON)) AS VARCHAR)"
+    if base or extras:
+        return f"CAST({base or extras} AS VARCHAR)"
+    return "NULL::VARCHAR"
+
+
+def raw_row_json(staged: Staged) -> str:
+    """The source row as JSON text for the quarantine (very long values cut to 10,000 characters)."""
+    parts = []
+    for name in staged.columns:
+        value = q(name)
+        if _is_text(staged.types[name]):
+            value = f"(CASE WHEN length({value}) > 10000 THEN left({value}, 10000) || '...[cut]' ELSE {value} END)"
+        parts.append(f"{lit(name)}, {value}")
+    return "CAST(json_object(" + ", ".join(parts) + ") AS VARCHAR)" if parts else "'{}'"
+
+
+def _err(column: str, condition: str, reason: str) -> str:
+    return f"CASE WHEN {condition} THEN {{'column_name': {lit(column)}, 'reason': {reason}}} END"
+
+
+def _shown(expr: str) -> str:
+    return f"left(CAST({expr} AS VARCHAR), {SHOWN_CHARS})"
+
+
+def typed_select(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> str:
+    """SQL: ``__row``, the table's stored columns, and ``__errs`` (every problem of the row)."""
+    table = plan.table
+    layer1 = [f"{staged.row_number} AS __row"]
+    for col in table.columns:
+        expr, sql_type = source_value(plan, staged, col.name)
+        layer1.append(f"{expr} AS {q('__s_' + col.name)}")
+        layer1.append(f"{typed_value(col, expr, sql_type)} AS {q('__t_' + col.name)}")
+    huge = []
+    for name in staged.columns:
+        if _is_text(staged.types[name]):
+            shown = plan.extras and next((k for k, v in plan.extras.items() if v == name), None)
+            label = next((c for c, s in plan.sources.items() if s == name), None) or shown or name
+            huge.append(_err(label, f"length({q(name)}) > {MAX_VALUE_CHARS}",
+                             f"printf('value is %,d characters long; the limit is {MAX_VALUE_CHARS:,}', "
+                             f"length({q(name)}))"))
+    layer1.append(f"[{', '.join(huge)}] AS __huge" if huge else "[]::STRUCT(column_name VARCHAR, reason VARCHAR)[] "
+                  "AS __huge")
+    layer1.append(f"{attributes_value(plan, staged)} AS attributes")
+
+    layer2 = ["*"] + [f"{q('__t_' + c.name)} AS {q(c.name)}" for c in table.columns]
+    layer3 = ["__row", "__huge", "attributes"]
+    for col in table.columns:
+        layer3.append(f"{q('__s_' + col.name)}")
+        layer3.append(f"{q('__t_' + col.name)}")
+        value = q(col.name)
+        layer3.append(f"COALESCE({value}, {col.default}) AS {value}" if col.default else value)
+
+    errs = ["__huge"]
+    checks = []
+    for col in table.columns:
+        s, t, v = q("__s_" + col.name), q("__t_" + col.name), q(col.name)
+        if col.required:
+            checks.append(_err(col.name, f"{v} IS NULL AND {s} IS NULL", "'required value is missing'"))
+        if col.enum:
+            allowed = ", ".join(lit(e) for e in col.enum)
+            checks.append(_err(col.name, f"{s} IS NOT NULL AND {t} NOT IN ({allowed})",
+                               f"printf('''%s'' is not one of: {', '.join(col.enum)}', {_shown(s)})"))
+        elif col.dtype in _EXPECTED:
+            checks.append(_err(col.name, f"{s} IS NOT NULL AND {t} IS NULL",
+                               f"printf('''%s'' is not {_EXPECTED[col.dtype]}', {_shown(s)})"))
+        if col.minimum is not None:
+            checks.append(_err(col.name, f"{v} < {col.minimum!r}",
+                               f"printf('%s is below the minimum {col.minimum:g}', {_shown(v)})"))
+        if col.maximum is not None:
+            checks.append(_err(col.name, f"{v} > {col.maximum!r}",
+                               f"printf('%s is above the maximum {col.maximum:g}', {_shown(v)})"))
+    for order in table.date_orders:
+        a, b = q(order.earlier), q(order.later)
+        checks.append(_err(order.later, f"{b} < {a}",
+                           f"printf('{order.later} %s is before {order.earlier} %s', {_shown(b)}, {_shown(a)})"))
+    limit = now + dt.timedelta(days=1)
+    for col in table.columns:
+        if col.dtype is DType.TIMESTAMP:
+            bound = f"TIMESTAMPTZ {lit(limit.isoformat())}"
+        elif col.dtype is DType.DATE and col.name == table.known_at:
+            bound = f"DATE {lit(limit.date().isoformat())}"
+        else:
+            continue
+        checks.append(_err(col.name, f"{q(col.name)} > {bound}",
+                           f"printf('%s is in the future (after the load time {now:%Y-%m-%d %H:%M} UTC + 1 day)', "
+                           f"{_shown(q(col.name))})"))
+    errs.append("[" + ", ".join(checks) + "]" if checks else "[]")
+    stored = [q(c.name) for c in table.columns] + (["attributes"] if table.attributes else [])
+    return (
+        f"SELECT __row, {', '.join(stored)}, "
+        f"list_filter(flatten([{', '.join(errs)}]), lambda e: e IS NOT NULL) AS __errs FROM ("
+        f"SELECT {', '.join(layer3)} FROM ("
+        f"SELECT {', '.join(layer2)} FROM ("
+        f"SELECT {', '.join(layer1)} FROM {q(staged.name)}"
+        f") AS l1) AS l2) AS l3"
+    )

@@ -1,0 +1,61 @@
+"""Where a load runs: a DuckDB engine plus the transaction that makes a whole load atomic.
+
+For a DuckDB warehouse the engine is the warehouse's own connection and the load is one DuckDB transaction:
+a failure anywhere leaves the warehouse exactly as before. Other backends are handled by
+:class:`retain.ingest.remote.RemoteSession`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from retain.ingest.ledger import LEDGER, ddl
+from retain.ingest.sources import q
+from retain.schema import Table
+
+if TYPE_CHECKING:
+    from retain.ingest.engine import Delta
+    from retain.warehouse import Warehouse
+
+
+def create_sql(spec: Table) -> str:
+    cols = [f"{q(c.name)} {c.dtype.sql}" for c in spec.columns]
+    if spec.attributes:
+        cols.append('"attributes" VARCHAR')
+    return f"CREATE TABLE IF NOT EXISTS {q(spec.name)} ({', '.join(cols)})"
+
+
+class DuckDBSession:
+    """Runs a load inside one transaction on the warehouse's own DuckDB connection."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.wh = wh
+        self.con: duckdb.DuckDBPyConnection = wh.con.con
+
+    def begin(self, tables: list[Table]) -> None:
+        self.wh.ensure_tables()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET preserve_insertion_order = true")  # staged row order = file row order
+        self.con.begin()
+        for name in LEDGER:
+            self.con.execute(ddl(name))
+        for spec in tables:
+            if spec.input_only:
+                self.con.execute(create_sql(spec))
+
+    def written(self, spec: Table, delta: Delta) -> None:
+        """Called after each upsert; the rows are already in the warehouse tables."""
+
+    def commit(self) -> None:
+        self.con.commit()
+
+    def rollback(self) -> None:
+        with contextlib.suppress(duckdb.Error):  # no transaction open (it failed before BEGIN)
+            self.con.rollback()
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self.con.execute(f"DROP TABLE IF EXISTS {q(name)}")

@@ -1,0 +1,180 @@
+"""Reading input into a DuckDB staging table: files (CSV, Parquet, JSON, JSONL) and in-memory frames.
+
+Files are read by DuckDB itself (never row by row in Python). CSV and JSON values are staged as text, so a bad
+value never stops the reader: typing and validation happen afterwards in SQL (:mod:`retain.ingest.rules`).
+Rows keep their order, so a staged row's ``rowid + 1`` is its data row number in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from retain.errors import IngestError
+
+FORMATS = {
+    ".csv": "csv", ".tsv": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".json": "json", ".jsonl": "json", ".ndjson": "json",
+}
+MAX_LINE_BYTES = 256 * 1024 * 1024  # a single CSV line may be this long (a 10 MB cell is read, then judged)
+_SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A source staged in the engine as table ``name``; ``columns`` are the source's own column names."""
+
+    name: str
+    source: str
+    columns: list[str]
+    types: dict[str, str]
+    rows: int
+    first_rowid: int = 0  # rowids start high inside a transaction; row number = rowid - first_rowid + 1
+
+    @property
+    def row_number(self) -> str:
+        """SQL for the 1-based data row number of a staged row."""
+        return f"(rowid - {self.first_rowid} + 1)"
+
+
+def q(identifier: str) -> str:
+    """Quote a SQL identifier."""
+    return '"' + str(identifier).replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    """Quote a SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise IngestError(f"{path.name}: unsupported file type '{path.suffix}'",
+                          hint="use .csv, .parquet, .json (array of objects) or .jsonl (one object per line)")
+    return fmt
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Staged:
+    """Read ``path`` into the temporary table ``name``; clear errors for empty files and wrong encodings."""
+    if not path.is_file():
+        raise IngestError(f"{path}: file not found", hint="check the path")
+    fmt = file_format(path)
+    head = _head(path)
+    if not head.strip():
+        raise IngestError(f"{path.name}: the file is empty (no header row, no data)",
+                          hint="export the table again, or remove the empty file from the folder")
+    if fmt != "parquet":
+        _check_encoding(path, head)
+    try:
+        if fmt == "csv":
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM read_csv({lit(path)}, all_varchar=true, "
+                f"header=true, auto_detect=true, max_line_size={MAX_LINE_BYTES}, buffer_size={2 * MAX_LINE_BYTES})"
+            )
+        elif fmt == "parquet":
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM read_parquet({lit(path)})")
+        else:
+            _stage_json(con, path, name)
+    except duckdb.Error as exc:
+        raise _read_error(path, exc) from None
+    return _describe(con, name, path.name)
+
+
+def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame | pa.Table, name: str, source: str) -> Staged:
+    """Copy an in-memory frame into the temporary table ``name`` (through Arrow, no Python row loop)."""
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    view = f"{name}__arrow"
+    con.register(view, table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM {q(view)}")
+    finally:
+        con.unregister(view)
+    return _describe(con, name, source)
+
+
+def _describe(con: duckdb.DuckDBPyConnection, name: str, source: str) -> Staged:
+    described = con.execute(f"DESCRIBE {q(name)}").fetchall()
+    rows, first = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {q(name)}").fetchone()
+    return Staged(name, source, [r[0] for r in described], {r[0]: r[1] for r in described}, rows, first)
+
+
+def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
+    """JSON array or JSON lines, every value staged as text (nested values as JSON text)."""
+    objects = f"{name}__objects"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {q(objects)} AS SELECT json AS j FROM read_json_objects({lit(path)}, "
+        f"format='auto', maximum_object_size={MAX_LINE_BYTES})"
+    )
+    not_objects = con.execute(
+        f"SELECT min(rowid) + 1 FROM {q(objects)} WHERE json_type(j) <> 'OBJECT'"
+    ).fetchone()[0]
+    if not_objects is not None:
+        raise IngestError(f"{path.name}: record {not_objects} is not a JSON object",
+                          hint="give an array of objects ([{...}, {...}]) or one object per line (JSON lines)")
+    keys = [r[0] for r in con.execute(
+        f"SELECT k FROM (SELECT rowid AS r, unnest(json_keys(j)) AS k, generate_subscripts(json_keys(j), 1) AS p "
+        f"FROM {q(objects)}) GROUP BY k ORDER BY min(r), min(p)"
+    ).fetchall()]
+    if not keys:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM {q(objects)} WHERE false")
+        con.execute(f"DROP TABLE {q(objects)}")
+        raise IngestError(f"{path.name}: no records with fields found", hint="check the file holds JSON objects")
+    cols = ", ".join(f"json_extract_string(j, {lit(_json_path(k))}) AS {q(k)}" for k in keys)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT {cols} FROM {q(objects)}")
+    con.execute(f"DROP TABLE {q(objects)}")
+
+
+def _json_path(key: str) -> str:
+    return '$."' + key.replace('"', '\\"') + '"'
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(_SNIFF_BYTES)
+
+
+def _check_encoding(path: Path, head: bytes) -> None:
+    """Refuse UTF-16/32 up front (the CSV reader would misread it); other bad bytes are caught while reading."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _encoding_error(path, "UTF-16")
+    trimmed = head[: len(head) - 4] if len(head) == _SNIFF_BYTES else head  # a character may straddle the cut
+    try:
+        trimmed.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _encoding_error(path, _guess_encoding(head)) from None
+
+
+def _guess_encoding(sample: bytes) -> str | None:
+    for encoding in ("gb18030", "big5", "shift_jis", "cp1252"):
+        try:
+            sample.decode(encoding)
+            return encoding.upper().replace("_", "-")
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _encoding_error(path: Path, guess: str | None) -> IngestError:
+    seen = f" (it looks like {guess})" if guess else ""
+    source = guess or "<its encoding>"
+    return IngestError(
+        f"{path.name}: the file is not UTF-8 encoded{seen}; nothing was loaded",
+        hint=f"re-save it as UTF-8 (Excel: Save As > 'CSV UTF-8'; or `iconv -f {source} -t UTF-8 "
+             f"{path.name} > utf8-{path.name}`)",
+    )
+
+
+def _read_error(path: Path, exc: duckdb.Error) -> IngestError:
+    text = str(exc)
+    if "unicode" in text.lower() or "utf-8" in text.lower() or "utf8" in text.lower():
+        with path.open("rb") as fh:
+            return _encoding_error(path, _guess_encoding(fh.read(1 << 20)))
+    first = text.split("\n\n")[0].replace("\n", " ").strip()
+    return IngestError(f"{path.name}: cannot be read: {first}",
+                       hint="fix the line shown (unbalanced quotes, wrong number of fields) and ingest again")
