@@ -336,7 +336,7 @@ def finish_hits(trackers: Sequence[TrackerSpec], utterances: pd.DataFrame, texts
     if len(sel):
         keep[sel] = [_in_question(norm[u], s) for u, s in zip(utt[sel].tolist(), raw["start"].to_numpy()[sel].tolist(),
                                                               strict=True)]
-    hits = raw[keep].copy()
+    hits = raw[keep].drop_duplicates(["utt", "tracker", "start", "end"])
     need = np.array([t.required_count for t in trackers], dtype=np.int64)[hits["tracker"].to_numpy()]
     if (need > 1).any():
         distinct = hits.groupby(["utt", "tracker"])["keyword"].transform("nunique").to_numpy()
