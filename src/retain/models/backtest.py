@@ -78,14 +78,13 @@ def run_backtest(
     test_mask = frame["as_of"].isin(test_dates).to_numpy()
     if not test_mask.any() or not fit_mask.any():
         raise ModelError("no labelled rows in the fit or the test period", hint="use more history")
-    comps = pd.concat(
-        [source.components(wh, day, part).drop(columns="account_id").set_index(part.index)
-         for day, part in frame.groupby("as_of", sort=True)]
-    ).reindex(frame.index)
+    cards = [source.score(wh, day, part) for day, part in frame.groupby("as_of", sort=True)]
+    comps = pd.concat([c.components for c in cards]).reindex(frame.index)
+    hand_total = pd.concat([c.total for c in cards]).reindex(frame.index)
+    hand_weights = pd.concat([pd.Series(c.hand_weights, dtype=float) for c in cards]).groupby(level=0).mean()
     y = frame[TARGET].astype(int).to_numpy()
     rows, rels = [], []
 
-    hand_total = weighted_total(comps, source.weights)
     p_hand = _scored_total(hand_total, y[fit_mask], fit_mask)
     row, rel = _evaluate("scorecard (hand weights)", y[test_mask], -hand_total.fillna(50).to_numpy()[test_mask],
                          p_hand[test_mask])
@@ -107,7 +106,7 @@ def run_backtest(
         rels.append(rel)
 
     summary = pd.DataFrame(rows)
-    hand = pd.Series(source.weights, dtype=float).reindex(comps.columns).fillna(0.0)
+    hand = hand_weights.reindex(comps.columns).fillna(0.0)
     weights = pd.DataFrame({
         "component": comps.columns,
         "hand_weight_pct": (hand / hand.sum() * 100.0).to_numpy(),

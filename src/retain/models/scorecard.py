@@ -52,39 +52,50 @@ def weighted_total(components: pd.DataFrame, weights: dict[str, float]) -> pd.Se
 
 
 @dataclass(frozen=True)
+class CardScores:
+    """Scorecard output aligned on a features frame: ``total`` (0–100) and one column per component."""
+
+    total: pd.Series
+    components: pd.DataFrame
+    hand_weights: dict[str, float]
+
+
+@dataclass(frozen=True)
 class ScorecardSource:
     """Where scorecard totals and component scores come from: ``name`` says which one is in use."""
 
     name: str
-    components: Callable[[Warehouse, dt.date, pd.DataFrame], pd.DataFrame]
-    weights: dict[str, float]
+    score: Callable[[Warehouse, dt.date, pd.DataFrame], CardScores]
 
 
-def _baseline(_wh: Warehouse, _day: dt.date, features: pd.DataFrame) -> pd.DataFrame:
+def _baseline(_wh: Warehouse, _day: dt.date, features: pd.DataFrame) -> CardScores:
     comps = baseline_components(features)
-    comps.insert(0, "account_id", features["account_id"].to_numpy())
-    return comps
+    return CardScores(weighted_total(comps, BASELINE_WEIGHTS), comps, dict(BASELINE_WEIGHTS))
 
 
-def _health(wh: Warehouse, day: dt.date, features: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - optional
-    from retain.health import component_scores
+def _health(wh: Warehouse, day: dt.date, features: pd.DataFrame) -> CardScores:
+    from retain.health import score
 
-    comps = component_scores(wh, day)
-    comps = comps if isinstance(comps, pd.DataFrame) else wh.execute(comps)
-    if "component" in comps.columns:  # long format → one column per component
-        comps = comps.pivot_table(index="account_id", columns="component", values="score").reset_index()
-    keep = ["account_id"] + [c for c in comps.columns if c not in {"account_id", "as_of", "scorecard"}
-                             and pd.api.types.is_numeric_dtype(comps[c])]
-    return features[["account_id"]].merge(comps[keep], on="account_id", how="left")
+    result = score(wh, day)
+    keys = features[["account_id"]]
+    totals = keys.merge(result.scores[["account_id", "total"]], on="account_id", how="left")
+    long = result.components
+    wide = long.pivot_table(index="account_id", columns="component", values="score", aggfunc="mean")
+    comps = keys.merge(wide.reset_index(), on="account_id", how="left").drop(columns="account_id")
+    comps.index = features.index
+    weight_col = "nominal_weight_pct" if "nominal_weight_pct" in long.columns else "weight_pct"
+    hand = long.groupby("component")[weight_col].mean().to_dict()
+    return CardScores(pd.Series(totals["total"].to_numpy(dtype=float), index=features.index), comps, hand)
 
 
 def scorecard_source(prefer_health: bool = True) -> ScorecardSource:
-    """``retain.health``'s scorecard when importable with the promised API, else the built-in stand-in."""
+    """``retain.health``'s scorecard (the shipped default, critical caps included) when installed, else the
+    built-in stand-in."""
     if prefer_health:
         try:
-            from retain.health import component_scores, default_weights  # noqa: F401
+            import retain.health  # noqa: F401
         except ImportError:
             pass
-        else:  # pragma: no cover - depends on the health package
-            return ScorecardSource("retain.health scorecard", _health, dict(default_weights()))
-    return ScorecardSource("built-in stand-in scorecard", _baseline, dict(BASELINE_WEIGHTS))
+        else:
+            return ScorecardSource("retain.health default scorecard", _health)
+    return ScorecardSource("built-in stand-in scorecard", _baseline)
