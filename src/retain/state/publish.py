@@ -298,6 +298,8 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     db.execute(delete(AccountSnapshot))
     if records:
         db.execute(insert(AccountSnapshot), records)
+    frame["components"] = frame["account_id"].map(
+        {k: {str(c.get("component")): c.get("score") for c in v} for k, v in parts.items()})
     _write_history(db, hist, frame, day)
     _write_metrics(wh, db, day, sources)
     run = PublishRun(as_of=day, accounts=len(records), sources=sources)
@@ -332,7 +334,7 @@ def _previous_health(db: Session, hist: pd.DataFrame, day: dt.date) -> dict[str,
 
 
 def _write_history(db: Session, hist: pd.DataFrame, frame: pd.DataFrame, day: dt.date) -> None:
-    cols = ["account_id", "as_of", "health_total", "health_grade", "churn_probability"]
+    cols = ["account_id", "as_of", "health_total", "health_grade", "churn_probability", "components"]
     current = frame.reindex(columns=cols[:1] + cols[2:]).assign(as_of=day)
     rows = pd.concat([hist.reindex(columns=cols), current[cols]]).drop_duplicates(["account_id", "as_of"], keep="last")
     rows = rows[rows["health_total"].notna() | rows["churn_probability"].notna()]

@@ -270,3 +270,39 @@ def metric_names(db: Session) -> list[str]:
 
 def last_publish(db: Session) -> PublishRun | None:
     return db.scalar(select(PublishRun).order_by(PublishRun.id.desc()).limit(1))
+
+
+# -- analytics computed from the snapshots when no stored result exists ------------------------------------
+
+
+def arr_pareto(db: Session, scope: Scope, points: int = 100) -> list[dict]:
+    """Cumulative share of ARR held by the top x% of active accounts (``points`` + 1 points)."""
+    values = [v for (v,) in db.execute(scoped(select(AccountSnapshot.arr).where(
+        AccountSnapshot.status == "active", AccountSnapshot.arr > 0).order_by(AccountSnapshot.arr.desc()), scope))]
+    total = sum(values)
+    if not values or total <= 0:
+        return []
+    cumulative, running = [], 0.0
+    for v in values:
+        running += v
+        cumulative.append(running)
+    n = len(values)
+    out = [{"customer_share": 0.0, "revenue_share": 0.0}]
+    for i in range(1, points + 1):
+        k = max(1, round(i * n / points))
+        out.append({"customer_share": k / n, "revenue_share": cumulative[k - 1] / total})
+    return out
+
+
+def clv_by_channel(db: Session, scope: Scope) -> list[dict]:
+    a = AccountSnapshot
+    stmt = scoped(select(func.coalesce(a.acquisition_channel, "unknown"), func.avg(a.clv), func.count())
+                  .where(a.clv.is_not(None)).group_by(func.coalesce(a.acquisition_channel, "unknown"))
+                  .order_by(func.avg(a.clv).desc()), scope)
+    return [{"acquisition_channel": c, "clv": float(v), "accounts": int(n)} for c, v, n in db.execute(stmt)]
+
+
+def worst_accounts(db: Session, scope: Scope, limit: int = 10) -> list:
+    """Active accounts most likely to churn (by churn probability, then lowest health)."""
+    query = AccountQuery(status="active", sort=SortKey.CHURN, order=SortOrder.DESC, per_page=limit)
+    return list_accounts(db, scope, query).items

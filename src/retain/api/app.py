@@ -1,0 +1,27 @@
+"""The API application, mounted by the web app at ``/api`` (OpenAPI at ``/api/openapi.json``, docs ``/api/docs``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from retain.api import errors
+from retain.api.routes import router
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def build_api(runtime) -> FastAPI:
+    api = FastAPI(
+        title="Retain API", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+        description="Accounts, health scores, components, history, metrics and batch ingestion. "
+                    "Authenticate with an API key in the `X-API-Key` header. Every error has one shape: "
+                    "`{\"error\": {\"status\", \"code\", \"message\", \"hint\", \"details\"}}`.",
+        generate_unique_id_function=_operation_id,
+    )
+    api.state.runtime = runtime
+    errors.install(api)
+    api.include_router(router)
+    return api

@@ -1,0 +1,52 @@
+"""API dependencies: the database session and the caller identified by their API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from retain.api.errors import ApiError
+from retain.state import users
+from retain.state.models import ApiKey, KeyScope, User
+from retain.state.queries import Scope
+from retain.web.deps import DB, client_ip
+
+key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key from `retain keys create`.")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    key: ApiKey
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.of(self.user)
+
+
+def caller(request: Request, db: DB, key: Annotated[str | None, Security(key_header)] = None) -> Caller:
+    if not key:
+        raise ApiError(401, "missing API key", hint="send the key in the X-API-Key header",
+                       headers={"WWW-Authenticate": "ApiKey"})
+    found = users.check_key(db, key)
+    if found is None:
+        raise ApiError(401, "invalid or revoked API key", hint="create a key with `retain keys create`",
+                       headers={"WWW-Authenticate": "ApiKey"})
+    row, user = found
+    users.note_key_use(db, row, ip=client_ip(request))
+    return Caller(user, row)
+
+
+Reader = Annotated[Caller, Depends(caller)]
+
+
+def writer(who: Reader) -> Caller:
+    if who.key.scope != KeyScope.WRITE:
+        raise ApiError(403, "this key may only read", hint="use a key created with --scope write")
+    return who
+
+
+Writer = Annotated[Caller, Depends(writer)]

@@ -1,0 +1,57 @@
+"""Batch ingestion through the API: JSON rows become frames for :func:`retain.ingest.ingest_frames` (strict)."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from retain.api import schemas as s
+from retain.api.errors import ApiError
+from retain.errors import RetainError
+from retain.schema import TABLES
+from retain.state import audit
+from retain.warehouse import Warehouse
+
+_lock = threading.Lock()  # one load at a time per process: DuckDB files take one writer
+
+
+def ingest(runtime, body: s.IngestRequest, *, actor: str, db: Session) -> s.IngestPublic:
+    unknown = sorted(set(body.tables) - set(TABLES))
+    if unknown:
+        raise ApiError(422, f"unknown table(s): {', '.join(unknown)}",
+                       hint="use canonical table names (see docs/data-model.md)",
+                       details=[{"loc": ["body", "tables", t], "message": "unknown table"} for t in unknown])
+    try:
+        from retain.ingest import ingest_frames
+    except ImportError as exc:
+        raise ApiError(503, "ingestion is not installed in this build") from exc
+    frames = {name: pd.DataFrame.from_records(rows) for name, rows in body.tables.items()}
+    with _lock:
+        try:
+            wh = Warehouse.open(runtime.settings.warehouse)
+            try:
+                report = ingest_frames(wh, frames, source="api", strict=True)
+            finally:
+                wh.con.disconnect()
+        except RetainError as exc:
+            raise ApiError(422, exc.message, hint=exc.hint) from exc
+    if not report.committed:
+        errors = report.errors.head(200).to_dict("records")
+        details = [{"table": e.get("table"), "row": _int(e.get("row_number")),
+                    "loc": [str(e.get("column") or "")], "message": str(e.get("reason"))} for e in errors]
+        raise ApiError(422, f"{len(report.errors)} invalid row(s); nothing was written", code="invalid_rows",
+                       hint="fix the rows listed in details and send the batch again", details=details)
+    audit.record(db, "api.ingest", actor=actor, target=",".join(body.tables), detail={"rows": report.loaded})
+    db.commit()
+    return s.IngestPublic(load_id=report.load_id, committed=True, read=report.read, loaded=report.loaded,
+                          results=[s.LoadPublic(table=r.table, read=r.read, loaded=r.loaded, inserted=r.inserted,
+                                                updated=r.updated) for r in report.results])
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

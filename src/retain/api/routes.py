@@ -1,0 +1,96 @@
+"""``/api/v1`` routes: each parses input, calls the state layer or a domain function, and returns a schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from retain.api import schemas as s
+from retain.api.deps import DB, Reader, Writer
+from retain.api.errors import ApiError, ErrorBody
+from retain.api.ingestion import ingest
+from retain.state import queries
+from retain.state.queries import AccountQuery
+
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 422, 500)}
+router = APIRouter(prefix="/v1", responses=ERRORS)
+AccountId = Annotated[str, Path(min_length=1, max_length=128, description="The account's id.")]
+MetricName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+
+
+@router.get("/me", operation_id="get_me", response_model=s.MePublic, tags=["meta"])
+def me(who: Reader):
+    """Who the key belongs to and what it may do."""
+    return s.MePublic(username=who.user.username, role=who.user.role, member_id=who.user.member_id,
+                      key_scope=who.key.scope)
+
+
+@router.get("/accounts", operation_id="list_accounts", response_model=s.AccountPage, tags=["accounts"])
+def list_accounts(db: DB, who: Reader, query: Annotated[AccountQuery, Query()]):
+    """Accounts the key's user may see, filtered, sorted and paginated."""
+    page = queries.list_accounts(db, who.scope, query)
+    return s.AccountPage(items=[s.AccountPublic.model_validate(dict(r)) for r in page.items], total=page.total,
+                         page=page.page, per_page=page.per_page, pages=page.pages)
+
+
+@router.get("/accounts/{account_id}", operation_id="get_account", response_model=s.AccountDetailPublic,
+            tags=["accounts"])
+def get_account(db: DB, who: Reader, account_id: AccountId):
+    """One account with its components, reasons, subscriptions, open tickets, surveys and timeline."""
+    a = queries.get_account(db, who.scope, account_id)
+    detail = a.detail or {}
+    out = s.AccountDetailPublic.model_validate(a)
+    return out.model_copy(update={"subscriptions": detail.get("subscriptions", []),
+                                  "open_ticket_list": detail.get("open_tickets", []),
+                                  "surveys": detail.get("surveys", []), "timeline": detail.get("timeline", [])})
+
+
+@router.get("/accounts/{account_id}/components", operation_id="get_account_components",
+            response_model=list[s.ComponentPublic], tags=["scores"])
+def get_components(db: DB, who: Reader, account_id: AccountId):
+    """The account's health components as last published."""
+    a = queries.get_account(db, who.scope, account_id)
+    out = []
+    for c in a.components or []:
+        rest = {k: v for k, v in c.items() if k not in ("component", "score", "weight")}
+        out.append(s.ComponentPublic(component=str(c.get("component")), score=c.get("score"),
+                                     weight=c.get("weight"), extra=rest))
+    return out
+
+
+@router.get("/accounts/{account_id}/history", operation_id="get_account_history",
+            response_model=list[s.HistoryPoint], tags=["scores"])
+def get_history(db: DB, who: Reader, account_id: AccountId):
+    """Health and churn probability of the account at each published date."""
+    return [s.HistoryPoint.model_validate(h) for h in queries.account_history(db, who.scope, account_id)]
+
+
+@router.get("/scores", operation_id="list_scores", response_model=s.ScorePage, tags=["scores"])
+def list_scores(db: DB, who: Reader, query: Annotated[AccountQuery, Query()]):
+    """Health, churn probability and CLV of the accounts the key may see (same filters as /accounts)."""
+    page = queries.list_accounts(db, who.scope, query)
+    return s.ScorePage(items=[s.ScorePublic.model_validate(dict(r)) for r in page.items], total=page.total,
+                       page=page.page, per_page=page.per_page, pages=page.pages)
+
+
+@router.get("/metrics", operation_id="list_metrics", response_model=s.MetricList, tags=["metrics"])
+def list_metrics(db: DB, who: Reader):
+    """Names of the company-wide metric results published."""
+    return s.MetricList(names=queries.metric_names(db))
+
+
+@router.get("/metrics/{name}", operation_id="get_metric", response_model=s.MetricPublic, tags=["metrics"])
+def get_metric(db: DB, who: Reader, name: MetricName):
+    """One metric result as records (e.g. revenue_retention, cohorts_logo, survival, pareto)."""
+    snap = queries.metric(db, name)
+    if snap is None:
+        raise ApiError(404, f"no metric '{name}'", hint="GET /api/v1/metrics lists the published ones")
+    return s.MetricPublic(name=snap.name, as_of=snap.as_of, records=snap.records)
+
+
+@router.post("/ingest", operation_id="ingest_rows", response_model=s.IngestPublic, tags=["ingestion"],
+             responses={413: {"model": ErrorBody}})
+def ingest_rows(request: Request, db: DB, who: Writer, body: s.IngestRequest):
+    """Load rows into canonical tables with the same checks as file ingestion; any bad row writes nothing."""
+    return ingest(request.app.state.runtime, body, actor=who.user.username, db=db)

@@ -1,0 +1,130 @@
+"""Response and request bodies of the API (``*Public`` out, ``*Request`` in). No secret ever leaves here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class AccountPublic(Out):
+    account_id: str
+    name: str
+    owner_id: str | None = None
+    owner_name: str | None = None
+    csm_id: str | None = None
+    segment: str | None = None
+    region: str | None = None
+    status: str
+    arr: float
+    currency: str | None = None
+    health_total: float | None = None
+    health_grade: str | None = None
+    health_change: float | None = None
+    churn_probability: float | None = None
+    clv: float | None = None
+    renewal_on: dt.date | None = None
+    adoption_tier: str | None = None
+    products_held: int
+    open_tickets: int
+    as_of: dt.date
+
+
+class AccountDetailPublic(AccountPublic):
+    industry: str | None = None
+    acquisition_channel: str | None = None
+    reasons: list[str] | None = None
+    components: list[dict[str, Any]] | None = None
+    subscriptions: list[dict[str, Any]] = []
+    open_ticket_list: list[dict[str, Any]] = []
+    surveys: list[dict[str, Any]] = []
+    timeline: list[dict[str, Any]] = []
+
+
+class AccountPage(BaseModel):
+    items: list[AccountPublic]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class ScorePublic(Out):
+    account_id: str
+    health_total: float | None = None
+    health_grade: str | None = None
+    churn_probability: float | None = None
+    clv: float | None = None
+    as_of: dt.date
+
+
+class ScorePage(BaseModel):
+    items: list[ScorePublic]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class ComponentPublic(BaseModel):
+    component: str
+    score: float | None = None
+    weight: float | None = None
+    extra: dict[str, Any] = {}
+
+
+class HistoryPoint(Out):
+    as_of: dt.date
+    health_total: float | None = None
+    health_grade: str | None = None
+    churn_probability: float | None = None
+
+
+class MetricList(BaseModel):
+    names: list[str]
+
+
+class MetricPublic(BaseModel):
+    name: str
+    as_of: dt.date
+    records: list[dict[str, Any]]
+
+
+class MePublic(BaseModel):
+    username: str
+    role: str
+    member_id: str | None
+    key_scope: str
+
+
+Row = dict[str, Annotated[str | int | float | bool | None, Field()]]
+
+
+class IngestRequest(BaseModel):
+    """Rows per canonical table, e.g. ``{"tables": {"product_events": [{...}, ...]}}``; all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tables: Annotated[dict[Annotated[str, Field(max_length=64)], Annotated[list[Row], Field(max_length=10_000)]],
+                      Field(min_length=1, max_length=20)]
+
+
+class LoadPublic(BaseModel):
+    table: str
+    read: int
+    loaded: int
+    inserted: int
+    updated: int
+
+
+class IngestPublic(BaseModel):
+    load_id: str
+    committed: bool
+    read: int
+    loaded: int
+    results: list[LoadPublic]

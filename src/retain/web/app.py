@@ -1,0 +1,108 @@
+"""``create_app(settings)``: the dashboard and, mounted at ``/api``, the REST API. No import-time globals."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from retain.api import build_api
+from retain.errors import NotFoundError
+from retain.web.deps import Forbidden, LoginRequired
+from retain.web.render import make_templates, page
+from retain.web.routes import accounts, admin, analytics, auth, portfolio
+from retain.web.routes.accounts import BadQuery
+from retain.web.runtime import Runtime
+from retain.web.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("retain.web")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+
+
+def plotly_path() -> Path:
+    """plotly.min.js from the installed ``plotly`` package: charts work offline, no CDN."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = (settings or Settings()).check()
+    runtime = runtime or Runtime.build(settings)
+    app = FastAPI(title="Retain", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.runtime = runtime
+    app.state.templates = make_templates()
+    for module in (auth, portfolio, accounts, analytics, admin):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.mount("/api", build_api(runtime), name="api")
+    js = plotly_path()
+
+    @app.get("/vendor/plotly.min.js", name="plotly_js", include_in_schema=False)
+    def plotly_js():
+        return FileResponse(js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return {"ok": True}
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+    _install_page_errors(app)
+    return app
+
+
+def _error_page(request: Request, status: int, title: str, message: str):
+    return page(request, "error.html", status_code=status, status=status, title=title, message=message)
+
+
+def _install_page_errors(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _: LoginRequired):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        return _error_page(request, 403, "Forbidden", str(exc))
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError):
+        return _error_page(request, 404, "Not found", exc.message)
+
+    @app.exception_handler(BadQuery)
+    async def bad_query(request: Request, exc: BadQuery):
+        return _error_page(request, 400, "Bad request", f"Invalid filter: {exc}")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return _error_page(request, 400, "Bad request", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        titles = {404: "Not found", 405: "Method not allowed"}
+        return _error_page(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error_page(request, 500, "Internal error", "Something went wrong; the server log has the details.")

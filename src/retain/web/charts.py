@@ -1,0 +1,151 @@
+"""Plotly figures (as plain dicts) for the pages, built from snapshot rows and stored metric records.
+
+Metric records come from other domains; each builder looks for the columns it needs by a few likely names and
+returns ``None`` when they are absent, so a page shows what exists and a note for the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+FONT = "Noto Sans CJK SC, Noto Sans, system-ui, sans-serif"
+GRADE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#999999"]
+
+
+def _layout(title: str, **extra) -> dict:
+    layout = {"title": {"text": title, "font": {"size": 14}}, "font": {"family": FONT, "size": 12},
+              "margin": {"l": 50, "r": 20, "t": 40, "b": 40}, "height": 300, "paper_bgcolor": "white",
+              "plot_bgcolor": "#fafafa"}
+    layout.update(extra)
+    return layout
+
+
+def _pick(records: Sequence[dict], *names: str) -> str | None:
+    if not records:
+        return None
+    keys = records[0].keys()
+    return next((n for n in names if n in keys), None)
+
+
+def _col(records: Sequence[dict], name: str) -> list:
+    return [r.get(name) for r in records]
+
+
+def grade_bars(by_grade: list[dict]) -> dict:
+    grades = [g["grade"] for g in by_grade]
+    return {"data": [
+        {"type": "bar", "name": "ARR", "x": grades, "y": [g["arr"] for g in by_grade],
+         "marker": {"color": GRADE_COLORS[: len(grades)]}},
+        {"type": "scatter", "mode": "markers+text", "name": "accounts", "x": grades,
+         "y": [g["accounts"] for g in by_grade], "yaxis": "y2", "text": [g["accounts"] for g in by_grade],
+         "textposition": "top center"},
+    ], "layout": _layout("ARR and accounts by health grade", yaxis={"title": "ARR"},
+                         yaxis2={"title": "accounts", "overlaying": "y", "side": "right"}, showlegend=False)}
+
+
+def health_histogram(hist: list[dict]) -> dict:
+    return {"data": [{"type": "bar", "x": [f"{h['bucket']}-{h['bucket'] + 10}" for h in hist],
+                      "y": [h["accounts"] for h in hist], "marker": {"color": "#4575b4"}}],
+            "layout": _layout("Health distribution (accounts)", xaxis={"title": "health"})}
+
+
+def health_history(points: list) -> dict | None:
+    rows = [p for p in points if p.health_total is not None or p.churn_probability is not None]
+    if not rows:
+        return None
+    return {"data": [
+        {"type": "scatter", "mode": "lines+markers", "name": "health", "x": [p.as_of.isoformat() for p in rows],
+         "y": [p.health_total for p in rows]},
+        {"type": "scatter", "mode": "lines+markers", "name": "churn probability", "yaxis": "y2",
+         "x": [p.as_of.isoformat() for p in rows], "y": [p.churn_probability for p in rows]},
+    ], "layout": _layout("Health and churn probability over time", yaxis={"title": "health", "range": [0, 100]},
+                         yaxis2={"title": "churn p", "overlaying": "y", "side": "right", "range": [0, 1]})}
+
+
+def component_bars(components: list[dict] | None) -> dict | None:
+    if not components:
+        return None
+    names = [str(c.get("component", "?")) for c in components]
+    return {"data": [{"type": "bar", "orientation": "h", "y": names, "x": [c.get("score") for c in components],
+                      "marker": {"color": "#4575b4"}}],
+            "layout": _layout("Health components", xaxis={"range": [0, 100]}, height=60 + 30 * len(names))}
+
+
+def nrr_grr(records: list[dict]) -> dict | None:
+    x = _pick(records, "period", "month", "period_start", "as_of", "on")
+    series = [n for n in ("nrr", "grr", "logo_retention", "net_revenue_retention", "gross_revenue_retention")
+              if _pick(records, n)]
+    if not x or not series:
+        return None
+    return {"data": [{"type": "scatter", "mode": "lines+markers", "name": s.upper() if len(s) == 3 else s,
+                      "x": _col(records, x), "y": _col(records, s)} for s in series],
+            "layout": _layout("NRR and GRR", yaxis={"tickformat": ".0%"})}
+
+
+def decomposition(records: list[dict]) -> dict | None:
+    x = _pick(records, "period", "month", "period_start", "as_of")
+    parts = [n for n in ("new", "expansion", "reactivation", "contraction", "churn", "churned") if _pick(records, n)]
+    if not x or not parts:
+        return None
+    return {"data": [{"type": "bar", "name": p, "x": _col(records, x), "y": _col(records, p)} for p in parts],
+            "layout": _layout("ARR movements (retention decomposition)", barmode="relative")}
+
+
+def cohort_heatmap(records: list[dict]) -> dict | None:
+    cohort = _pick(records, "cohort", "cohort_month", "cohort_start")
+    age = _pick(records, "period", "age", "months_since", "period_number", "offset")
+    value = _pick(records, "retention", "retained_share", "rate", "share", "value")
+    if not (cohort and age and value):
+        return None
+    cohorts = sorted({str(r[cohort]) for r in records})
+    ages = sorted({r[age] for r in records if r[age] is not None})
+    grid = {(str(r[cohort]), r[age]): r[value] for r in records}
+    z = [[grid.get((c, a)) for a in ages] for c in cohorts]
+    return {"data": [{"type": "heatmap", "x": ages, "y": cohorts, "z": z, "colorscale": "RdYlGn", "zmin": 0,
+                      "zmax": 1}], "layout": _layout("Logo retention by cohort", height=420,
+                                                     xaxis={"title": "periods since start"})}
+
+
+def survival_curves(records: list[dict]) -> dict | None:
+    t = _pick(records, "timeline", "t", "days", "months", "tenure", "duration")
+    s = _pick(records, "survival", "km_estimate", "survival_function", "s")
+    group = _pick(records, "group", "segment", "stratum")
+    if not (t and s):
+        return None
+    groups = sorted({str(r.get(group)) for r in records}) if group else ["all"]
+    data = []
+    for g in groups:
+        rows = [r for r in records if not group or str(r.get(group)) == g]
+        data.append({"type": "scatter", "mode": "lines", "line": {"shape": "hv"}, "name": g,
+                     "x": _col(rows, t), "y": _col(rows, s)})
+    return {"data": data, "layout": _layout("Survival (share of accounts still customers)",
+                                            yaxis={"range": [0, 1.02]}, xaxis={"title": t})}
+
+
+def products_held(records: list[dict]) -> dict | None:
+    x = _pick(records, "products_held", "products", "n_products")
+    y = _pick(records, "retention", "retention_rate", "retained_share", "churn_rate")
+    if not (x and y):
+        return None
+    return {"data": [{"type": "bar", "x": _col(records, x), "y": _col(records, y), "marker": {"color": "#4575b4"}}],
+            "layout": _layout(f"Products held vs {y.replace('_', ' ')}", xaxis={"title": "products held"})}
+
+
+def pareto(records: list[dict]) -> dict | None:
+    x = _pick(records, "customer_share", "share_of_customers", "account_share", "x")
+    y = _pick(records, "revenue_share", "share_of_revenue", "cumulative_share", "y")
+    if not (x and y):
+        return None
+    return {"data": [{"type": "scatter", "mode": "lines", "x": _col(records, x), "y": _col(records, y),
+                      "fill": "tozeroy"}],
+            "layout": _layout("Pareto: share of revenue from the top share of customers",
+                              xaxis={"tickformat": ".0%"}, yaxis={"tickformat": ".0%"})}
+
+
+def clv_by_channel(records: list[dict]) -> dict | None:
+    x = _pick(records, "acquisition_channel", "channel")
+    y = _pick(records, "clv", "avg_clv", "mean_clv", "clv_mean", "total_clv")
+    if not (x and y):
+        return None
+    return {"data": [{"type": "bar", "x": _col(records, x), "y": _col(records, y), "marker": {"color": "#91bfdb"}}],
+            "layout": _layout("CLV by acquisition channel")}

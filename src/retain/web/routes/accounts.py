@@ -1,0 +1,78 @@
+"""The accounts list (filter, sort, page, CSV export) and Account 360."""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from retain.state import queries
+from retain.state.insight import account_insight
+from retain.state.queries import AccountQuery
+from retain.web import charts
+from retain.web.deps import DB, CurrentViewer
+from retain.web.render import page
+from retain.web.routes.portfolio import LIST_COLUMNS, NUMERIC
+
+router = APIRouter()
+CSV_COLUMNS = ("account_id", "name", "health_total", "health_grade", "health_change", "churn_probability", "clv",
+               "arr", "currency", "owner_id", "owner_name", "segment", "region", "renewal_on", "adoption_tier",
+               "status", "products_held", "open_tickets", "as_of")
+
+
+class BadQuery(Exception):
+    """Invalid filters in the query string: a 400 page, never a 500."""
+
+
+def account_query(request: Request) -> AccountQuery:
+    """The list's filters from the query string; empty form fields mean 'no filter', unknown keys are ignored."""
+    fields = AccountQuery.model_fields
+    params = {k: v for k, v in request.query_params.items() if v != "" and k in fields}
+    try:
+        return AccountQuery(**params)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise BadQuery(problems) from exc
+
+
+def _qs(query: AccountQuery, **changes) -> str:
+    data = query.model_dump(mode="json", exclude_defaults=True) | changes
+    return urlencode({k: v for k, v in data.items() if v is not None})
+
+
+@router.get("/accounts", name="accounts")
+def accounts(request: Request, db: DB, viewer: CurrentViewer, query: AccountQuery = Depends(account_query)):
+    result = queries.list_accounts(db, viewer.scope, query)
+
+    def sort_link(key: str) -> str:
+        order = "asc" if query.sort.value == key and query.order.value == "desc" else "desc"
+        return "/accounts?" + _qs(query, sort=key, order=order, page=1)
+
+    return page(request, "accounts.html", db=db, viewer=viewer, nav="accounts", query=query, page=result,
+                options=queries.filter_options(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC,
+                sort_link=sort_link, page_link=lambda n: "/accounts?" + _qs(query, page=n),
+                export_qs=_qs(query, page=None, per_page=None))
+
+
+@router.get("/accounts.csv", name="accounts_csv")
+def accounts_csv(db: DB, viewer: CurrentViewer, query: AccountQuery = Depends(account_query)):
+    rows = queries.export_accounts(db, viewer.scope, query)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="accounts.csv"'})
+
+
+@router.get("/accounts/{account_id}", name="account")
+def account(request: Request, db: DB, viewer: CurrentViewer, account_id: str = Path(max_length=128)):
+    a = queries.get_account(db, viewer.scope, account_id)
+    history = queries.account_history(db, viewer.scope, account_id)
+    figs = {"history": charts.health_history(history), "components": charts.component_bars(a.components)}
+    return page(request, "account.html", db=db, viewer=viewer, nav="accounts", a=a, detail=a.detail or {},
+                figs=figs, insight=account_insight(a, history))

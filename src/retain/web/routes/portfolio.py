@@ -1,0 +1,69 @@
+"""Portfolio (everything the viewer may see), My book and Team."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from retain.state import queries
+from retain.state.models import Role
+from retain.state.queries import Scope
+from retain.web import charts
+from retain.web.deps import DB, CurrentViewer, Forbidden
+from retain.web.render import page
+
+router = APIRouter()
+
+
+def _portfolio_figs(db, p: dict) -> dict:
+    figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
+            "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
+    for key, names, builder in (("nrr", ("revenue_retention", "nrr_grr", "retention"), charts.nrr_grr),
+                                ("decomposition", ("retention_decomposition", "arr_movements", "revenue_retention"),
+                                 charts.decomposition)):
+        figs[key] = None
+        for name in names:
+            snap = queries.metric(db, name)
+            if snap is not None and (fig := builder(snap.records)):
+                figs[key] = fig
+                break
+    return figs
+
+
+@router.get("/", name="portfolio")
+def portfolio(request: Request, db: DB, viewer: CurrentViewer):
+    p = queries.portfolio(db, viewer.scope)
+    return page(request, "portfolio.html", db=db, viewer=viewer, nav="portfolio", heading="Portfolio", p=p,
+                subtitle="All accounts you can see.", figs=_portfolio_figs(db, p),
+                worst=queries.worst_accounts(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC)
+
+
+@router.get("/book", name="book")
+def book(request: Request, db: DB, viewer: CurrentViewer):
+    if not viewer.user.member_id:
+        raise Forbidden("your user is not linked to a team member, so it has no book")
+    scope = Scope(Role.MEMBER, viewer.user.member_id)
+    p = queries.portfolio(db, scope)
+    figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
+            "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
+    return page(request, "portfolio.html", db=db, viewer=viewer, nav="book", heading="My book", p=p, figs=figs,
+                subtitle="Accounts you own or look after, and how their health moved since the last score.",
+                worst=queries.worst_accounts(db, scope, 25), columns=LIST_COLUMNS, numeric=NUMERIC)
+
+
+@router.get("/team", name="team")
+def team(request: Request, db: DB, viewer: CurrentViewer):
+    if viewer.user.role not in (Role.MANAGER, Role.ADMIN):
+        raise Forbidden("the Team page is for managers")
+    scope = viewer.scope
+    p = queries.portfolio(db, scope)
+    figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
+            "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
+    return page(request, "portfolio.html", db=db, viewer=viewer, nav="team", heading="Team", p=p, figs=figs,
+                subtitle="Your reports' books: health and its change since the last score.",
+                team_rows=queries.team(db, scope))
+
+
+LIST_COLUMNS = (("name", "Account"), ("health_total", "Health"), ("health_change", "Change"),
+                ("churn_probability", "Churn p"), ("clv", "CLV"), ("arr", "ARR"), ("owner_name", "Owner"),
+                ("segment", "Segment"), ("renewal_on", "Renewal"), ("adoption_tier", "Adoption"))
+NUMERIC = {"health_total", "health_change", "churn_probability", "clv", "arr"}

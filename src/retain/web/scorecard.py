@@ -1,0 +1,23 @@
+"""The active health scorecard, read-only, with its validation issues (from the health domain when installed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ScorecardView:
+    path: str
+    text: str
+    issues: list[str]
+
+
+def active_scorecard(path: str | None = None) -> ScorecardView | None:
+    try:
+        from retain.health import validate
+    except ImportError:
+        return None
+    p = Path(path) if path else validate.default_path()
+    text = p.read_text(encoding="utf-8") if p.exists() else ""
+    return ScorecardView(str(p), text, [str(i) for i in validate.validate_file(p)])
