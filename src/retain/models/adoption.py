@@ -8,6 +8,9 @@ against 90-day retention (constrained monotone) chooses the two cut points that 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
@@ -71,3 +74,24 @@ class AdoptionTiers:
         hi = (*self.cuts_, 100.0)
         out.insert(0, "index_range", [f"{a:.0f}-{b:.0f}" for a, b in zip(lo, hi, strict=True)])
         return out.reset_index()
+
+    def save(self, path: str | Path) -> Path:
+        if not hasattr(self, "cuts_"):
+            raise ModelError("adoption tiers are not fitted", hint="call fit() first")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ref = {c: v.tolist() for c, v in self.reference_.items()}
+        path.write_text(json.dumps({"features": list(ADOPTION_FEATURES), "cuts": list(self.cuts_), "reference": ref}))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> AdoptionTiers:
+        payload = json.loads(Path(path).read_text())
+        if payload.get("features") != list(ADOPTION_FEATURES):
+            from retain.models.propensity import ModelMismatchError
+
+            raise ModelMismatchError(f"{path} was fitted on other adoption features", hint="run `retain train`")
+        tiers = cls()
+        tiers.cuts_ = tuple(payload["cuts"])
+        tiers.reference_ = {c: np.asarray(v, dtype=float) for c, v in payload["reference"].items()}
+        return tiers

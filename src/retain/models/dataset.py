@@ -50,8 +50,13 @@ def snapshot_dates(start: dt.date, end: dt.date, step_days: int = 30) -> list[dt
     return out[::-1]
 
 
-def build_frame(wh: Warehouse, dates: Sequence[dt.date], *, labels: bool = True) -> pd.DataFrame:
-    """Features (and outcome labels) of every customer at each date, one query for all dates."""
+def build_frame(
+    wh: Warehouse, dates: Sequence[dt.date], *, labels: bool = True, end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Features (and outcome labels) of every customer at each date, one query for all dates.
+
+    A label whose window reaches past ``end`` (the last day of data) is unknown: it is set to missing,
+    never to "did not happen"."""
     parts = []
     for day in dates:
         feats = account_features(wh, day)
@@ -65,6 +70,10 @@ def build_frame(wh: Warehouse, dates: Sequence[dt.date], *, labels: bool = True)
         return pd.DataFrame()
     frame = wh.execute(ibis.union(*parts) if len(parts) > 1 else parts[0])
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+    if labels and end is not None:
+        for label, horizon in LABEL_HORIZONS.items():
+            unknown = frame["as_of"] > end - dt.timedelta(days=horizon)
+            frame[label] = frame[label].astype("Float64").mask(unknown)
     return frame.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
 
 
@@ -92,16 +101,19 @@ def time_split(
 ) -> TimeSplit:
     """Split ``[start, end]`` in time: test = as-of dates of the final ``test_days`` whose labels are complete;
     validation = the ``validation_days`` before it, a horizon earlier; training = everything before, a horizon
-    earlier again. ``end`` is the last day of data."""
+    earlier again. ``end`` is the last day of data; ``test_days=0`` gives no test (a production fit).
+    Dates lie on one grid every ``step_days`` anchored at ``end``, so splits of different horizons share
+    their feature snapshots."""
     gap = dt.timedelta(days=horizon_days)
     last_label = end - gap
     test_start = end - dt.timedelta(days=test_days)
     val_end = test_start - gap
     val_start = val_end - dt.timedelta(days=validation_days)
     train_end = val_start - gap
-    test = tuple(d for d in snapshot_dates(test_start, last_label, step_days))
-    validation = tuple(snapshot_dates(val_start, val_end, step_days))
-    train = tuple(snapshot_dates(start + dt.timedelta(days=90), train_end, step_days))
+    grid = snapshot_dates(start + dt.timedelta(days=90), end, step_days)  # one grid, anchored at the end
+    test = tuple(d for d in grid if test_start <= d <= last_label) if test_days > 0 else ()
+    validation = tuple(d for d in grid if val_start <= d <= val_end)
+    train = tuple(d for d in grid if d <= train_end)
     if len(train) < 2 or not validation:
         raise ModelError(
             f"not enough history between {start} and {end} for a time split with a {horizon_days}-day horizon",

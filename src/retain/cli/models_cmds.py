@@ -1,0 +1,110 @@
+"""``retain backtest | train | predict | survey-insight | adoption``: prediction from the command line.
+
+Thin adapters over :mod:`retain.models.pipeline` and friends; ``main_job`` is the prediction section of
+``retain run``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
+from retain.models import pipeline
+from retain.models.adoption import AdoptionTiers
+from retain.models.dataset import data_end, data_start, time_split
+from retain.models.survey_insight import referral_timing, score_outcomes
+from retain.warehouse import Warehouse, as_of_date
+
+ModelDirOption = typer.Option(pipeline.DEFAULT_MODEL_DIR, "--model-dir", help="Where model files are kept.")
+
+
+def _day(wh: Warehouse, as_of: str | None) -> dt.date:
+    return as_of_date(as_of) if as_of else data_end(wh)
+
+
+def show_backtest(result) -> None:
+    show_frame(result.summary, title=f"Backtest on {len(result.test_dates)} held-back dates "
+               f"({result.test_dates[0]} .. {result.test_dates[-1]}), churn within 90 days; "
+               f"scorecard = {result.scorecard}", floatfmt="{:,.3f}")
+
+
+def main_job(wh: Warehouse, as_of: dt.date) -> None:
+    """Prediction section: backtest summary, then the 10 riskiest accounts by churn probability with reasons."""
+    console.rule("[bold]Prediction: churn and upsell propensity[/bold]")
+    cache = pipeline.FrameCache(wh, as_of)
+    result = pipeline.backtest(wh, end=as_of, cache=cache)
+    show_backtest(result)
+    trained = pipeline.train(wh, as_of, cache=cache)
+    prediction = pipeline.predict(wh, as_of, trained.churn, trained.upsell, trained.tiers)
+    show_frame(pipeline.riskiest(prediction), title=f"The 10 accounts most likely to churn within 90 days "
+               f"(as of {as_of})", floatfmt="{:,.2f}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def backtest(
+        ctx: typer.Context,
+        dates: list[str] = typer.Option(None, "--dates", help="Test dates (YYYY-MM-DD); default: the final year."),
+        out: Path = OutOption,
+        reliability: bool = typer.Option(True, help="Show the reliability tables."),
+    ) -> None:
+        """Scorecard vs learned weights vs propensity model on past dates: AUC, lift, Brier, reliability."""
+        wh = warehouse(ctx)
+        result = pipeline.backtest(wh, test_dates=[as_of_date(d) for d in dates] if dates else None)
+        show_backtest(result)
+        show_frame(result.weights, title=f"Suggested scorecard weights (AUC gain {result.auc_gain:+.3f})",
+                   floatfmt="{:,.1f}")
+        if reliability:
+            for name, part in result.reliability.groupby("scorer", sort=False):
+                show_frame(part.drop(columns="scorer"), title=f"Reliability: {name}", floatfmt="{:,.3f}")
+        export(result.summary, out)
+
+    @app.command()
+    def train(ctx: typer.Context, as_of: str = AsOfOption, model_dir: Path = ModelDirOption) -> None:
+        """Train the churn and upsell models and the adoption tiers on history up to a date; save them."""
+        wh = warehouse(ctx)
+        trained = pipeline.train(wh, _day(wh, as_of))
+        paths = pipeline.save(trained, model_dir)
+        console.print(f"trained as of {trained.as_of} on {trained.churn.train_rows_:,} churn rows and "
+                      f"{trained.upsell.train_rows_:,} upsell rows (spec {trained.churn.spec.hash}); "
+                      f"saved {', '.join(str(p) for p in paths)}")
+
+    @app.command()
+    def predict(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOption,
+                model_dir: Path = ModelDirOption) -> None:
+        """Score every customer with the saved models; store the result for the dashboard."""
+        wh = warehouse(ctx)
+        day = _day(wh, as_of)
+        churn, upsell, tiers = pipeline.load_models(model_dir)
+        prediction = pipeline.predict(wh, day, churn, upsell, tiers)
+        show_frame(pipeline.riskiest(prediction, 20), title=f"Most likely to churn within 90 days (as of {day})")
+        export(prediction, out)
+
+    @app.command("survey-insight")
+    def survey_insight(ctx: typer.Context, as_of: str = AsOfOption, survey_type: str = typer.Option("nps"),
+                       out: Path = OutOption) -> None:
+        """What each survey score meant later: churn, expansion and extra purchases; when promoters refer."""
+        wh = warehouse(ctx)
+        day = _day(wh, as_of)
+        table = score_outcomes(wh, day, survey_type)
+        show_frame(table, title=f"{survey_type.upper()} score → later outcomes (95% intervals)", floatfmt="{:,.3f}")
+        if survey_type == "nps":
+            show_frame(referral_timing(wh, day), title="When promoters refer (days after the survey)",
+                       floatfmt="{:,.3f}")
+        export(table, out)
+
+    @app.command()
+    def adoption(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOption) -> None:
+        """Adoption tiers with thresholds learned from retention, and each tier's retention rate."""
+        wh = warehouse(ctx)
+        day = _day(wh, as_of)
+        split = time_split(data_start(wh), day, horizon_days=90, test_days=0)
+        frame = pipeline.FrameCache(wh, day).get(split.train + split.validation)
+        tiers = AdoptionTiers().fit(frame)
+        table = tiers.table(frame)
+        show_frame(table, title=f"Adoption tiers (index cut points {tiers.cuts_[0]:.0f} and {tiers.cuts_[1]:.0f})",
+                   floatfmt="{:,.3f}")
+        export(table, out)
