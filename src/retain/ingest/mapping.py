@@ -15,6 +15,9 @@ A mapping is a YAML file parsed into a frozen :class:`MappingSpec`::
             values: {Gold: enterprise, Silver: mid_market}   # value map (case-insensitive)
             other: keep               # unmapped values: keep (default) or null
             default: smb              # when the source column is absent or empty
+      opportunities:
+        columns:
+          closed_at: {source: CloseDate, only_if: {IsClosed: true}}   # empty unless IsClosed is true
 
 Built-in mappings ship with Retain (``salesforce``, ``hubspot``); pass their name instead of a path.
 """
@@ -50,6 +53,17 @@ class ColumnMapSpec(BaseModel):
     values: dict[str, str | None] = Field(default_factory=dict, description="Source value -> canonical value.")
     other: Unmapped = Unmapped.KEEP
     default: str | None = Field(None, description="Value used when the source column is absent or empty.")
+    only_if: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Keep the value only where these source columns hold one of these values (else empty).",
+    )
+
+    @field_validator("only_if", mode="before")
+    @classmethod
+    def _conditions(cls, value):
+        if isinstance(value, dict):
+            return {str(k): [_text(x) for x in (v if isinstance(v, list) else [v])] for k, v in value.items()}
+        return value
 
     @field_validator("source", mode="before")
     @classmethod

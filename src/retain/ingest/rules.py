@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from retain.ingest.columns import ColumnPlan
+from retain.ingest.columns import ColumnPlan, normalise_name
 from retain.ingest.mapping import Unmapped
 from retain.ingest.sources import Staged, lit, q
 from retain.schema import Column, DType
@@ -50,6 +50,17 @@ def source_value(plan: ColumnPlan, staged: Staged, column: str) -> tuple[str, st
         if not _is_text(sql_type):
             expr, sql_type = f"CAST({expr} AS VARCHAR)", "VARCHAR"
         expr = f"COALESCE({expr}, {lit(spec.default)})"
+    if spec is not None and spec.only_if:
+        conditions = []
+        by_norm = {normalise_name(c): c for c in staged.columns}
+        for name, allowed in spec.only_if.items():
+            cond = by_norm.get(normalise_name(name))
+            if cond is None:  # the column deciding it is absent: keep nothing rather than guess
+                conditions.append("false")
+                continue
+            values = ", ".join(lit(v.strip().lower()) for v in allowed)
+            conditions.append(f"lower(trim(CAST({q(cond)} AS VARCHAR))) IN ({values})")
+        expr = f"(CASE WHEN {' AND '.join(conditions)} THEN {expr} END)"
     return expr, sql_type
 
 
