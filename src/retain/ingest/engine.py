@@ -72,9 +72,8 @@ def _references_sql(table: Table, typed: str) -> list[str]:
         if ref_table == table.name:  # self-reference: rows of the same load count too
             where += (f" AND NOT EXISTS (SELECT 1 FROM {q(typed)} v WHERE v.{q(ref_col)} = t.{c} "
                       f"AND len(v.__errs) = 0)")
-            also = " or in this file"
-        reason = (f"printf('%s ''%s'' not found in {ref_table}.{ref_col}{also}; load {ref_table} first "
-                  f"(or in the same folder)', {lit(col.name)}, left(t.{c}, 60))")
+            also = " nor in this file"
+        reason = f"printf('''%s'' not found in {ref_table}.{ref_col}{also}', left(t.{c}, 60))"
         out.append(f"SELECT t.__row, {lit(col.name)} AS column_name, {reason} AS reason FROM {q(typed)} t "
                    f"WHERE {where}")
     return out
