@@ -122,3 +122,21 @@ def median_lifetime(curve: pd.DataFrame) -> pd.DataFrame:
 def survival(wh: Warehouse, as_of: AsOf, by: str | Dimension | None = None, alpha: float = 0.05) -> pd.DataFrame:
     """Kaplan–Meier curves of account lifetime as of ``as_of`` (stored as ``survival``)."""
     return kaplan_meier(wh.execute(lifetime_summary(wh, as_of, by)), alpha)
+
+
+def survival_at(curve: pd.DataFrame, months: tuple[float, ...] = (6, 12, 24, 36)) -> pd.DataFrame:
+    """Survival (and band) per group at fixed ages in months; NaN beyond the last observed time."""
+    keys = ["dimension", "dimension_value"]
+    groups = curve[keys].drop_duplicates()
+    grid = groups.merge(pd.DataFrame({"months": list(months)}), how="cross")
+    grid["time_months"] = grid["months"].astype(float)
+    ordered = curve.sort_values("time_months")
+    last = curve.groupby(keys, as_index=False).agg(_last=("time_months", "max"))
+    merged = pd.merge_asof(
+        grid.sort_values("time_months"), ordered[[*keys, "time_months", "survival", "ci_lower", "ci_upper"]],
+        on="time_months", by=keys, direction="backward",
+    ).merge(last, on=keys)
+    beyond = merged["time_months"] > merged["_last"]
+    merged.loc[beyond, ["survival", "ci_lower", "ci_upper"]] = np.nan
+    return merged[[*keys, "months", "survival", "ci_lower", "ci_upper"]].sort_values([*keys, "months"],
+                                                                                      ignore_index=True)
