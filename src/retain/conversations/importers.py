@@ -353,7 +353,12 @@ def write_frames(wh, frames: dict[str, pd.DataFrame], source: str) -> dict[str, 
     except ImportError:
         ingest_frames = None
     if ingest_frames is not None:
-        ingest_frames(wh, frames, source=source)
+        report = ingest_frames(wh, frames, source=source, strict=True)
+        if not report.committed or report.quarantined:
+            raise IngestError(
+                f"the calls were not imported: {_report_errors(report)}",
+                hint="fix the links (--lead/--account/--rep must exist) or the rows named above, then re-run",
+            )
         return {name: len(df) for name, df in frames.items()}
     ids = frames["conversations"]["conversation_id"].tolist()
     for name in ("utterances", "conversations"):
@@ -370,7 +375,30 @@ def write_frames(wh, frames: dict[str, pd.DataFrame], source: str) -> dict[str, 
     return {name: len(df) for name, df in frames.items()}
 
 
+def _report_errors(report) -> str:
+    errors = report.errors
+    if errors is None or len(errors) == 0:
+        return "rows were rejected"
+    cols = [c for c in ("table", "row_number", "column", "reason") if c in errors.columns]
+    lines = errors[cols].head(10).astype(str).agg(" ".join, axis=1)
+    return "; ".join(lines)
+
+
 def _typed(df: pd.DataFrame, spec) -> pd.DataFrame:
     import ibis
 
     return ibis.memtable(df).cast(spec.ibis_schema()).execute()
+
+
+def import_transcripts(wh, paths: Iterable[Path], link: Link = Link(), *, speaker_map_file: Path | None = None,
+                       redact: bool = True) -> dict[str, int]:
+    """Parse every file (all or nothing), map speakers to roles, redact PII and write the calls."""
+    paths = [Path(p) for p in paths]
+    missing = [Problem(str(p), 0, "no such file") for p in paths if not p.is_file()]
+    if missing:
+        raise TranscriptError(missing)
+    transcripts = parse_files(paths)
+    speaker_map = load_speaker_map(speaker_map_file) if speaker_map_file else {}
+    team = wh.execute(wh.raw("team_members").select("name"))["name"].dropna().tolist()
+    frames = to_frames(transcripts, link, speaker_map=speaker_map, team_names=team, redact=redact)
+    return write_frames(wh, frames, source="retain calls import")

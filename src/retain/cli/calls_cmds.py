@@ -1,0 +1,186 @@
+"""``retain calls …``, ``retain leads recover`` and ``retain tags suggest``: conversation intelligence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
+from retain.warehouse import Warehouse, as_of_date
+
+calls_app = typer.Typer(help="Sales calls: import transcripts, analyse, search.", no_args_is_help=True)
+leads_app = typer.Typer(help="Leads: recover dropped or unworked leads worth another call.", no_args_is_help=True)
+tags_app = typer.Typer(help="CRM tags: corrections and missing tags suggested by what calls say.",
+                       no_args_is_help=True)
+TrackersOption = typer.Option(None, "--trackers", help="Playbook YAML (trackers, compliance, SOP); default: shipped.")
+
+
+def _day(wh: Warehouse, as_of: str | None) -> dt.date:
+    if as_of:
+        return as_of_date(as_of)
+    from retain.cli.job import latest_data_date
+
+    last_call = wh.raw("conversations").started_at.max().execute()
+    days = [latest_data_date(wh)] + ([as_of_date(last_call)] if last_call is not None and last_call == last_call else [])
+    return max(days)
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    stamp = pd.Timestamp(value)
+    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")).to_pydatetime()
+
+
+@calls_app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="Transcript files: .json (Retain), .vtt, .srt, .txt (Speaker: text)."),
+    lead: str = typer.Option(None, "--lead", help="Lead the calls belong to."),
+    opportunity: str = typer.Option(None, "--opportunity", help="Opportunity the calls belong to."),
+    account: str = typer.Option(None, "--account", help="Account the calls belong to."),
+    rep: str = typer.Option(None, "--rep", help="member_id of the rep on the calls."),
+    started_at: str = typer.Option(None, "--started-at", help="Call start (ISO time) when the file has none."),
+    call_type: str = typer.Option(None, "--call-type", help="cold_call, discovery, demo, negotiation..."),
+    speaker_map: Path = typer.Option(None, "--speaker-map", help="YAML 'Name: rep|customer|other'."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Store text as is (PII redaction is on by default)."),
+) -> None:
+    """Import call transcripts (all files or none), map speakers to roles and redact PII."""
+    from retain.conversations.importers import Link, import_transcripts
+
+    link = Link(lead_id=lead, opportunity_id=opportunity, account_id=account, member_id=rep,
+                started_at=_parse_time(started_at), call_type=call_type)
+    counts = import_transcripts(warehouse(ctx), paths, link, speaker_map_file=speaker_map, redact=not no_redact)
+    console.print(f"imported {counts['conversations']:,} call(s), {counts['utterances']:,} utterance(s)"
+                  + ("" if not no_redact else " [yellow](not redacted)[/yellow]"))
+
+
+@calls_app.command("analyze")
+def analyze_cmd(ctx: typer.Context, as_of: str = AsOfOption, trackers: Path = TrackersOption,
+                out: Path = OutOption) -> None:
+    """Analyse calls: metrics, trackers, events, compliance and SOP QA; stores call_metrics/tracker_hits/call_events."""
+    from retain.conversations.analysis import analyze_warehouse
+    from retain.conversations.tracker_spec import load_playbook
+
+    wh = warehouse(ctx)
+    day = _day(wh, as_of)
+    result = analyze_warehouse(wh, day, load_playbook(trackers))
+    console.print(f"analysed {len(result.metrics):,} calls as of {day}: {len(result.hits):,} tracker hits, "
+                  f"{len(result.events):,} events")
+    show_frame(result.qa_by_rep, title="QA score per rep")
+    export(result.metrics, out)
+
+
+@calls_app.command("search")
+def search_cmd(
+    ctx: typer.Context,
+    as_of: str = AsOfOption,
+    event: list[str] = typer.Option([], "--event", help="Event that must have happened (repeatable)."),
+    tracker: list[str] = typer.Option([], "--tracker", help="Tracker that must have a hit (repeatable)."),
+    competitor: str = typer.Option(None, "--competitor", help="Competitor mentioned."),
+    rep: str = typer.Option(None, "--rep", help="member_id of the rep."),
+    call_type: str = typer.Option(None, "--call-type"),
+    language: str = typer.Option(None, "--language"),
+    min_talk_ratio: float = typer.Option(None, "--min-talk-ratio", help="Minimum rep share of talk time (0-1)."),
+    max_talk_ratio: float = typer.Option(None, "--max-talk-ratio"),
+    min_qa: float = typer.Option(None, "--min-qa"),
+    max_qa: float = typer.Option(None, "--max-qa"),
+    text: str = typer.Option(None, "--text", help="Words in a tracker hit or event quote."),
+    out: Path = OutOption,
+) -> None:
+    """Find analysed calls by events, trackers and metrics (run `retain calls analyze` first)."""
+    from retain.conversations.search import CallFilter, search_calls
+
+    wh = warehouse(ctx)
+    f = CallFilter(events=tuple(event), trackers=tuple(tracker), competitor=competitor, member_id=rep,
+                   call_type=call_type, language=language, min_talk_ratio=min_talk_ratio,
+                   max_talk_ratio=max_talk_ratio, min_qa=min_qa, max_qa=max_qa, text=text)
+    frame = wh.execute(search_calls(wh, _day(wh, as_of), f))
+    show_frame(frame, title=f"{len(frame):,} matching calls")
+    export(frame, out)
+
+
+@calls_app.command("outcomes")
+def outcomes_cmd(ctx: typer.Context, as_of: str = AsOfOption, min_deals: int = typer.Option(30, "--min-deals"),
+                 trackers: Path = TrackersOption, out: Path = OutOption) -> None:
+    """Win rate by talk share, questions and tracker presence, with 95% Wilson intervals."""
+    from retain.conversations.service import outcomes_report
+
+    wh = warehouse(ctx)
+    table, findings = outcomes_report(wh, _day(wh, as_of), trackers=trackers, min_deals=min_deals)
+    show_frame(table, title="Behaviour vs outcome (too_small: fewer deals than --min-deals)", floatfmt="{:,.3f}")
+    show_frame(findings, title="Findings you can trust (interval clear of the baseline)", floatfmt="{:,.3f}")
+    export(table, out)
+
+
+@calls_app.command("cadence")
+def cadence_cmd(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOption) -> None:
+    """Touches before a lead was dropped, per rep, against the 'about five follow-ups' reference."""
+    from retain.conversations.cadence import REFERENCE_TOUCHES, lead_cadence
+
+    wh = warehouse(ctx)
+    per_rep, hist = lead_cadence(wh, _day(wh, as_of))
+    show_frame(per_rep, title=f"Dropped leads: touches before dropping (reference: {REFERENCE_TOUCHES})")
+    show_frame(hist, title="Touches of dropped leads")
+    export(per_rep, out)
+
+
+@leads_app.command("recover")
+def recover_cmd(ctx: typer.Context, as_of: str = AsOfOption, top: int = typer.Option(20, "--top"),
+                trackers: Path = TrackersOption, out: Path = OutOption) -> None:
+    """Rank dropped or unworked leads worth another call, each with its reason (stores lead_recovery)."""
+    from retain.conversations.service import recover
+
+    wh = warehouse(ctx)
+    ranked = recover(wh, _day(wh, as_of), trackers=trackers)
+    show_frame(ranked.head(top)[["rank", "lead_id", "company", "owner_id", "score", "reasons"]],
+               title="Leads to recover", floatfmt="{:,.3f}")
+    export(ranked, out)
+
+
+@tags_app.command("suggest")
+def suggest_cmd(ctx: typer.Context, as_of: str = AsOfOption,
+                accept: list[str] = typer.Option([], "--accept", help="Suggestion id to accept (repeatable)."),
+                member: str = typer.Option(None, "--member", help="member_id accepting the suggestion."),
+                trackers: Path = TrackersOption, out: Path = OutOption) -> None:
+    """Suggest CRM-tag corrections and missing tags from calls; --accept ID writes the tag (source inferred)."""
+    from retain.conversations.service import suggest
+    from retain.conversations.tags import accept_suggestion
+
+    wh = warehouse(ctx)
+    if accept:
+        for sid in accept:
+            row = accept_suggestion(wh, sid, member_id=member)
+            console.print(f"[green]tagged[/green] {row.at[0, 'entity_type']} {row.at[0, 'entity_id']}: "
+                          f"{row.at[0, 'tag']} = {row.at[0, 'value']} (inferred)")
+        return
+    frame = suggest(wh, _day(wh, as_of), trackers=trackers)
+    show_frame(frame[["suggestion_id", "kind", "entity_type", "entity_id", "tag", "current_value", "suggested_value",
+                      "evidence"]], title=f"{len(frame):,} tag suggestions")
+    export(frame, out)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(calls_app, name="calls")
+    app.add_typer(leads_app, name="leads")
+    app.add_typer(tags_app, name="tags")
+
+
+def main_job(wh: Warehouse, as_of: dt.date) -> None:
+    """Calls section of the main job: calls analysed, QA per rep, behaviour findings, leads to recover."""
+    from retain.conversations.service import main_summary
+
+    summary = main_summary(wh, as_of)
+    console.rule("[bold]Calls[/bold]")
+    if summary is None:
+        console.print("[dim]no recorded calls as of this date[/dim]")
+        return
+    console.print(f"calls analysed: {summary['calls']:,} ({summary['hits']:,} tracker hits, "
+                  f"{summary['callbacks']:,} callback requests, {summary['missed_callbacks']:,} never called back)")
+    show_frame(summary["qa"], title="QA score per rep", max_rows=10, floatfmt="{:,.1f}")
+    show_frame(summary["findings"], title="Behaviour vs outcome: findings you can trust", max_rows=5,
+               floatfmt="{:,.3f}")
+    show_frame(summary["leads"], title="Top 5 leads to recover", max_rows=5, floatfmt="{:,.3f}")
