@@ -12,8 +12,8 @@ import enum
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, String, and_, case, func, literal, or_, select
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Select, String, and_, case, false, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from retain.errors import NotFoundError
@@ -43,7 +43,7 @@ class Scope:
 
 def team_ids(scope: Scope):
     """A SELECT of the member ids whose accounts a manager may see: themselves and everyone below them."""
-    root = select(literal(scope.member_id or "\x00", String(128)).label("member_id"))
+    root = select(literal(scope.member_id or "", String(128)).label("member_id"))
     tree = root.cte("team_tree", recursive=True)
     below = select(TeamMember.member_id).where(TeamMember.manager_id == tree.c.member_id)
     tree = tree.union(below)
@@ -54,8 +54,10 @@ def scoped(stmt: Select, scope: Scope) -> Select:
     """``stmt`` restricted to the accounts ``scope`` may see."""
     if scope.role is Role.ADMIN:
         return stmt
+    if not scope.member_id:
+        return stmt.where(false())
     if scope.role is Role.MEMBER:
-        mine = scope.member_id or "\x00"
+        mine = scope.member_id
         return stmt.where(or_(AccountSnapshot.owner_id == mine, AccountSnapshot.csm_id == mine))
     ids = team_ids(scope)
     return stmt.where(or_(AccountSnapshot.owner_id.in_(ids), AccountSnapshot.csm_id.in_(ids)))
@@ -103,6 +105,18 @@ class AccountQuery(BaseModel):
     order: SortOrder = SortOrder.DESC
     page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 50
+
+    @field_validator("q", "grade", "segment", "region", "owner_id", "adoption_tier", "status")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not printable(value):
+            raise ValueError("must not contain control characters")
+        return value
+
+
+def printable(text: str) -> bool:
+    """No NUL or other control characters (PostgreSQL rejects NUL in text; nothing legitimate has them)."""
+    return not any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
 
 def at_risk_clause():
@@ -178,8 +192,9 @@ def export_accounts(db: Session, scope: Scope, query: AccountQuery, limit: int =
 
 def get_account(db: Session, scope: Scope, account_id: str) -> AccountSnapshot:
     """The account if ``scope`` may see it; otherwise :class:`NotFoundError`, exactly as if it did not exist."""
-    stmt = scoped(select(AccountSnapshot).where(AccountSnapshot.account_id == account_id), scope)
-    row = db.scalar(stmt)
+    row = None
+    if printable(account_id):
+        row = db.scalar(scoped(select(AccountSnapshot).where(AccountSnapshot.account_id == account_id), scope))
     if row is None:
         raise NotFoundError(f"no account '{account_id}'", hint="check the id, or ask an admin for access")
     return row
@@ -217,11 +232,10 @@ def portfolio(db: Session, scope: Scope) -> dict:
         func.coalesce(func.sum(case((at_risk_clause(), a.arr), else_=0.0)), 0.0),
         func.sum(case((at_risk_clause(), 1), else_=0)), func.avg(a.health_change),
     ).where(active), scope)).one()
-    grades = db.execute(scoped(select(
-        func.coalesce(a.health_grade, "unscored"), func.count(), func.coalesce(func.sum(a.arr), 0.0),
-    ).where(active).group_by(func.coalesce(a.health_grade, "unscored")).order_by(func.coalesce(a.health_grade,
-                                                                                              "unscored")), scope))
-    bucket = func.floor(func.coalesce(a.health_total, -10.0) / 10.0) * 10
+    grade = func.coalesce(a.health_grade, literal_column("'unscored'"))
+    grades = db.execute(scoped(select(grade, func.count(), func.coalesce(func.sum(a.arr), 0.0))
+                               .where(active).group_by(grade).order_by(grade), scope))
+    bucket = func.floor(a.health_total / literal_column("10.0")) * literal_column("10")
     hist = db.execute(scoped(select(bucket, func.count(), func.coalesce(func.sum(a.arr), 0.0))
                              .where(active, a.health_total.is_not(None)).group_by(bucket).order_by(bucket), scope))
     return {
@@ -261,7 +275,7 @@ def member_name(db: Session, member_id: str | None) -> str | None:
 
 
 def metric(db: Session, name: str) -> MetricSnapshot | None:
-    return db.get(MetricSnapshot, name)
+    return db.get(MetricSnapshot, name) if printable(name) else None
 
 
 def metric_names(db: Session) -> list[str]:
@@ -296,8 +310,9 @@ def arr_pareto(db: Session, scope: Scope, points: int = 100) -> list[dict]:
 
 def clv_by_channel(db: Session, scope: Scope) -> list[dict]:
     a = AccountSnapshot
-    stmt = scoped(select(func.coalesce(a.acquisition_channel, "unknown"), func.avg(a.clv), func.count())
-                  .where(a.clv.is_not(None)).group_by(func.coalesce(a.acquisition_channel, "unknown"))
+    channel = func.coalesce(a.acquisition_channel, literal_column("'unknown'"))
+    stmt = scoped(select(channel, func.avg(a.clv), func.count())
+                  .where(a.clv.is_not(None)).group_by(channel)
                   .order_by(func.avg(a.clv).desc()), scope)
     return [{"acquisition_channel": c, "clv": float(v), "accounts": int(n)} for c, v, n in db.execute(stmt)]
 

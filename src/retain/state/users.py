@@ -62,6 +62,8 @@ def create_user(db: Session, username: str, password: str, role: Role | str, *, 
         raise RetainError(f"invalid user name '{username}'", hint="use 1-64 letters, digits, '_', '.', '@' or '-'")
     if len(password) < MIN_PASSWORD:
         raise RetainError("password too short", hint=f"use at least {MIN_PASSWORD} characters")
+    if member_id is not None and (not member_id.isprintable() or len(member_id) > 128):
+        raise RetainError("invalid member id", hint="use the team_members.member_id, printable, up to 128 characters")
     if role is not Role.ADMIN and not member_id:
         raise RetainError(f"a {role.value} needs --member-id", hint="give the team_members.member_id of this person")
     if db.scalar(select(User.id).where(User.username == username)) is not None:
@@ -84,7 +86,7 @@ def get_user(db: Session, user_id: int) -> User | None:
 
 
 def set_active(db: Session, username: str, active: bool, *, actor: str | None = None) -> User:
-    user = db.scalar(select(User).where(User.username == username))
+    user = db.scalar(select(User).where(User.username == username)) if USERNAME.match(username) else None
     if user is None:
         raise NotFoundError(f"no user '{username}'", hint="see `retain users list`")
     user.is_active = active
@@ -109,6 +111,8 @@ class RateLimit:
 def authenticate(db: Session, username: str, password: str, *, ip: str | None = None,
                  limit: RateLimit = RateLimit()) -> User:
     """The user if the password matches; raises :class:`RateLimited` or :class:`AuthError` otherwise."""
+    if not username or any(ord(ch) < 32 for ch in username) or "\x00" in password:
+        raise AuthError("wrong user name or password")
     key = f"{ip or '-'}|{username.lower()}"
     since = utcnow() - limit.window
     failures = db.scalar(select(func.count()).select_from(LoginAttempt)
@@ -189,7 +193,7 @@ def list_keys(db: Session) -> list[tuple[ApiKey, str]]:
 
 
 def revoke_key(db: Session, prefix: str, *, actor: str | None = None) -> ApiKey:
-    row = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    row = db.scalar(select(ApiKey).where(ApiKey.prefix == prefix)) if prefix.isalnum() else None
     if row is None:
         raise NotFoundError(f"no API key '{prefix}'", hint="see the Admin page or `retain keys list` for prefixes")
     if row.revoked_at is None:
@@ -200,7 +204,7 @@ def revoke_key(db: Session, prefix: str, *, actor: str | None = None) -> ApiKey:
 
 
 def key_prefix(key: str) -> str | None:
-    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+    if not key.startswith(KEY_PREFIX) or len(key) > 200 or not key.isprintable():
         return None
     parts = key[len(KEY_PREFIX):].split("_", 1)
     return parts[0] if len(parts) == 2 else None

@@ -1,0 +1,53 @@
+"""The state layer runs on SQLite and on the real PostgreSQL (a fresh schema per test, dropped afterwards)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from retain.state import testing
+from retain.state.db import make_engine, session_factory, upgrade
+from retain.state.publish import publish
+from retain.warehouse import Warehouse
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'state.sqlite'}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    url = request.getfixturevalue("postgres_url")
+    schema = f"retain_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as con:
+        con.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    eng = make_engine(url, schema=schema)
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as con:
+            con.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture
+def db(engine):
+    with session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def tiny_wh() -> Warehouse:
+    return testing.build(Warehouse.open(":memory:"))
+
+
+@pytest.fixture
+def published(db, tiny_wh):
+    publish(tiny_wh, db, testing.AS_OF)
+    return db

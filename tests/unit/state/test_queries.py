@@ -1,0 +1,97 @@
+import datetime as dt
+
+import pytest
+
+from retain.errors import NotFoundError
+from retain.state import queries, testing
+from retain.state.insight import account_insight
+from retain.state.models import AccountSnapshot, MetricSnapshot, Role, ScoreHistory
+from retain.state.queries import AccountQuery, Scope, SortKey, SortOrder
+
+ADMIN = Scope.admin()
+MIA = Scope(Role.MANAGER, "m1")
+RITA = Scope(Role.MEMBER, "r1")
+OLGA = Scope(Role.MEMBER, "r3")
+NOBODY = Scope(Role.MEMBER, None)
+
+
+def ids(page) -> set[str]:
+    return {r["account_id"] for r in page.items}
+
+
+def test_publish_computes_arr_owner_renewal_and_reads_results(published):
+    a1 = published.get(AccountSnapshot, "a1")
+    assert a1.arr == pytest.approx(12 * 1250.0)
+    assert (a1.owner_name, a1.products_held, a1.renewal_on) == ("Rita Rep", 2, dt.date(2024, 12, 31))
+    assert (a1.health_total, a1.health_grade, a1.health_change) == (82.0, "A", pytest.approx(4.0))
+    assert (a1.churn_probability, a1.clv, a1.adoption_tier, a1.open_tickets) == (0.05, 42000.0, "power", 1)
+    assert [c["component"] for c in a1.components] == ["usage", "support"]
+    assert [e["kind"] for e in a1.detail["timeline"]] == ["ticket", "qbr", "survey", "ticket"]
+    a4 = published.get(AccountSnapshot, "a4")
+    assert a4.name == testing.CHINESE_NAME and a4.reasons == ["low_usage", "open_urgent_ticket"]
+    a5 = published.get(AccountSnapshot, "a5")
+    assert (a5.status, a5.arr, a5.health_total) == ("churned", 0.0, None)
+    history = published.query(ScoreHistory).filter_by(account_id="a1").order_by(ScoreHistory.as_of).all()
+    assert [(h.as_of, h.health_total) for h in history] == [(testing.PREVIOUS, 78.0), (testing.AS_OF, 82.0)]
+    assert published.get(MetricSnapshot, "revenue_retention").records[0]["nrr"] == 1.04
+
+
+def test_publish_twice_replaces_snapshots(published, tiny_wh):
+    from retain.state.publish import publish
+
+    publish(tiny_wh, published, testing.AS_OF)
+    assert published.query(AccountSnapshot).count() == 6
+
+
+def test_roles_are_enforced_in_the_query(published):
+    everything = AccountQuery(per_page=200)
+    assert ids(queries.list_accounts(published, ADMIN, everything)) == {"a1", "a2", "a3", "a4", "a5", "a6"}
+    assert ids(queries.list_accounts(published, MIA, everything)) == {"a1", "a2", "a3", "a4"}
+    assert ids(queries.list_accounts(published, RITA, everything)) == {"a1", "a2"}
+    assert ids(queries.list_accounts(published, OLGA, everything)) == {"a5", "a6"}
+    assert ids(queries.list_accounts(published, NOBODY, everything)) == set()
+    assert queries.get_account(published, RITA, "a1").name == "Acme Corp"
+    for scope, other in ((RITA, "a3"), (RITA, "a5"), (MIA, "a6"), (OLGA, "a1")):
+        with pytest.raises(NotFoundError):
+            queries.get_account(published, scope, other)
+        with pytest.raises(NotFoundError):
+            queries.account_history(published, scope, other)
+    # filters cannot widen the scope
+    assert ids(queries.list_accounts(published, RITA, AccountQuery(owner_id="r3"))) == set()
+    assert queries.portfolio(published, RITA)["accounts"] == 2
+
+
+def test_filters_sort_and_pages(published):
+    assert ids(queries.list_accounts(published, ADMIN, AccountQuery(grade="C"))) == {"a2", "a6"}
+    assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q="acme"))) == {"a1"}
+    assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q="北京"))) == {"a4"}
+    assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q="100%_"))) == set()
+    assert ids(queries.list_accounts(published, ADMIN, AccountQuery(at_risk=True))) == {"a4", "a6"}
+    assert ids(queries.list_accounts(published, ADMIN, AccountQuery(renewal_before=dt.date(2024, 8, 31)))) == {
+        "a4", "a6"}
+    page = queries.list_accounts(published, ADMIN, AccountQuery(sort=SortKey.HEALTH, order=SortOrder.ASC,
+                                                                per_page=2, page=2))
+    assert [r["account_id"] for r in page.items] == ["a2", "a3"] and page.total == 6 and page.pages == 3
+    by_clv = queries.list_accounts(published, ADMIN, AccountQuery(sort=SortKey.CLV, order=SortOrder.DESC))
+    assert [r["account_id"] for r in by_clv.items] == ["a1", "a4", "a3", "a6", "a2", "a5"]  # nulls last
+    assert len(queries.export_accounts(published, MIA, AccountQuery(per_page=1))) == 4
+
+
+def test_portfolio_team_and_analytics(published):
+    p = queries.portfolio(published, ADMIN)
+    assert p["accounts"] == 5 and p["arr"] == pytest.approx(12 * (1250 + 300 + 500 + 2000 + 400))
+    assert p["arr_at_risk"] == pytest.approx(12 * (2000 + 400))
+    assert {g["grade"]: g["accounts"] for g in p["by_grade"]} == {"A": 1, "B": 1, "C": 2, "D": 1}
+    team = {r["owner_id"]: r for r in queries.team(published, MIA)}
+    assert set(team) == {"r1", "r2"} and team["r2"]["arr"] == pytest.approx(12 * 2500)
+    pareto = queries.arr_pareto(published, ADMIN)
+    assert pareto[0] == {"customer_share": 0.0, "revenue_share": 0.0} and pareto[-1]["revenue_share"] == 1.0
+    assert queries.clv_by_channel(published, ADMIN)[0] == {"acquisition_channel": "outbound", "clv": 42000.0,
+                                                           "accounts": 1}
+
+
+def test_insight_ranks_components_by_room_to_gain(published):
+    a4 = published.get(AccountSnapshot, "a4")
+    insight = account_insight(a4, queries.account_history(published, ADMIN, "a4"))
+    assert [c["component"] for c in insight.improve] == ["usage", "support"]
+    assert insight.improve[0]["gain"] == pytest.approx(0.6 * 80)
