@@ -28,20 +28,21 @@ SEGMENT_COLUMNS = ["segment", "accounts", "share", "monetary", "monetary_share",
 
 
 class RFMRule(BaseModel):
-    """One segment: inclusive score ranges ``[low, high]`` for R, F and M."""
+    """One segment: inclusive score ranges ``[low, high]`` for R, F and M (left out: any score)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     segment: str = Field(min_length=1)
-    r: tuple[int, int] = (1, 5)
-    f: tuple[int, int] = (1, 5)
-    m: tuple[int, int] = (1, 5)
+    r: tuple[int, int] | None = None
+    f: tuple[int, int] | None = None
+    m: tuple[int, int] | None = None
 
     @model_validator(mode="after")
     def _ranges(self) -> RFMRule:
         for name in ("r", "f", "m"):
-            low, high = getattr(self, name)
-            if low > high:
+            bounds = getattr(self, name)
+            if bounds is not None and bounds[0] > bounds[1]:
+                low, high = bounds
                 raise ValueError(f"{name}: low {low} is above high {high}")
         return self
 
@@ -73,8 +74,8 @@ class RFMSpec(BaseModel):
     def _within_bins(self) -> RFMSpec:
         for rule in self.segments:
             for name in ("r", "f", "m"):
-                low, high = getattr(rule, name)
-                if low < 1 or high > self.bins:
+                bounds = getattr(rule, name)
+                if bounds is not None and (bounds[0] < 1 or bounds[1] > self.bins):
                     raise ValueError(f"segment {rule.segment}: {name} range must be within 1..{self.bins}")
         return self
 
@@ -123,8 +124,8 @@ def rfm_values(wh: Warehouse, as_of: AsOf, lookback_months: int = 12) -> ir.Tabl
     )
 
 
-def _in(score: ir.IntegerValue, bounds: tuple[int, int]) -> ir.BooleanValue:
-    return score.between(bounds[0], bounds[1])
+def _in(score: ir.IntegerValue, bounds: tuple[int, int] | None) -> ir.BooleanValue:
+    return ibis.literal(True) if bounds is None else score.between(bounds[0], bounds[1])
 
 
 def _score(order: ir.Value, n: ir.IntegerValue, bins: int) -> ir.IntegerValue:

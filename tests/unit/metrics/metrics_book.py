@@ -32,6 +32,7 @@ SUBS = [
 ]
 ACCOUNTS = {"a": "smb", "b": "smb", "c": "enterprise", "d": "enterprise", "e": "smb", "f": "enterprise"}
 AS_OF = D(2024, 6, 30)
+CHANNELS = ["inbound", "outbound", "inbound", "referral", "paid", "inbound"]
 
 
 def subs_frame(rows=SUBS) -> pd.DataFrame:
@@ -45,6 +46,7 @@ def accounts_frame(segments=ACCOUNTS) -> pd.DataFrame:
     return pd.DataFrame({
         "account_id": list(segments), "name": [f"Account {k}" for k in segments],
         "created_at": pd.Timestamp("2022-12-01", tz="UTC"), "segment": list(segments.values()),
-        "region": "emea", "acquisition_channel": ["inbound", "outbound", "inbound", "referral", "paid", "inbound"],
+        "region": "emea",
+        "acquisition_channel": [CHANNELS[i % len(CHANNELS)] for i in range(len(segments))],
     })
 
