@@ -21,6 +21,9 @@ _EN_AUX = re.compile(
     r"don't|doesn't|didn't|won't|wouldn't|can't|couldn't|haven't|hasn't)\s+"
     r"(?:you|we|i|they|he|she|it|that|this|there|your|the|anyone|someone|anybody|y'all)\b"
 )
+_EN_MODAL = re.compile(r"^(?:would|could|can|will|does|did|is|are|was|were)\s+(?!be\b)\w+(?:\s+\S+){2,}")
+_EN_EXCLAIM = re.compile(r"^(?:what an? |how (?:nice|great|cool|lovely|wonderful|kind|interesting)\b)")
+_EN_CLAUSE = re.compile(r"^(?:what|how|where|why|when)\s+(?:we|i|you|they|he|she|it)\s+(?!doing\b)")
 _EN_TAG = re.compile(r",\s*(?:right|correct|isn't it|don't you|aren't you|is that right|no)\s*$")
 _EN_INDIRECT = re.compile(r"^(?:i was wondering|i wonder|tell me (?:about|how|what|why)|can you tell me|any (?:idea|thoughts))\b")
 _ZH_FINAL = re.compile(r"(?:吗|么|嘛|呢|对吧|是吧|好吗|行吗|的吧|了吧)[\s。．.!！~～…]*$")
@@ -45,12 +48,16 @@ def is_question_sentence(sentence: str) -> bool:
         if _ZH_FINAL.search(s):
             return True
         return bool(_ZH_WORD.search(s)) and not _ZH_NOT_Q.search(s)
+    if _EN_EXCLAIM.match(s):
+        return False
     s = s.rstrip(".!… ")
+    if _EN_CLAUSE.match(s):  # "how we onboard customers is...", "where we struggle is..."
+        return False
     wh = _EN_WH.match(s)
     if wh:
         # "when we spoke last week, you said..." is a clause, not a question
         return not (wh.group(1) in {"when", "where", "which", "who", "whom", "whose", "how"} and "," in s)
-    return bool(_EN_AUX.match(s) or _EN_TAG.search(s) or _EN_INDIRECT.match(s))
+    return bool(_EN_AUX.match(s) or _EN_MODAL.match(s) or _EN_TAG.search(s) or _EN_INDIRECT.match(s))
 
 
 def count_questions(text: str) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 _FOLD = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)} | {"＠": "@", "＋": "+", "－": "-", "．": "."})
 
 _PATTERNS: tuple[tuple[str, str], ...] = (
-    ("EMAIL", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+    ("EMAIL", r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
     ("CNID", r"(?<![0-9])[1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![0-9])"),
     ("CARD", r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])"),
     ("CNMOBILE", r"(?<![0-9])(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])"),
@@ -70,7 +70,7 @@ def find_pii(text: str) -> list[Finding]:
             continue
         if kind == "CARD" and not luhn_valid(value):
             # not a card: may still be a phone number written with separators
-            sub = _COMBINED_PHONE.search(value)
+            sub = _COMBINED_PHONE.search(value) if sum(c.isdigit() for c in value) <= 13 else None
             if sub:
                 found.append(Finding("PHONE", m.start() + sub.start(), m.start() + sub.end()))
             continue
