@@ -27,12 +27,48 @@ class StatisticalWarning(RuntimeWarning):
 
 
 def unique_rows(data: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> tuple[dict, np.ndarray]:
-    """Collapse identical data rows into one row with a weight (count), so a million customers fit in seconds."""
+    """Collapse identical data rows into one row with a weight (count), so a million customers fit in seconds.
+
+    Hash-based and linear: each column is factorised, the codes are combined into one integer key, which is
+    factorised again; weights are summed with bincount.
+    """
     names = list(data)
-    frame = pd.DataFrame({name: np.asarray(data[name], dtype=float) for name in names})
-    frame["_w"] = 1.0 if weights is None else np.asarray(weights, dtype=float)
-    grouped = frame.groupby(names, sort=False, as_index=False)["_w"].sum()
-    return {name: grouped[name].to_numpy() for name in names}, grouped["_w"].to_numpy()
+    columns = [np.asarray(data[name], dtype=float) for name in names]
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for values in columns:
+        codes, levels = pd.factorize(values, sort=False)
+        if key.max(initial=0) > np.iinfo(np.int64).max // (len(levels) + 1):
+            key, _ = pd.factorize(key, sort=False)  # re-compact before the combined key could overflow
+        key = key * len(levels) + codes
+    group, _ = pd.factorize(key, sort=False)  # codes numbered in order of first appearance
+    w = np.ones(len(key)) if weights is None else np.asarray(weights, dtype=float)
+    counts = np.bincount(group, weights=w)
+    if len(group):
+        first = np.flatnonzero(np.r_[True, group[1:] > np.maximum.accumulate(group)[:-1]])
+    else:
+        first = np.zeros(0, dtype=np.int64)
+    return {name: col[first] for name, col in zip(names, columns, strict=True)}, counts
+
+
+def codes_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(levels, index) with ``levels[index] == values``: evaluate costly functions on levels only."""
+    index, levels = pd.factorize(np.asarray(values, dtype=float), sort=False)
+    return np.asarray(levels, dtype=float), index
+
+
+def on_levels(data: Mapping[str, np.ndarray], name: str, fn) -> np.ndarray:
+    """``fn(data[name])``, evaluated once per distinct value when the fit cached the column's codes."""
+    codes = data.get("_codes", {}).get(name)
+    if codes is None:
+        return fn(data[name])
+    levels, index = codes
+    return fn(levels)[index]
+
+
+def log_add_exp(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(exp(a) + exp(b)), faster than np.logaddexp and fine with -inf in ``b``."""
+    top = np.maximum(a, b)
+    return top + np.log1p(np.exp(-np.abs(a - b)))
 
 
 class BaseFitter:
@@ -96,11 +132,12 @@ class BaseFitter:
         """Fit the model to ``frame`` (one row per customer or cohort, with the model's data columns)."""
         data = self._prepare(frame)
         data, w = unique_rows(data, None if weights is None else np.asarray(weights, dtype=float))
+        data["_codes"] = {name: codes_of(data[name]) for name in self._data_columns}
         self._n_obs = float(w.sum())
         start = np.log(np.asarray(initial_params if initial_params is not None else self._initial_values, float))
         scale = self._n_obs
 
-        analytic = type(self)._gradient is not BaseFitter._gradient
+        analytic = self._has_gradient
 
         def negative_ll(log_params: np.ndarray) -> float:
             params = np.exp(log_params)
@@ -148,28 +185,45 @@ class BaseFitter:
         )
         return self
 
-    def _variance_matrix(self) -> pd.DataFrame:
-        """Inverse of the observed information (numerical Hessian of the log-likelihood in natural scale)."""
-        p = self._fitted
+    @property
+    def _has_gradient(self) -> bool:
+        return type(self)._gradient is not BaseFitter._gradient
+
+    def _hessian(self, p: np.ndarray) -> np.ndarray:
+        """Hessian of the total log-likelihood at ``p`` (natural scale), by central differences."""
         k = len(p)
         h = 1e-4 * np.maximum(np.abs(p), 1e-6)
+        eye = np.diag(h)
+        hess = np.empty((k, k))
+        with np.errstate(all="ignore"):
+            if self._has_gradient:  # differences of the analytic gradient: 2k evaluations
+                for i in range(k):
+                    up = self._gradient(p + eye[i], self._data) @ self._weights
+                    down = self._gradient(p - eye[i], self._data) @ self._weights
+                    hess[i] = (up - down) / (2 * h[i])
+                return (hess + hess.T) / 2
 
-        def ll(params: np.ndarray) -> float:
-            with np.errstate(all="ignore"):
+            def ll(params: np.ndarray) -> float:
                 return float(np.dot(self._weights, self._log_likelihood(params, self._data)))
 
-        hess = np.empty((k, k))
-        for i in range(k):
-            for j in range(i, k):
-                ei, ej = np.zeros(k), np.zeros(k)
-                ei[i], ej[j] = h[i], h[j]
-                value = (ll(p + ei + ej) - ll(p + ei - ej) - ll(p - ei + ej) + ll(p - ei - ej)) / (4 * h[i] * h[j])
-                hess[i, j] = hess[j, i] = value
+            for i in range(k):
+                for j in range(i, k):
+                    ei, ej = eye[i], eye[j]
+                    hess[i, j] = hess[j, i] = (ll(p + ei + ej) - ll(p + ei - ej) - ll(p - ei + ej)
+                                               + ll(p - ei - ej)) / (4 * h[i] * h[j])
+        return hess
+
+    def _variance_matrix(self) -> pd.DataFrame:
+        """Inverse of the observed information (numerical Hessian of the log-likelihood in natural scale)."""
+        k = len(self._fitted)
+        hess = self._hessian(self._fitted)
         try:
             cov = np.linalg.inv(-hess)
         except np.linalg.LinAlgError:
-            warnings.warn("Hessian is singular: standard errors are not available", StatisticalWarning, stacklevel=3)
             cov = np.full((k, k), np.nan)
+        if not np.all(np.isfinite(np.diag(cov))) or np.any(np.diag(cov) < 0):
+            warnings.warn("the Hessian is not negative definite: standard errors are not available",
+                          StatisticalWarning, stacklevel=3)
         return pd.DataFrame(cov, index=list(self._param_names), columns=list(self._param_names))
 
     # -- results --------------------------------------------------------------------------------------------

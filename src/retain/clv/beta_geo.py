@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
-from retain.clv.base import BaseFitter
+from retain.clv.base import BaseFitter, log_add_exp, on_levels
 from retain.errors import ModelError
 
 
@@ -32,34 +32,46 @@ class BetaGeoFitter(BaseFitter):
     def _validate(self, data) -> None:
         _validate_rfm(data)
 
+    def _parts(self, params, data):
+        """Shared pieces of the likelihood and its gradient (cached for the last ``params``)."""
+        key = (tuple(params), id(data))
+        if getattr(self, "_parts_key", None) == key:
+            return self._parts_value
+        r, alpha, a, b = params
+        x = data["frequency"]
+        log_t = on_levels(data, "T", lambda v: np.log(alpha + v))
+        log_tx = on_levels(data, "recency", lambda v: np.log(alpha + v))
+        # log(a) - log(b + x - 1), and -inf without repeat purchases (no drop-out term then)
+        drop = on_levels(data, "frequency", lambda v: np.where(
+            v > 0, np.log(a) - np.log(np.maximum(b + v - 1, 1e-300)), -np.inf))
+        a3 = -(r + x) * log_t
+        a4 = drop - (r + x) * log_tx
+        total = log_add_exp(a3, a4)
+        self._parts_key, self._parts_value = key, (x, log_t, log_tx, total, np.exp(a4 - total))
+        return self._parts_value
+
     def _log_likelihood(self, params, data):
         r, alpha, a, b = params
-        x, t_x, big_t = data["frequency"], data["recency"], data["T"]
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-        a3 = -(r + x) * np.log(alpha + big_t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
-                          -np.inf)
-        return a1 + a2 + np.logaddexp(a3, a4)
+        total = self._parts(params, data)[3]
+        head = on_levels(data, "frequency", lambda v: gammaln(r + v) - gammaln(r) + gammaln(a + b) + gammaln(b + v)
+                         - gammaln(b) - gammaln(a + b + v))
+        return head + r * np.log(alpha) + total
 
     def _gradient(self, params, data):
         r, alpha, a, b = params
-        x, t_x, big_t = data["frequency"], data["recency"], data["T"]
-        a3 = -(r + x) * np.log(alpha + big_t)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bx1 = np.maximum(b + x - 1, 1e-300)
-            a4 = np.where(x > 0, np.log(a) - np.log(bx1) - (r + x) * np.log(alpha + t_x), -np.inf)
-        total = np.logaddexp(a3, a4)
-        w3, w4 = np.exp(a3 - total), np.exp(a4 - total)
-        has = x > 0
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + big_t) - np.where(
-            has, w4 * np.log(alpha + t_x), 0.0)
-        d_alpha = r / alpha - w3 * (r + x) / (alpha + big_t) - np.where(has, w4 * (r + x) / (alpha + t_x), 0.0)
-        psi_ab, psi_abx = digamma(a + b), digamma(a + b + x)
-        d_a = psi_ab - psi_abx + np.where(has, w4 / a, 0.0)
-        d_b = psi_ab + digamma(b + x) - digamma(b) - psi_abx - np.where(has, w4 / bx1, 0.0)
-        return np.vstack([d_r, d_alpha, d_a, d_b])
+        x, log_t, log_tx, _, w4 = self._parts(params, data)
+        w3 = 1 - w4  # w4 is 0 without repeat purchases, so no masks are needed below
+        out = np.empty((4, x.size))
+        e_t = on_levels(data, "T", lambda v: 1 / (alpha + v))
+        e_tx = on_levels(data, "recency", lambda v: 1 / (alpha + v))
+        out[0] = on_levels(data, "frequency", lambda v: digamma(r + v)) - digamma(r) + np.log(alpha) - w3 * log_t
+        out[0] -= w4 * log_tx
+        out[1] = r / alpha - (r + x) * (w3 * e_t + w4 * e_tx)
+        psi = on_levels(data, "frequency", lambda v: digamma(a + b) - digamma(a + b + v))
+        out[2] = psi + w4 / a
+        out[3] = psi + on_levels(data, "frequency", lambda v: digamma(b + v) - digamma(b)) - w4 * on_levels(
+            data, "frequency", lambda v: 1 / np.maximum(b + v - 1, 1e-300))
+        return out
 
     # -- predictions ----------------------------------------------------------------------------------------
 

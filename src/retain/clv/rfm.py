@@ -36,6 +36,22 @@ def _period(column: ir.Value, freq: Freq) -> ir.DateValue:
     return day if freq is Freq.DAY else day.truncate("W").cast("date")
 
 
+@ibis.udf.agg.builtin(name="arg_min")
+def _duckdb_arg_min(arg: float, key: dt.date) -> float:
+    """DuckDB's hash-friendly arg_min (ibis's argmin compiles to an ordered FIRST, which sorts each group)."""
+
+
+def _first_value(table: ir.Table, value: ir.FloatingColumn, key: ir.DateColumn) -> ir.FloatingScalar:
+    """Value at the earliest ``key`` of each group."""
+    try:
+        backend = table._find_backend(use_default=False)
+    except Exception:  # unbound (memtable) or several backends: the portable form
+        backend = None
+    if backend is not None and backend.name == "duckdb":
+        return _duckdb_arg_min(value, key)
+    return value.argmin(key)
+
+
 def _check_columns(table: ir.Table, *names: str | None) -> None:
     for name in names:
         if name is not None and name not in table.columns:
@@ -51,10 +67,9 @@ def _per_period(table, customer_col, datetime_col, monetary_col, freq, start=Non
         expr = expr.filter(expr._period <= ibis.literal(end, type="date"))
     if start is not None:
         expr = expr.filter(expr._period > ibis.literal(start, type="date"))
-    metrics = {"_value": expr[monetary_col].sum()} if monetary_col else {"_value": ibis.literal(0.0)}
     if not monetary_col:
         return expr.select(customer_col, "_period").distinct().mutate(_value=ibis.literal(0.0))
-    return expr.group_by([customer_col, "_period"]).aggregate(**metrics)
+    return expr.group_by([customer_col, "_period"]).aggregate(_value=expr[monetary_col].sum())
 
 
 def rfm_summary(
@@ -90,7 +105,7 @@ def rfm_summary(
         _last=periods._period.max(),
         _n=periods.count(),
         _total=periods._value.sum(),
-        _first_value=periods._value.argmin(periods._period),
+        _first_value=_first_value(periods, periods._value, periods._period),
     )
     cal_lit = ibis.literal(cal, type="date")
     summary = customers.select(
