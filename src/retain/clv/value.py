@@ -242,8 +242,18 @@ def clv_by(wh: Warehouse, as_of: AsOf, values: pd.DataFrame, by: By | str) -> ir
     return out.rename({by.value: "group"}).order_by(ibis.desc("total_clv"))
 
 
+def with_accounts(wh: Warehouse, as_of: AsOf, values: pd.DataFrame) -> ir.Table:
+    """Per-account values with the account's name and segment, highest CLV first (an Ibis expression)."""
+    accounts = wh.as_of("accounts", as_of)
+    names = accounts.select(account_id=accounts.account_id.cast("string"), name=accounts.name,
+                            segment=accounts.segment)
+    vals = ibis.memtable(values.astype({"account_id": str}))
+    joined = vals.left_join(names, "account_id").drop("account_id_right")
+    return joined.select("account_id", "name", "segment", *RESULT_COLUMNS[1:]).order_by(ibis.desc("clv"))
+
+
 def at_risk(values: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
-    """Accounts whose P(alive) (or renewal probability) is below ``threshold``, by CLV at stake."""
+    """Accounts whose P(alive) (or renewal probability) is below ``threshold``, most value at stake first."""
     risky = values[values["p_alive"] < threshold]
     return risky.sort_values("clv", ascending=False)
 
