@@ -19,18 +19,6 @@ from retain.ingest.rules import raw_row_json, typed_select
 from retain.ingest.sources import Staged, lit, q
 from retain.schema import TABLES, Table
 
-ERR_TYPE = "STRUCT(column_name VARCHAR, reason VARCHAR)"
-
-
-@dataclass(frozen=True)
-class Delta:
-    """What an upsert changed in one table: the new rows (``table``) and how many were new or replaced."""
-
-    table: str
-    rows: str  # engine table holding the rows to write, with ``__existed``
-    inserted: int
-    updated: int
-
 
 def validate(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, staged: Staged, now: dt.datetime,
              prefix: str) -> tuple[str, str]:
@@ -39,7 +27,7 @@ def validate(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, staged: Staged, n
     table = plan.table
     con.execute(f"CREATE OR REPLACE TEMP TABLE {q(typed)} AS {typed_select(plan, staged, now)}")
     parts = [f"SELECT __row, e.column_name, e.reason FROM (SELECT __row, unnest(__errs) AS e FROM {q(typed)} "
-             f"WHERE len(__errs) > 0)"]
+             f"WHERE __errs IS NOT NULL)"]
     parts.append(_duplicates_sql(table, typed))
     parts += _references_sql(table, typed)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {q(err)} AS " + " UNION ALL ".join(f"({p})" for p in parts))
@@ -71,7 +59,7 @@ def _references_sql(table: Table, typed: str) -> list[str]:
         also = ""
         if ref_table == table.name:  # self-reference: rows of the same load count too
             where += (f" AND NOT EXISTS (SELECT 1 FROM {q(typed)} v WHERE v.{q(ref_col)} = t.{c} "
-                      f"AND len(v.__errs) = 0)")
+                      f"AND v.__errs IS NULL)")
             also = " nor in this file"
         reason = f"printf('''%s'' not found in {ref_table}.{ref_col}{also}', left(t.{c}, 60))"
         out.append(f"SELECT t.__row, {lit(col.name)} AS column_name, {reason} AS reason FROM {q(typed)} t "
@@ -114,53 +102,79 @@ def quarantine(con: duckdb.DuckDBPyConnection, load_id: str, table: str, staged:
     )
 
 
+@dataclass(frozen=True)
+class Delta:
+    """What an upsert changed in one table.
+
+    ``changed`` holds the new versions of rows whose key existed with other values, ``replaced`` their old
+    versions, and ``new`` the rows with new keys (only materialised when asked: the DuckDB path inserts them
+    straight from the validated rows).
+    """
+
+    table: str
+    changed: str
+    new: str | None
+    replaced: str | None
+    inserted: int
+    updated: int
+
+    @property
+    def temp_tables(self) -> list[str]:
+        return [t for t in (self.changed, self.new, self.replaced) if t]
+
+
 def upsert(con: duckdb.DuckDBPyConnection, table: Table, typed: str, err: str | None, prefix: str,
-           *, keep_replaced: bool = False) -> Delta:
-    """Replace changed rows and add new ones by key; unchanged rows are left alone (idempotent re-ingest)."""
-    delta = f"{prefix}_delta"
+           *, keep_rows: bool = False) -> Delta:
+    """Replace changed rows and add new ones by key; identical rows are left alone (idempotent re-ingest).
+
+    ``keep_rows`` materialises the new rows and the old versions of replaced rows (for the product-event
+    rollup and for copying the change to a non-DuckDB warehouse).
+    """
     cols = table.stored_names
+    select = ", ".join(f"n.{q(c)}" for c in cols)
     on = " AND ".join(f"n.{q(k)} = o.{q(k)}" for k in table.key)
     differs = " OR ".join(f"n.{q(c)} IS DISTINCT FROM o.{q(c)}" for c in cols)
-    valid = f"SELECT * FROM {q(typed)}"
-    if err is not None:
-        valid += f" t WHERE NOT EXISTS (SELECT 1 FROM {q(err)} e WHERE e.__row = t.__row)"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {q(delta)} AS SELECT {', '.join('n.' + q(c) for c in cols)}, "
-        f"o.{q(table.key[0])} IS NOT NULL AS __existed FROM ({valid}) n LEFT JOIN {q(table.name)} o ON {on} "
-        f"WHERE o.{q(table.key[0])} IS NULL OR {differs}"
-    )
-    inserted, updated = con.execute(
-        f"SELECT count(*) FILTER (WHERE NOT __existed), count(*) FILTER (WHERE __existed) FROM {q(delta)}"
-    ).fetchone()
-    if keep_replaced:  # the old versions of replaced rows (product events: their usage must be rebuilt)
-        on_old = " AND ".join(f"o.{q(k)} = d.{q(k)}" for k in table.key)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(prefix + '_replaced')} AS SELECT o.* FROM {q(table.name)} o "
-                    f"JOIN {q(delta)} d ON {on_old} WHERE d.__existed")
-    apply_delta(con, table, delta, updated)
-    return Delta(table.name, delta, int(inserted), int(updated))
-
-
-def apply_delta(con: duckdb.DuckDBPyConnection, table: Table, delta: str, updated: int) -> None:
-    cols = ", ".join(q(c) for c in table.stored_names)
+    valid = f"(SELECT * FROM {q(typed)} t"
+    valid += f" WHERE NOT EXISTS (SELECT 1 FROM {q(err)} e WHERE e.__row = t.__row))" if err else ")"
+    target = q(table.name)
+    changed, new, replaced = f"{prefix}_changed", None, None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {q(changed)} AS SELECT {select} FROM {valid} n "
+                f"JOIN {target} o ON {on} WHERE {differs}")
+    updated = con.execute(f"SELECT count(*) FROM {q(changed)}").fetchone()[0]
+    fresh = f"SELECT {select} FROM {valid} n WHERE NOT EXISTS (SELECT 1 FROM {target} o WHERE {on})"
+    if keep_rows:
+        new, replaced = f"{prefix}_new", f"{prefix}_replaced"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(new)} AS {fresh}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(replaced)} AS SELECT o.* FROM {target} o "
+                    f"JOIN {q(changed)} n ON {on}")
+        inserted = con.execute(f"INSERT INTO {target} ({', '.join(q(c) for c in cols)}) "
+                               f"SELECT * FROM {q(new)}").fetchone()[0]
+    else:
+        inserted = con.execute(f"INSERT INTO {target} ({', '.join(q(c) for c in cols)}) {fresh}").fetchone()[0]
     if updated:
-        on = " AND ".join(f"{q(table.name)}.{q(k)} = d.{q(k)}" for k in table.key)
-        con.execute(f"DELETE FROM {q(table.name)} USING {q(delta)} d WHERE d.__existed AND {on}")
-    con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM {q(delta)}")
+        replace_rows(con, table, changed)
+    return Delta(table.name, changed, new, replaced, int(inserted), int(updated))
 
 
-def rollup_events(con: duckdb.DuckDBPyConnection, events_delta: str, replaced: str | None, prefix: str) -> str:
+def replace_rows(con: duckdb.DuckDBPyConnection, table: Table, rows: str) -> None:
+    """Delete the rows of ``table`` whose keys are in ``rows`` and insert ``rows`` instead."""
+    cols = ", ".join(q(c) for c in table.stored_names)
+    on = " AND ".join(f"{q(table.name)}.{q(k)} = d.{q(k)}" for k in table.key)
+    con.execute(f"DELETE FROM {q(table.name)} USING {q(rows)} d WHERE {on}")
+    con.execute(f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM {q(rows)}")
+
+
+def rollup_events(con: duckdb.DuckDBPyConnection, delta: Delta, prefix: str) -> str:
     """Usage rows rebuilt from stored product events for every (account, day, event type) the load touched."""
     usage = TABLES["usage"]
     keys = f"{prefix}_rollup_keys"
-    touched = [f"SELECT account_id, CAST(occurred_at AS DATE) AS usage_on, event_type AS feature "
-               f"FROM {q(events_delta)}"]
-    if replaced:
-        touched.append(f"SELECT account_id, CAST(occurred_at AS DATE), event_type FROM {q(replaced)}")
+    touched = [f"SELECT account_id, CAST(occurred_at AS DATE) AS usage_on, event_type AS feature FROM {q(t)}"
+               for t in delta.temp_tables]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {q(keys)} AS SELECT DISTINCT * FROM ({' UNION ALL '.join(touched)})")
     rolled = f"{prefix}_rollup"
     extra = [c.name for c in usage.columns if c.name not in {"account_id", "usage_on", "feature", "active_users",
                                                               "events"}]
-    nulls = "".join(f", NULL AS {q(c)}" for c in extra)
+    nulls = "".join(f", CAST(NULL AS {usage.column(c).dtype.sql}) AS {q(c)}" for c in extra)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {q(rolled)} AS SELECT e.account_id, CAST(e.occurred_at AS DATE) AS usage_on, "
         f"e.event_type AS feature, count(DISTINCT e.user_id) AS active_users, CAST(sum(e.value) AS DOUBLE) AS events"

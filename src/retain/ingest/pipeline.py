@@ -173,10 +173,12 @@ def _load_one(session, src: Source, i: int, mapping: MappingSpec | None, now: dt
     prefix = f"_ri_{i}"
     started = dt.datetime.now(dt.UTC)
     tick(f"reading {src.label}")
+    con.execute("SET preserve_insertion_order = true")  # staged row order = the file's row order
     if src.path is not None:
         staged = stage_file(con, src.path, f"{prefix}_stage")
     else:
         staged = stage_frame(con, src.frame, f"{prefix}_stage", src.label)
+    con.execute("SET preserve_insertion_order = false")  # rows carry their number from here on
     plan = plan_columns(spec, staged.columns, src.label, mapping.for_table(spec.name) if mapping else None)
     tick(f"validating {src.label}")
     typed, err = engine.validate(con, plan, staged, now, prefix)
@@ -186,24 +188,27 @@ def _load_one(session, src: Source, i: int, mapping: MappingSpec | None, now: dt
         found = engine.first_errors(con, spec.name, src.label, err)
     if bad or src.path is not None:
         engine.quarantine(con, load_id, spec.name, staged, err, started, replace_file=src.path is not None)
+    session.drop(staged.name)
     tick(f"writing {src.label}")
     derived: list[LoadResult] = []
-    delta = engine.upsert(con, spec, typed, err, prefix, keep_replaced=spec.input_only)
+    delta = engine.upsert(con, spec, typed, err if bad else None, prefix,
+                          keep_rows=spec.input_only or session.keep_rows)
+    session.drop(typed, err)
     session.written(spec, delta)
     if spec.name == "product_events":
         derived.append(_roll_up(session, delta, prefix, src.label))
     result = engine.result(spec.name, src.label, read, bad, delta)
     con.execute(record_load_sql(load_id, result, started, dt.datetime.now(dt.UTC)))
-    session.drop(staged.name, typed, err, delta.rows, f"{prefix}_replaced")
+    session.drop(*delta.temp_tables)
     return result, derived, found
 
 
 def _roll_up(session, delta: engine.Delta, prefix: str, label: str) -> LoadResult:
     con = session.con
-    rolled = engine.rollup_events(con, delta.rows, f"{prefix}_replaced" if delta.updated else None, prefix)
+    rolled = engine.rollup_events(con, delta, prefix)
     n = con.execute(f'SELECT count(*) FROM "{rolled}"').fetchone()[0]
     usage = TABLES["usage"]
-    udelta = engine.upsert(con, usage, rolled, None, f"{prefix}_usage")
+    udelta = engine.upsert(con, usage, rolled, None, f"{prefix}_usage", keep_rows=session.keep_rows)
     session.written(usage, udelta)
-    session.drop(rolled, udelta.rows)
+    session.drop(rolled, *udelta.temp_tables)
     return LoadResult("usage", f"rollup of {label}", n, n, 0, udelta.inserted, udelta.updated)

