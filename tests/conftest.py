@@ -40,3 +40,19 @@ def postgres_url() -> str:
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
         pytest.skip(message)
     return PG_URL
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> Warehouse:
+    """The demo company, small (250 accounts over 2 years, seed 7), generated and ingested once per session.
+
+    A DuckDB file under pytest's tmp dir; treat it as read-only (it is shared by every test of the session).
+    The generator's hidden truth (weekly health, churn days) is at ``demo_warehouse.demo_truth``.
+    """
+    from retain.demo import DemoSpec, build_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    warehouse = Warehouse.open(folder / "demo.duckdb")
+    result = build_demo(warehouse, DemoSpec(accounts=250, years=2.0, seed=7), out_dir=folder / "parquet")
+    warehouse.demo_truth = result.data.truth
+    return warehouse

@@ -1,0 +1,114 @@
+"""The demo company, generated in causal order: people, customers, hidden health, what they do, what we sell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from retain.demo._base import NO_DAY, Clock
+from retain.demo.accounts import accounts_table, build_accounts, build_contacts
+from retain.demo.activities import activities_table
+from retain.demo.billing import invoices_table, transactions_table
+from retain.demo.conversations import plan_calls, tags_table, transcripts
+from retain.demo.health import simulate_health
+from retain.demo.lifecycle import simulate_lifecycle, subscriptions_table
+from retain.demo.sales import build_leads, build_opportunities, goals_table
+from retain.demo.spec import DemoSpec
+from retain.demo.support import surveys, tickets
+from retain.demo.team import build_team, products_table
+from retain.demo.touchpoints import schedule_touchpoints
+from retain.demo.usage import usage_tables
+
+Step = Callable[[str], None]
+STEPS = ("team", "accounts", "health", "lifecycle", "billing", "support", "sales", "calls", "activities", "usage")
+
+
+@dataclass
+class DemoData:
+    """Every canonical table of the company (usage as a stream of blocks) and the hidden truth behind it."""
+
+    spec: DemoSpec
+    tables: dict[str, pa.Table]
+    usage_blocks: Callable[[], Iterator[pa.Table]]
+    truth: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def usage(self) -> pa.Table:
+        return pa.concat_tables(list(self.usage_blocks()))
+
+    def all_tables(self) -> dict[str, pa.Table]:
+        return {**self.tables, "usage": self.usage()}
+
+
+def generate(spec: DemoSpec | None = None, step: Step | None = None) -> DemoData:
+    """Generate the company for ``spec``. ``step(name)`` is called as each part starts (for progress bars)."""
+    spec = spec or DemoSpec()
+    tick = step or (lambda _name: None)
+    clock = Clock.of(spec)
+    tick("team")
+    team = build_team(spec, clock)
+    tick("accounts")
+    acc = build_accounts(spec, clock, team)
+    tick("health")
+    health = simulate_health(spec, clock, acc)
+    contacts = build_contacts(spec, clock, acc, health.champion_leave_day)
+    tp = schedule_touchpoints(spec, clock, acc, health)
+    tick("lifecycle")
+    life = simulate_lifecycle(spec, clock, acc, health, tp)
+    subs = subscriptions_table(acc, life)
+    tick("billing")
+    sub_ids = subs.column("subscription_id").to_numpy(zero_copy_only=False)
+    invoices = invoices_table(spec, clock, acc, health, life, sub_ids)
+    transactions = transactions_table(spec, clock, acc, health, life)
+    tick("support")
+    tickets_t, ticket_facts = tickets(spec, clock, acc, contacts, health, life)
+    surveys_t = surveys(spec, clock, acc, contacts, health, life, tp, ticket_facts)
+    tick("sales")
+    alive_nps = tp.nps.take(life.alive(tp.nps.account, tp.nps.day))
+    leads = build_leads(spec, clock, acc, contacts, team, life, alive_nps)
+    referred_by = np.where(leads.referrer[: len(acc)] >= 0,
+                           acc.account_id[np.maximum(leads.referrer[: len(acc)], 0)], None)
+    opps = build_opportunities(spec, clock, acc, team, health, life, leads)
+    tick("calls")
+    calls, lead_budget = plan_calls(spec, clock, acc, team, health, leads, opps, tp, life.alive)
+    conversations, utterances = transcripts(spec, clock, acc, contacts, team, leads, opps, calls)
+    tags, tag_truth = tags_table(spec, clock, team, leads, calls, lead_budget)
+    tick("activities")
+    activities = activities_table(spec, clock, acc, contacts, team, health, life, tp, leads, calls,
+                                  conversations.column("conversation_id").to_numpy(zero_copy_only=False),
+                                  opps.opportunity_id)
+    tables = {
+        "team_members": team.table, "products": products_table(clock),
+        "accounts": accounts_table(acc, team, referred_by), "contacts": contacts.table, "subscriptions": subs,
+        "transactions": transactions, "invoices": invoices, "support_tickets": tickets_t,
+        "survey_responses": surveys_t, "leads": leads.table, "opportunities": opps.table,
+        "opportunity_stages": opps.stages, "activities": activities, "conversations": conversations,
+        "utterances": utterances, "tags": tags, "goals": goals_table(spec, clock, team, opps),
+    }
+    truth = _truth(clock, acc, team, health, life, tag_truth)
+    return DemoData(spec, tables, lambda: usage_tables(spec, clock, acc, health, life), truth)
+
+
+def _truth(clock: Clock, acc, team, health, life, tag_truth: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """What only the generator knows (never loaded into the warehouse): for tests and for checking models."""
+    n, weeks = health.weekly.shape
+    epoch = np.datetime64("1970-01-01")
+    week_start = epoch + clock.week_start(np.arange(weeks)).astype("timedelta64[D]")
+    alive = ~np.isnan(health.weekly)
+    a, w = np.nonzero(alive)
+    weekly = pd.DataFrame({
+        "account_id": acc.account_id[a], "week_start": week_start[w], "health": health.weekly[a, w],
+    })
+    churn = np.where(life.churn_day == NO_DAY, np.datetime64("NaT"), epoch + life.churn_day.astype("timedelta64[D]"))
+    leave = health.champion_leave_day
+    accounts = pd.DataFrame({
+        "account_id": acc.account_id, "health_mean": health.mu,
+        "churned_on": churn.astype("datetime64[s]"),
+        "champion_left_on": np.where(leave == NO_DAY, np.datetime64("NaT"),
+                                     epoch + leave.astype("timedelta64[D]")).astype("datetime64[s]"),
+    })
+    reps = pd.DataFrame({"member_id": team.member_id, "role": team.role, "skill": team.skill})
+    return {"health_weekly": weekly, "accounts": accounts, "team_skill": reps, "tags": tag_truth}
