@@ -89,18 +89,29 @@ def unit_columns(by: Dimension) -> list[str]:
     return ["account_id", "product_id"] if by is Dimension.PRODUCT else ["account_id"]
 
 
+def grain_label_expr(day: ir.DateValue, grain: ir.StringValue) -> ir.StringValue:
+    """Label of the period containing ``day`` at the grain named in a ``grain`` column."""
+    return ibis.cases(
+        *[(grain == g.value, period_label_expr(day, g)) for g in (Grain.MONTH, Grain.QUARTER)],
+        else_=period_label_expr(day, Grain.YEAR),
+    )
+
+
 def attach_dimension(
     table: ir.Table, wh: Warehouse, as_of: AsOf, by: Dimension, *, grain: Grain | str = Grain.MONTH,
     first_col: str = "first_started_on",
 ) -> ir.Table:
     """Add ``dimension`` and ``dimension_value`` columns to a table keyed by ``account_id``.
 
-    ``signup_cohort`` labels the period (at ``grain``) of ``first_col``; ``product`` needs a ``product_id`` column.
+    ``signup_cohort`` labels the period of ``first_col`` (at the row's ``grain`` column when the table has one,
+    else at ``grain``); ``product`` needs a ``product_id`` column.
     """
     if by is Dimension.ALL:
         value = ibis.literal(ALL)
     elif by is Dimension.PRODUCT:
         value = table.product_id
+    elif by is Dimension.SIGNUP_COHORT and "grain" in table.columns:
+        value = grain_label_expr(table[first_col], table.grain)
     elif by is Dimension.SIGNUP_COHORT:
         value = period_label_expr(table[first_col], grain)
     else:

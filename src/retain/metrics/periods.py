@@ -83,14 +83,22 @@ def period_frame(as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int =
     })
 
 
+GRID_SCHEMA = {
+    "grain": "string", "period": "string", "period_start": "date", "period_end": "date",
+    "open_day": "date", "close_day": "date", "complete": "boolean",
+}
+
+
 def period_grid(as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4) -> ir.Table:
-    """:func:`period_frame` as an Ibis memtable with date-typed columns, ready to join to subscriptions."""
-    frame = period_frame(as_of, grain, periods)
-    schema = {
-        "period": "string", "period_start": "date", "period_end": "date",
-        "open_day": "date", "close_day": "date", "complete": "boolean",
-    }
-    return ibis.memtable(frame, schema=schema)
+    """:func:`period_frame` as an Ibis memtable with date-typed columns and a ``grain`` column."""
+    return periods_grid(as_of, {parse_grain(grain): periods})
+
+
+def periods_grid(as_of: AsOf, grains: dict[Grain, int]) -> ir.Table:
+    """Several grains' periods in one memtable (``grain`` tells them apart), so one query serves them all."""
+    frames = [period_frame(as_of, g, n).assign(grain=parse_grain(g).value) for g, n in grains.items()]
+    frame = pd.concat(frames, ignore_index=True)[list(GRID_SCHEMA)]
+    return ibis.memtable(frame, schema=GRID_SCHEMA)
 
 
 def month_grid(first: dt.date, as_of: AsOf) -> ir.Table:

@@ -20,7 +20,7 @@ from retain.metrics.pareto import pareto_curve
 from retain.metrics.periods import Grain
 from retain.metrics.products_held import products_held
 from retain.metrics.profitability import ProfitabilitySpec, profitability
-from retain.metrics.retention import LOGO_COLUMNS, REVENUE_COLUMNS, decomposition
+from retain.metrics.retention import LOGO_COLUMNS, REVENUE_COLUMNS, decomposition, decomposition_many
 from retain.metrics.rfm import RFMSpec, rfm_segments
 from retain.metrics.survival import lifetime_summary, survival
 from retain.warehouse import AsOf, Warehouse, as_of_date
@@ -73,11 +73,7 @@ def metric_query(name: str) -> MetricQuery:
 
 def retention_results(wh: Warehouse, as_of: AsOf) -> pd.DataFrame:
     """Decomposition for every stored grain and dimension, with a ``grain`` column."""
-    frames = [
-        wh.execute(decomposition(wh, as_of, grain, periods, by)).assign(grain=grain.value)
-        for grain, periods in STORED_GRAINS.items() for by in STORED_DIMENSIONS
-    ]
-    return pd.concat(frames, ignore_index=True)
+    return wh.execute(decomposition_many(wh, as_of, STORED_GRAINS, STORED_DIMENSIONS))
 
 
 def compute_results(
@@ -103,8 +99,12 @@ def compute_results(
 
 
 def store_results(wh: Warehouse, as_of: AsOf, results: dict[str, pd.DataFrame] | None = None) -> dict[str, int]:
-    """Compute (unless given) and store every result for ``as_of``; returns rows stored per name."""
+    """Compute (unless given) and store every result for ``as_of``; returns rows stored per name.
+
+    An empty result (no data yet) is not stored: its column types are unknown.
+    """
     results = results if results is not None else compute_results(wh, as_of)
     for name, frame in results.items():
-        wh.store_result(name, frame, as_of)
+        if not frame.empty:
+            wh.store_result(name, frame, as_of)
     return {name: len(frame) for name, frame in results.items()}

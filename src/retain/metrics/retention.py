@@ -16,6 +16,8 @@ GRR = ``(start - churned - contraction) / start``, NRR = ``(start - churned - co
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import ibis
 import ibis.expr.types as ir
 
@@ -29,7 +31,7 @@ from retain.metrics.dimensions import (
     subscriptions,
     unit_columns,
 )
-from retain.metrics.periods import Grain, parse_grain, period_grid
+from retain.metrics.periods import Grain, parse_grain, period_grid, periods_grid
 from retain.warehouse import AsOf, Warehouse
 
 STATUSES = ("retained", "churned", "new", "reactivated", "came_and_went")
@@ -46,20 +48,15 @@ REVENUE_COLUMNS = [
 ]
 
 
-def unit_periods(
-    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
-) -> ir.Table:
-    """One row per unit and period it touched: open/close flags and MRR, its status and its dimension value."""
-    g, dim = parse_grain(grain), parse_dimension(by)
+def _unit_periods(wh: Warehouse, as_of: AsOf, grid: ir.Table, unit: list[str]) -> ir.Table:
+    """Per unit, grain and period it touched: open/close flags and MRR, first start and status."""
     subs = subscriptions(wh, as_of)
-    grid = period_grid(as_of, g, periods)
-    unit = unit_columns(dim)
     overlap = subs.join(
         grid, [subs.started_on <= grid.close_day, subs.ended_on.isnull() | (subs.ended_on > grid.open_day)],
     )
     at_open = active_on(overlap.started_on, overlap.ended_on, overlap.open_day)
     at_close = active_on(overlap.started_on, overlap.ended_on, overlap.close_day)
-    per = overlap.group_by([*unit, "period", "period_start", "complete"]).aggregate(
+    per = overlap.group_by([*unit, "grain", "period", "period_start", "complete"]).aggregate(
         at_open=at_open.any(),
         at_close=at_close.any(),
         start_mrr=ibis.ifelse(at_open, overlap.mrr, 0.0).sum(),
@@ -73,17 +70,36 @@ def unit_periods(
         (per.at_close, "reactivated"),
         else_="came_and_went",
     )
-    per = per.mutate(status=status)
-    return attach_dimension(per, wh, as_of, dim, grain=g)
+    return per.mutate(status=status)
 
 
-def decomposition(
+def _with_dimensions(wh: Warehouse, as_of: AsOf, grid: ir.Table, dims: Sequence[Dimension]) -> ir.Table:
+    """Unit-period rows once per requested dimension (stacked), each with its ``dimension_value``."""
+    parts = []
+    account_units = None
+    for dim in dict.fromkeys(dims):
+        if dim is Dimension.PRODUCT:
+            units = _unit_periods(wh, as_of, grid, unit_columns(dim))
+        else:
+            account_units = account_units if account_units is not None else _unit_periods(
+                wh, as_of, grid, unit_columns(dim)).mutate(product_id=ibis.null("string"))
+            units = account_units
+        parts.append(attach_dimension(units, wh, as_of, dim).select(*UNIT_COLUMNS))
+    return parts[0] if len(parts) == 1 else ibis.union(*parts)
+
+
+UNIT_COLUMNS = ["account_id", "product_id", "grain", "period", "period_start", "complete", "at_open", "at_close",
+                "start_mrr", "end_mrr", "first_started_on", "status", "dimension", "dimension_value"]
+
+
+def unit_periods(
     wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
 ) -> ir.Table:
-    """Logo and revenue decomposition per period (and dimension value): counts, MRR movements and ratios."""
-    g = parse_grain(grain)
-    u = unit_periods(wh, as_of, g, periods, by)
+    """One row per unit and period it touched: open/close flags and MRR, its status and its dimension value."""
+    return _with_dimensions(wh, as_of, period_grid(as_of, grain, periods), [parse_dimension(by)])
 
+
+def _decompose(u: ir.Table) -> ir.Table:
     def count(status: str) -> ir.IntegerScalar:
         return (u.status == status).cast("int64").sum()
 
@@ -91,7 +107,7 @@ def decomposition(
         return ibis.ifelse(u.status == status, column, 0.0).sum()
 
     delta = u.end_mrr - u.start_mrr
-    agg = u.group_by(["period", "period_start", "complete", "dimension", "dimension_value"]).aggregate(
+    agg = u.group_by(["grain", "period", "period_start", "complete", "dimension", "dimension_value"]).aggregate(
         start=u.at_open.cast("int64").sum(),
         churned=count("churned"),
         new=count("new"),
@@ -107,18 +123,36 @@ def decomposition(
         end_mrr=u.end_mrr.sum(),
     )
     churn_rate = safe_ratio(agg.churned, agg.start)
+    periods_per_year = ibis.cases((agg.grain == "month", 12.0), (agg.grain == "quarter", 4.0), else_=1.0)
     kept = agg.start_mrr - agg.churned_mrr - agg.contraction_mrr
     out = agg.mutate(
         retained=agg.start - agg.churned,
         logo_retention=safe_ratio(agg.end, agg.start),
         gross_logo_retention=safe_ratio(agg.start - agg.churned, agg.start),
         churn_rate=churn_rate,
-        annualized_churn_rate=1.0 - (1.0 - churn_rate) ** (12.0 / g.months),
+        annualized_churn_rate=1.0 - (1.0 - churn_rate) ** periods_per_year,
         end_arr=agg.end_mrr * 12.0,
         grr=safe_ratio(kept, agg.start_mrr),
         nrr=safe_ratio(kept + agg.expansion_mrr, agg.start_mrr),
     )
-    return out.select(*dict.fromkeys(LOGO_COLUMNS + REVENUE_COLUMNS)).order_by(["dimension_value", "period_start"])
+    return out.select("grain", *dict.fromkeys(LOGO_COLUMNS + REVENUE_COLUMNS))
+
+
+def decomposition(
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+) -> ir.Table:
+    """Logo and revenue decomposition per period (and dimension value): counts, MRR movements and ratios."""
+    u = unit_periods(wh, as_of, grain, periods, by)
+    return _decompose(u).drop("grain").order_by(["dimension_value", "period_start"])
+
+
+def decomposition_many(
+    wh: Warehouse, as_of: AsOf, grains: Mapping[Grain | str, int], dims: Sequence[str | Dimension],
+) -> ir.Table:
+    """:func:`decomposition` for several grains (``{grain: periods}``) and dimensions in one query."""
+    grid = periods_grid(as_of, {parse_grain(g): n for g, n in grains.items()})
+    u = _with_dimensions(wh, as_of, grid, [parse_dimension(d) for d in dims])
+    return _decompose(u).order_by(["grain", "dimension", "dimension_value", "period_start"])
 
 
 def logo_retention(

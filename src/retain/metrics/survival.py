@@ -10,12 +10,12 @@ Bands use the exponential Greenwood (log(-log)) transform, as lifelines does by 
 from __future__ import annotations
 
 import datetime as dt
+from statistics import NormalDist
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from retain.errors import RetainError
 from retain.metrics.dimensions import Dimension, attach_dimension, parse_dimension
@@ -62,7 +62,7 @@ def kaplan_meier(summary: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     ``1 - alpha`` confidence band.
     """
     if summary.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return _empty_curve()
     keys = ["dimension", "dimension_value"]
     s = summary.assign(
         ev=summary["accounts"] * summary["event"], ce=summary["accounts"] * (1 - summary["event"]),
@@ -83,7 +83,7 @@ def kaplan_meier(summary: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(n - d > 0, d / (n * (n - d)), 0.0)
     greenwood = pd.Series(term).groupby(group_id).cumsum().to_numpy()
-    z = norm.ppf(1 - alpha / 2)
+    z = NormalDist().inv_cdf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_surv = np.log(surv)
         sd = np.sqrt(greenwood) / np.abs(log_surv)
@@ -104,6 +104,13 @@ def kaplan_meier(summary: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     out["time_months"] = out["time_days"] / DAYS_PER_MONTH
     out[["events", "censored"]] = out[["events", "censored"]].astype("int64")
     return out[COLUMNS]
+
+
+def _empty_curve() -> pd.DataFrame:
+    dtypes = {"dimension": "object", "dimension_value": "object", "time_days": "int64", "time_months": "float64",
+              "at_risk": "int64", "events": "int64", "censored": "int64", "survival": "float64",
+              "ci_lower": "float64", "ci_upper": "float64"}
+    return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in COLUMNS})
 
 
 def median_lifetime(curve: pd.DataFrame) -> pd.DataFrame:
