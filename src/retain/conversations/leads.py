@@ -80,7 +80,8 @@ def recover_leads(wh: Warehouse, as_of: dt.date, events: pd.DataFrame, call_metr
         folds = StratifiedKFold(n_splits=min(5, int(y.value_counts().min())), shuffle=True, random_state=seed)
         prob[labelled] = cross_val_predict(model, x[labelled], y, cv=folds, method="predict_proba")[:, 1]
         model.fit(x[labelled], y)
-        prob[~labelled] = model.predict_proba(x[~labelled])[:, 1]
+        if (~labelled).any():
+            prob[~labelled] = model.predict_proba(x[~labelled])[:, 1]
     else:
         prob[:] = converted.mean() if len(feats) else 0.0
     feats["model_probability"] = prob

@@ -12,13 +12,13 @@ words) are the only Python loops, once per utterance.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from retain.conversations.questions import question_counts
-from retain.conversations.text import detect_language, word_count
+from retain.conversations.sentiment import sentiment_scores
+from retain.conversations.text import word_count
 
 CALL_METRIC_COLUMNS = [
     "conversation_id", "duration_seconds", "rep_talk_seconds", "customer_talk_seconds", "rep_talk_share",
@@ -27,28 +27,6 @@ CALL_METRIC_COLUMNS = [
     "customer_pace_per_minute", "pace_unit", "filler_count", "fillers_per_minute", "silences", "longest_silence_seconds",
     "interruptions_by_rep", "interruptions_by_customer", "sentiment", "customer_sentiment", "customer_sentiment_end",
 ]
-
-
-@lru_cache(maxsize=1)
-def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
-def sentiment_scores(texts: Sequence[str]) -> np.ndarray:
-    """Sentiment per utterance in [-1, 1]: VADER compound for English, 2·SnowNLP−1 for Chinese."""
-    out = np.zeros(len(texts), dtype=float)
-    for i, text in enumerate(texts):
-        if not text or not text.strip():
-            continue
-        if detect_language(text) == "zh":
-            from snownlp import SnowNLP
-
-            out[i] = 2.0 * float(SnowNLP(text).sentiments) - 1.0
-        else:
-            out[i] = float(_vader().polarity_scores(text)["compound"])
-    return out
 
 
 def utterance_features(utterances: pd.DataFrame, fillers: Sequence[str] = (), *, sentiment: bool = True) -> pd.DataFrame:

@@ -38,7 +38,8 @@ def deal_outcomes(conversations: pd.DataFrame, opportunities: pd.DataFrame, lead
     opp = opportunities[["opportunity_id", "lead_id", "closed_at", "is_won"]]
     closed = opp[opp["closed_at"].notna() & opp["is_won"].notna()]
     by_lead = closed.dropna(subset=["lead_id"]).drop_duplicates("lead_id").set_index("lead_id")["opportunity_id"]
-    conv["deal_opp"] = conv["opportunity_id"].fillna(conv["lead_id"].map(by_lead))
+    conv["deal_opp"] = conv["opportunity_id"].astype(object).where(
+        conv["opportunity_id"].notna(), conv["lead_id"].map(by_lead).astype(object))
     won_opp = closed.set_index("opportunity_id")["is_won"].astype(float)
     conv["won"] = conv["deal_opp"].map(won_opp)
     lead_status = leads.set_index("lead_id")
