@@ -100,7 +100,11 @@ def attributes_value(plan: ColumnPlan, staged: Staged) -> str:
     """Extra columns as a JSON object (``NULL`` when all are empty), merged into a source ``attributes``."""
     parts = []
     for key, src in plan.extras.items():
-        value = f"NULLIF(trim({q(src)}), '')" if _is_text(staged.types[src]) else q(src)
+        value = q(src)
+        if _is_text(staged.types[src]):  # text holding a JSON object or array (nested JSON input) stays nested
+            text = f"NULLIF(trim({q(src)}), '')"
+            value = (f"COALESCE(TRY_CAST(CASE WHEN left({text}, 1) IN ('{{', '[') THEN {text} END AS JSON), "
+                     f"to_json({text}))")
         parts.append((key, value))
     extras = None
     if parts:

@@ -23,7 +23,7 @@ FORMATS = {
     ".parquet": "parquet", ".pq": "parquet",
     ".json": "json", ".jsonl": "json", ".ndjson": "json",
 }
-MAX_LINE_BYTES = 256 * 1024 * 1024  # a single CSV line may be this long (a 10 MB cell is read, then judged)
+MAX_LINE_BYTES = 32 * 1024 * 1024  # one CSV line / JSON record may be this long (a 10 MB cell is read, then judged)
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -204,6 +204,9 @@ def _read_error(path: Path, exc: duckdb.Error) -> IngestError:
     if "unicode" in text.lower() or "utf-8" in text.lower() or "utf8" in text.lower():
         with path.open("rb") as fh:
             return _encoding_error(path, _guess_encoding(fh.read(1 << 20)))
+    if "maximum line size" in text.lower() or "maximum_object_size" in text.lower():
+        return IngestError(f"{path.name}: a line or record is longer than {MAX_LINE_BYTES // 2**20} MB; nothing was "
+                           "loaded", hint="remove or shorten the oversized value (Retain keeps values up to 1 MB)")
     first = text.split("Possible fixes")[0].split("\n\n")[0].replace("\n", " ").strip()
     first = first.removeprefix("Invalid Input Error: ")
     return IngestError(f"{path.name}: cannot be read: {first}",

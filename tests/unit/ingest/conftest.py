@@ -40,6 +40,6 @@ def snapshot(wh) -> dict[str, list[tuple]]:
     out = {}
     for name in sorted(wh.con.list_tables()):
         cols = [r[0] for r in wh.con.con.execute(f'DESCRIBE "{name}"').fetchall()]
-        order = ", ".join(f'"{c}"' for c in cols)
-        out[name] = wh.con.con.execute(f'SELECT * FROM "{name}" ORDER BY {order}').fetchall()
+        as_text = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in cols)  # TIMESTAMPTZ would need pytz
+        out[name] = wh.con.con.execute(f'SELECT {as_text} FROM "{name}" ORDER BY ALL').fetchall()
     return out

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.unit.ingest.conftest import ACCOUNTS_CSV, NOW, rows, snapshot
 
 from retain.errors import IngestError, SchemaError
 from retain.ingest import ingest_path, quarantined_rows
-from tests.unit.ingest.conftest import ACCOUNTS_CSV, NOW, rows, snapshot
 
 
 def _reasons(report) -> list[tuple[int, str, str]]:
@@ -96,7 +96,7 @@ def test_bad_dates_order_and_future(wh, write):
     reasons = [r for r in _reasons(report)]
     assert reasons[0] == (1, "ended_on", "ended_on 2024-01-01 is before started_on 2024-02-01")
     assert reasons[1][:2] == (3, "started_on")
-    assert "2025-06-03 is in the future (after the load time 2025-06-01 12:00 UTC + 1 day)" == reasons[1][2]
+    assert reasons[1][2] == "2025-06-03 is in the future (after the load time 2025-06-01 12:00 UTC + 1 day)"
 
 
 def test_enumerations_are_matched_case_insensitively(wh, write):
