@@ -39,8 +39,8 @@ def ingest(runtime, body: s.IngestRequest, *, actor: str, db: Session) -> s.Inge
             raise ApiError(422, exc.message, hint=exc.hint) from exc
     if not report.committed:
         errors = report.errors.head(200).to_dict("records")
-        details = [{"table": e.get("table"), "row": _int(e.get("row_number")),
-                    "loc": [str(e.get("column") or "")], "message": str(e.get("reason"))} for e in errors]
+        details = [{"table": e.get("table_name"), "row": _int(e.get("row_number")),
+                    "loc": [str(e.get("column_name") or "")], "message": str(e.get("reason"))} for e in errors]
         raise ApiError(422, f"{len(report.errors)} invalid row(s); nothing was written", code="invalid_rows",
                        hint="fix the rows listed in details and send the batch again", details=details)
     audit.record(db, "api.ingest", actor=actor, target=",".join(body.tables), detail={"rows": report.loaded})

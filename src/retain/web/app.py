@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from retain.api import build_api
+from retain.api.errors import error_response
 from retain.errors import NotFoundError
 from retain.web.deps import Forbidden, LoginRequired
 from retain.web.render import make_templates, page
@@ -99,6 +100,8 @@ def _install_page_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if request.url.path == "/api" or request.url.path.startswith("/api/"):  # e.g. a newline in the path
+            return error_response(exc.status_code, str(exc.detail))
         titles = {404: "Not found", 405: "Method not allowed"}
         return _error_page(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
 
