@@ -1,7 +1,7 @@
 """The hidden weekly health of every account: the cause behind usage, tickets, surveys, payments and churn.
 
-Per account ``h[t] = mu + x[t] + onboarding(t)`` where ``x`` is an AR(1) process (``phi`` = 0.93, weekly noise
-0.3) driven also by rare shocks (a re-organisation, an outage, a champion who leaves: negative; a new sponsor:
+Per account ``h[t] = mu + x[t] + onboarding(t)`` where ``x`` is an AR(1) process (``phi`` = 0.97, weekly noise
+0.16) driven also by rare shocks (a re-organisation, an outage, a champion who leaves: negative; a new sponsor:
 positive). ``mu`` depends on the segment and on referral (referred customers start healthier). The first weeks
 after signing are rocky (onboarding dip). Nothing here is loaded into the warehouse.
 """
@@ -17,9 +17,9 @@ from retain.demo._base import NO_DAY, Clock, stream
 from retain.demo.accounts import Accounts
 from retain.demo.spec import SEGMENT_HEALTH, DemoSpec
 
-PHI = 0.93
-NOISE = 0.30
-BURN_IN = 40
+PHI = 0.97
+NOISE = 0.16
+BURN_IN = 80
 
 
 @dataclass

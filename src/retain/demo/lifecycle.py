@@ -4,7 +4,7 @@ A weekly loop over the calendar (vectorised across accounts; never a loop over r
 line (its plan) and optionally add-on lines. Any change ends the current row of a line and starts the next one,
 so ``subscriptions`` has one row per period of constant price and quantity.
 
-Churn, as a log-odds: ``base - 1.5 h + 1.9 detractor_90d - 0.6 (products - 1)``. Yearly contracts can only end
+Churn, as a log-odds: ``base - 2.4 h + 1.9 detractor_90d - 0.6 (products - 1)``. Yearly contracts can only end
 at their term end; monthly ones any month. Healthy customers expand licences and buy add-ons; unhealthy monthly
 customers cut licences, and unhealthy yearly ones drop add-ons at renewal.
 """
@@ -32,9 +32,9 @@ CORE_PRICE = np.array([PRODUCTS[PRODUCT_INDEX[p]][4] for p in CORE_BY_SEGMENT])
 KINDS = ("new", "renewal", "expansion", "contraction", "cross_sell")
 ENDS = ("open", "superseded", "churn", "dropped")
 
-CHURN_BASE_YEARLY = -1.25
-CHURN_BASE_MONTHLY = -4.7
-CHURN_HEALTH = 1.5
+CHURN_BASE_YEARLY = -2.6
+CHURN_BASE_MONTHLY = -6.3
+CHURN_HEALTH = 2.4
 CHURN_DETRACTOR = 1.9
 CHURN_PER_PRODUCT = 0.6
 

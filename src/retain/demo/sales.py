@@ -89,7 +89,7 @@ def build_leads(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     conv_created = acc.created_sec - np.round(cycle * DAY).astype(np.int64)
     champion = contacts.first_of_role(n_acc, "champion")
     # leads that did not become customers
-    n_other = int(round(spec.accounts * 2.4))
+    n_other = int(round(spec.accounts * 3.5))
     g = 0.45 / 365.0
     span = clock.n_days + 60
     o_day = clock.start - 60 + np.floor(np.log1p(rng.random(n_other) * np.expm1(g * span)) / g).astype(np.int64)
@@ -100,7 +100,7 @@ def build_leads(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     age = clock.end - o_day
     u = rng.random(n_other)
     o_status = np.select(
-        [age < 14, age < 35, u < 0.32, u < 0.58, u < 0.72],
+        [age < 14, age < 35, u < 0.3, u < 0.52, u < 0.62],
         ["new", "working", "disqualified", "dropped", "nurturing"], "qualified").astype(object)
     region_names = np.asarray(REGION_NAMES, dtype=object)
     o_region = region_names[rng.choice(len(REGIONS), n_other, p=[s for _, s in REGIONS.values()])]

@@ -50,7 +50,7 @@ def tickets(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts, hea
     size = (acc.seats / np.array([8, 45, 260])[acc.segment]) ** 0.3
     base = np.array([0.05, 0.13, 0.3])[acc.segment] * size
     since = np.arange(clock.n_weeks)[None, :] - clock.week(acc.created_day)[:, None]
-    rate = base[:, None] * np.exp(-0.7 * h) * (1 + 1.5 * (since < 8))
+    rate = base[:, None] * np.exp(-0.9 * h) * (1 + 1.5 * (since < 8))
     count = rng.poisson(np.where(alive, rate, 0.0))
     account, week = np.nonzero(count)
     reps = count[account, week]

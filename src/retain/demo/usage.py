@@ -1,7 +1,7 @@
 """Daily product usage per account and feature, from the licences held and last week's health.
 
 ``active_users ~ Binomial(licences, utilisation x feature share x weekday)`` with utilisation
-``sigmoid(0.2 + 1.3 h[week-1] + account habit + daily noise)``, so active users never exceed licences and usage
+``sigmoid(0.2 + 1.6 h[week-1] + account habit + daily noise)``, so active users never exceed licences and usage
 trails health by about a week. Days without any activity are not written (as real exports do).
 Generated in blocks of accounts so 30,000 accounts stay within memory.
 """
@@ -33,7 +33,7 @@ BLOCK = 1500
 def usage_tables(spec: DemoSpec, clock: Clock, acc: Accounts, health: Health, life: Lifecycle) -> Iterator[pa.Table]:
     """Usage as Arrow tables, one per block of accounts (deterministic for a seed whatever the block size)."""
     r = life.rows
-    habit = stream(spec, "usage-habit").normal(0, 0.45, len(acc))
+    habit = stream(spec, "usage-habit").normal(0, 0.35, len(acc))
     f_line = np.array([f[0] for f in FEATURES])
     f_share = np.array([f[2] for f in FEATURES])
     f_events = np.array([f[3] for f in FEATURES])
@@ -59,7 +59,7 @@ def usage_tables(spec: DemoSpec, clock: Clock, acc: Accounts, health: Health, li
         h = health.at(account, clock.week(day), lag=1)
         weekday = (day + 3) % 7
         work = np.where(weekday >= 5, 0.1, 1.0)
-        util = sigmoid(0.2 + 1.3 * h + habit[account] + rng.normal(0, 0.3, len(day)))
+        util = sigmoid(0.2 + 1.6 * h + habit[account] + rng.normal(0, 0.3, len(day)))
         p = np.clip(util * f_share[feat] * work, 0, 1)
         active = rng.binomial(qty, p)
         keep = active > 0

@@ -1,0 +1,106 @@
+"""The causal story of docs/demo.md, measured on the generated data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from checks import auc, churn_days, panel, signals
+
+
+def test_churn_rate_falls_with_products_held(story):
+    _, t = story
+    p = panel(t)
+    rate = p.groupby(p.products.clip(upper=3)).churned.mean()
+    assert list(rate.index) == [1, 2, 3]
+    assert rate[1] > rate[2] > rate[3]
+    assert 0.05 < p.churned.mean() < 0.3  # a plausible 180-day logo churn
+
+
+def test_detractor_score_sharply_raises_churn_within_90_days(story):
+    _, t = story
+    churn = churn_days(t)
+    nps = t["survey_responses"].query("survey_type == 'nps'")
+    day = nps.responded_at.dt.tz_localize(None).to_numpy()
+    c = churn.reindex(nps.account_id).to_numpy()
+    within = (c > day) & (c <= day + np.timedelta64(90, "D"))
+    low = (nps.score <= 4).to_numpy()
+    assert low.sum() > 50
+    assert within[low].mean() > 3 * within.mean()
+
+
+def test_no_single_signal_predicts_churn_perfectly(story):
+    _, t = story
+    s = signals(t, panel(t))
+    label = s.churned.to_numpy()
+    aucs = {}
+    for col, sign in (("usage_per_licence", -1), ("tickets", 1), ("last_nps", -1), ("late_invoices", 1)):
+        m = s[col].notna().to_numpy()
+        aucs[col] = auc(sign * s[col].to_numpy()[m], label[m])
+    assert all(a < 0.95 for a in aucs.values()), aucs
+    assert aucs["usage_per_licence"] > 0.62, aucs  # informative, though
+    assert aucs["last_nps"] > 0.55, aucs
+
+
+def test_hidden_health_drives_usage(story):
+    data, t = story
+    h = data.truth["health_weekly"]
+    mean_h = h.groupby("account_id").health.mean()
+    use = t["usage"].query("feature == 'dashboards'").groupby("account_id").active_users.mean()
+    seats = t["subscriptions"].groupby("account_id").quantity.max()
+    ratio = (use / seats).dropna()
+    assert np.corrcoef(mean_h.reindex(ratio.index), ratio)[0, 1] > 0.4
+
+
+def test_referrals_come_mostly_from_promoters(story):
+    _, t = story
+    leads = t["leads"].dropna(subset=["referring_account_id"])
+    nps = t["survey_responses"].query("survey_type == 'nps' and score >= 9")
+    m = leads[["lead_id", "referring_account_id", "created_at"]].merge(
+        nps[["account_id", "responded_at"]], left_on="referring_account_id", right_on="account_id", how="left")
+    recent = (m.responded_at < m.created_at) & (m.responded_at >= m.created_at - pd.Timedelta(days=400))
+    promoter_share = recent.groupby(m.lead_id).any().mean()
+    assert len(leads) > 100 and promoter_share > 0.5
+
+
+def test_some_leads_dropped_after_one_call_asking_for_a_callback(story):
+    _, t = story
+    conv, utt, leads = t["conversations"], t["utterances"], t["leads"]
+    callback = utt[utt.text.str.contains("call me|打给我|联系我|打过来|给我打电话", regex=True)]
+    asked = conv[conv.conversation_id.isin(callback.conversation_id)]
+    dropped = leads[leads.status == "dropped"].lead_id
+    calls_per_lead = conv.groupby("lead_id").size()
+    one_call = asked[asked.lead_id.isin(dropped) & (calls_per_lead.reindex(asked.lead_id).to_numpy() == 1)]
+    assert len(one_call) > 30
+    assert (one_call.language == "zh").any() and (one_call.language == "en").any()
+    acts = t["activities"]
+    later = acts.merge(one_call[["lead_id", "started_at"]], on="lead_id")
+    assert not (later.occurred_at > later.started_at + pd.Timedelta(minutes=1)).any()
+
+
+def test_calls_in_english_and_chinese_reflect_the_deal(story):
+    _, t = story
+    conv, utt, opps = t["conversations"], t["utterances"], t["opportunities"]
+    assert 0.2 < (conv.language == "zh").mean() < 0.4
+    assert set(utt.role) == {"rep", "customer"}
+    assert (utt.end_seconds > utt.start_seconds).all()
+    text = utt.groupby("conversation_id").text.apply(" ".join)
+    deal = conv.dropna(subset=["opportunity_id"]).merge(opps[["opportunity_id", "is_won", "competitor"]])
+    named = deal.dropna(subset=["competitor"])
+    said = [c in text[i] for i, c in zip(named.conversation_id, named.competitor, strict=True)]
+    assert np.mean(said) > 0.6
+    # winners: customers talk more and reps ask more questions
+    utt = utt.assign(d=utt.end_seconds - utt.start_seconds, q=utt.text.str.contains(r"\?|？") & (utt.role == "rep"))
+    rep_share = utt[utt.role == "rep"].groupby("conversation_id").d.sum() / utt.groupby("conversation_id").d.sum()
+    questions = utt.groupby("conversation_id").q.sum()
+    closed = deal.dropna(subset=["is_won"]).set_index("conversation_id").is_won.astype(bool)
+    assert rep_share.reindex(closed.index)[closed].mean() < rep_share.reindex(closed.index)[~closed].mean()
+    assert questions.reindex(closed.index)[closed].mean() > questions.reindex(closed.index)[~closed].mean()
+    assert text.str.contains(r"@|\+1 |\+86 ", regex=True).mean() > 0.1  # PII for redaction
+
+
+def test_some_manual_tags_contradict_the_calls(story):
+    data, t = story
+    truth = data.truth["tags"]
+    share = truth.contradicts_calls.mean()
+    assert 0.05 < share < 0.35
+    assert set(t["tags"].tag) == {"budget", "interested_product"}
