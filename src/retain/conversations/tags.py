@@ -1,7 +1,7 @@
 """CRM-tag correction: compare manual tags with what the calls say; suggest corrections and missing tags.
 
 Rules (customer side, English and Chinese) infer ``budget`` (none / yes), ``decision_maker`` (yes / no),
-``competitor`` (which) and ``interested_product`` (a product named by the customer). Each inference is compared
+``competitor`` (which) and ``interested_product`` (a product named on the call, by either side). Each inference is compared
 with the tag on the call's lead (or account): a different value is a ``correction``, no tag is ``missing``.
 Every suggestion quotes the words and the call time; accepting one writes a tag with source ``inferred``.
 """
@@ -22,15 +22,17 @@ SUGGESTION_COLUMNS = ["suggestion_id", "entity_type", "entity_id", "tag", "curre
                       "evidence", "conversation_id", "said_at"]
 
 TAG_RULES: tuple[tuple[str, str, str], ...] = (
-    ("budget", "none", r"no budget|(?:don't|do not|didn't) have (?:the |a |any )?budget|budget (?:is|was|got) "
-                       r"(?:cut|frozen|gone|spent)|can't afford|没有预算|没预算|预算不够|预算有限|预算紧张|预算被砍"),
+    ("budget", "none", r"\bno budget|(?:don't|do not|didn't) have (?:the |a |any )?budget|budget (?:is|was|got) "
+                       r"(?:cut|frozen|gone|spent)|can't afford|(?:have|need) to find (?:the )?budget|"
+                       r"没有?.{0,6}预算|预算(?:还)?(?:不够|有限|紧张|被砍)"),
     ("budget", "yes", r"(?:we|i) (?:have|'ve got|got) (?:a |the |some )?budget|budget (?:is |was |has been )?"
-                      r"(?:approved|allocated|set aside|signed off)|we budgeted|有预算|预算(?:已经)?批(?:了|下来)|"
-                      r"预算(?:很)?充足|预算没问题"),
+                      r"(?:approved|allocated|set aside|signed off)|we budgeted|(?<![没无])有预算|"
+                      r"预算(?:已经)?批(?:了|下来)|预算(?:很)?充足|预算没问题"),
     ("decision_maker", "yes", r"i(?:'m| am) the decision maker|i make the (?:call|decision)|i sign off|it's my call|"
                               r"i decide|我说了算|我来拍板|我拍板|我来决定|我就是负责人|我做决定"),
     ("decision_maker", "no", r"(?:check|talk|speak|run it by) (?:with )?my (?:boss|manager|ceo|cfo|team|director)|"
-                             r"not my decision|need (?:approval|sign-off|sign off) from|问(?:一下|问)?(?:领导|老板)|"
+                             r"not my decision|need (?:approval|sign-off|sign off) from|\b(?!i\b)\w+ signs off|"
+                             r"拍板的是|问(?:一下|问)?(?:领导|老板)|"
                              r"领导(?:来)?决定|老板(?:来)?决定|我做不了主|需要(?:领导)?审批|不是我(?:来)?决定"),
 )
 
@@ -39,8 +41,7 @@ def _rule_trackers(product_names: dict[str, str]) -> list[TrackerSpec]:
     specs = [TrackerSpec(name=f"tag.{tag}.{value}", kind="regex", pattern=pattern, speaker="customer")
              for tag, value, pattern in TAG_RULES]
     for pid, name in product_names.items():
-        specs.append(TrackerSpec(name=f"tag.interested_product.{pid}", keywords=(name,), speaker="customer",
-                                 word_forms=False))
+        specs.append(TrackerSpec(name=f"tag.interested_product.{pid}", keywords=(name,), word_forms=False))
     return specs
 
 

@@ -88,7 +88,8 @@ def _en_day(s: str, base: dt.date) -> tuple[dt.date | None, str]:
             return _add_months(base, n), m.group(0)
         return base + dt.timedelta(days=n * (7 if unit == "week" else 1)), m.group(0)
     if m := re.search(r"\b(next|this|on|coming)?\s*(" + "|".join(_EN_DAYS) + r")\b", s):
-        return _next_weekday(base, _EN_DAYS.index(m.group(2)), next_week=m.group(1) == "next"), m.group(0).strip()
+        next_week = m.group(1) == "next" or bool(re.search(r"\bnext week\b", s))  # "next week, maybe Wednesday"
+        return _next_weekday(base, _EN_DAYS.index(m.group(2)), next_week=next_week), m.group(0).strip()
     if m := re.search(r"\bnext week\b", s):
         return _next_weekday(base, 0, next_week=True), m.group(0)
     if m := re.search(r"\bnext month\b", s):
