@@ -169,7 +169,7 @@ def _parse(text: str, where: str) -> MappingSpec:
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
-            problems.append(f"{key}: {err['msg']}")
+            problems.append(f"{key}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError(f"{where}: invalid mapping: " + "; ".join(problems),
                           hint="see docs/ingest.md#mappings for the format (version, tables, columns)") from None
     issues = _check_names(spec)
