@@ -56,6 +56,13 @@ class ClvSettings:
     margin: float = 0.8
     period_months: int = 12
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method(self.method))
+        if self.horizon_months < 1 or self.period_months < 1:
+            raise ModelError("horizon and contract period must be at least one month", hint="e.g. --horizon-months 36")
+        if not 0 <= self.margin <= 1:
+            raise ModelError(f"margin {self.margin} is not between 0 and 1", hint="e.g. --margin 0.8 for 80%")
+
 
 @dataclass
 class ClvResult:
