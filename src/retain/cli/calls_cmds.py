@@ -184,3 +184,6 @@ def main_job(wh: Warehouse, as_of: dt.date) -> None:
     show_frame(summary["findings"], title="Behaviour vs outcome: findings you can trust", max_rows=5,
                floatfmt="{:,.3f}")
     show_frame(summary["leads"], title="Top 5 leads to recover", max_rows=5, floatfmt="{:,.3f}")
+    if len(summary["callbacks_missed"]):
+        show_frame(summary["callbacks_missed"], title="Asked for a callback that never came", max_rows=3,
+                   floatfmt="{:,.3f}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from retain.conversations.compliance import compliance
-from retain.conversations.events import call_events
+from retain.conversations.events import EVENT_OF_CATEGORY, call_events
 from retain.conversations.metrics import call_metrics, utterance_features
 from retain.conversations.sop import qa_by_rep, qa_scores, sop_flow
 from retain.conversations.tracker_spec import PlaybookSpec, TrackerKind, load_playbook
@@ -58,6 +58,7 @@ def analyze(conversations: pd.DataFrame, utterances: pd.DataFrame, playbook: Pla
     ev_flags = (events.assign(flag=1).pivot_table(index="conversation_id", columns="event", values="flag",
                                                    aggfunc="max", fill_value=0)
                 if len(events) else pd.DataFrame(index=pd.Index([], name="conversation_id")))
+    ev_flags = ev_flags.reindex(columns=sorted(set(EVENT_OF_CATEGORY.values())), fill_value=0)  # stable columns
     per_call = (
         conversations[CONVERSATION_COLUMNS].merge(metrics, on="conversation_id", how="inner", suffixes=("_raw", ""))
         .merge(comp, on="conversation_id", how="left")
@@ -83,9 +84,20 @@ def analyze_warehouse(wh: Warehouse, as_of: dt.date, playbook: PlaybookSpec | No
 
 
 def store_analysis(wh: Warehouse, result: CallAnalysis, as_of: dt.date) -> None:
-    wh.store_result("call_metrics", _storable(result.metrics), as_of)
-    wh.store_result("tracker_hits", _storable(result.hits), as_of)
-    wh.store_result("call_events", _storable(result.events), as_of)
+    store(wh, "call_metrics", result.metrics, as_of)
+    store(wh, "tracker_hits", result.hits, as_of)
+    store(wh, "call_events", result.events, as_of)
+
+
+def store(wh: Warehouse, name: str, frame: pd.DataFrame, as_of: dt.date) -> None:
+    """``wh.store_result`` that first drops a stored result whose columns changed (an older Retain's layout)."""
+    from retain.warehouse.store import RESULT_PREFIX
+
+    table = RESULT_PREFIX + name
+    data = _storable(frame)
+    if table in wh.con.list_tables() and list(wh.con.table(table).columns) != [*data.columns, "as_of"]:
+        wh.con.raw_sql(f'DROP TABLE IF EXISTS "{table}"')
+    wh.store_result(name, data, as_of)
 
 
 def _storable(df: pd.DataFrame) -> pd.DataFrame:

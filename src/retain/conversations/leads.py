@@ -1,10 +1,13 @@
 """Lead recovery: rank dropped or unworked leads that deserve another call, each with its reason.
 
 A logistic regression is trained on leads whose outcome is known (converted = 1, disqualified/dropped = 0) using
-firmographics, touches and what their calls said (pricing asked, callbacks, budget, decision maker, competitor,
+firmographics and what their calls said (pricing asked, callbacks, budget, decision maker, competitor,
 objections, customer sentiment). Pool leads (dropped, or open and untouched for ``stale_days``) are scored
-out-of-fold when they were in training, and blended with their similarity to converted leads (mean cosine of the
-5 nearest converted leads on the same features). Each lead gets plain reasons ("asked to be called back on
+out-of-fold when they were in training. The score blends three parts: ``0.5 × model probability + 0.25 ×
+similarity to converted leads (mean cosine of the 5 nearest) + 0.25 × intent``, where intent is what the prospect
+asked for and did not get (a callback never made: 0.5; pricing asked: 0.25, twice or more: 0.5). Missed callbacks
+are kept out of the model on purpose: in the history they go with lost leads because nobody called back, which is
+the neglect this ranking exists to undo. Each lead gets plain reasons ("asked to be called back on
 3 March in the evening; never called back", "asked about pricing twice").
 """
 
@@ -23,8 +26,8 @@ from retain.conversations.cadence import lead_touches
 from retain.warehouse import Warehouse
 
 RECOVERY_COLUMNS = ["rank", "lead_id", "company", "owner_id", "status", "score", "model_probability", "similarity",
-                    "touches", "last_touch_at", "reasons"]
-CALL_FEATURES = ["pricing_asks", "callbacks", "callback_missed", "budget", "decision_maker", "competitor",
+                    "intent", "touches", "last_touch_at", "callback_due_at", "reasons"]
+CALL_FEATURES = ["pricing_asks", "budget", "decision_maker", "competitor",
                  "objections", "next_steps", "customer_sentiment", "customer_questions", "rep_talk_share"]
 _TWICE = {1: "once", 2: "twice", 3: "three times"}
 
@@ -86,11 +89,18 @@ def recover_leads(wh: Warehouse, as_of: dt.date, events: pd.DataFrame, call_metr
         prob[:] = converted.mean() if len(feats) else 0.0
     feats["model_probability"] = prob
     feats["similarity"] = _similarity(x, converted)
-    feats["score"] = 0.7 * feats["model_probability"].fillna(0) + 0.3 * feats["similarity"].fillna(0)
+    for col in ("callbacks", "callback_missed"):
+        feats[col] = feats[col].fillna(0) if col in feats else 0
+    intent = (0.5 * (feats["callback_missed"] > 0) + 0.25 * (feats["pricing_asks"].fillna(0) > 0)
+              + 0.25 * (feats["pricing_asks"].fillna(0) > 1))
+    feats["intent"] = intent.clip(upper=1.0)
+    feats["score"] = (0.5 * feats["model_probability"].fillna(0) + 0.25 * feats["similarity"].fillna(0)
+                      + 0.25 * feats["intent"])
     ranked = feats[pool].sort_values("score", ascending=False)
     if top:
         ranked = ranked.head(top)
-    ranked = ranked.assign(reasons=_reasons(ranked).to_numpy()).reset_index()
+    ranked = ranked.assign(reasons=_reasons(ranked).to_numpy(),
+                           callback_due_at=pd.to_datetime(ranked["due_at"], utc=True)).reset_index()
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     return ranked[RECOVERY_COLUMNS]
 
@@ -98,8 +108,7 @@ def recover_leads(wh: Warehouse, as_of: dt.date, events: pd.DataFrame, call_metr
 def _design(feats: pd.DataFrame) -> pd.DataFrame:
     num = feats[CALL_FEATURES].astype(float).fillna(0.0)
     num["log_employees"] = np.log1p(feats["employees"].astype(float).fillna(0))
-    num["touches"] = feats["touches"].astype(float)
-    num["days_since_touch"] = np.log1p(feats["days_since_touch"].astype(float))
+    # touches and recency are left out: converted leads keep being touched after converting (target leakage)
     cats = pd.get_dummies(feats[["source", "industry", "region"]].astype("string").fillna("?"), dtype=float)
     return pd.concat([num, cats], axis=1)
 

@@ -4,7 +4,9 @@ The unit is the deal (an opportunity, or a lead when the call has no opportunity
 counts once. A deal's outcome is known at ``as_of``: opportunity closed won/lost, or lead converted vs
 disqualified/dropped. Each behaviour is bucketed (rep talk share, rep questions per call, tracker present in any
 call) and each bucket gets deals, wins, win rate and a 95 % Wilson interval; buckets under ``min_deals`` are
-flagged ``too_small`` and never reported as findings.
+flagged ``too_small`` and never reported as findings. Each table is computed for all calls (scope ``all``) and
+again per call type (scope ``cold_call``, ``discovery``...), each against its own baseline win rate, so "how are
+you doing?" is judged among cold calls.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-OUTCOME_COLUMNS = ["factor", "bucket", "deals", "wins", "win_rate", "ci_low", "ci_high", "too_small", "baseline"]
+OUTCOME_COLUMNS = ["scope", "factor", "bucket", "deals", "wins", "win_rate", "ci_low", "ci_high", "too_small", "baseline"]
 TALK_BINS = [0.0, 0.4, 0.5, 0.6, 0.7, 1.0001]
 TALK_LABELS = ["<40%", "40-50%", "50-60%", "60-70%", ">=70%"]
 QUESTION_BINS = [-0.1, 2, 5, 9, np.inf]
@@ -53,11 +55,21 @@ def deal_outcomes(conversations: pd.DataFrame, opportunities: pd.DataFrame, lead
 
 
 def behaviour_outcomes(call_metrics: pd.DataFrame, hits: pd.DataFrame, outcomes: pd.DataFrame, *,
-                       min_deals: int = 30, trackers: list[str] | None = None) -> pd.DataFrame:
+                       min_deals: int = 30, trackers: list[str] | None = None,
+                       call_types: tuple[str, ...] | None = ("cold_call", "discovery", "demo")) -> pd.DataFrame:
     """Win rate by talk-share bucket, by rep questions per call and by tracker presence (:data:`OUTCOME_COLUMNS`)."""
     calls = call_metrics.merge(outcomes, on="conversation_id")
     if calls.empty:
         return pd.DataFrame(columns=OUTCOME_COLUMNS)
+    scopes = [("all", calls)]
+    if call_types and "call_type" in calls:
+        scopes += [(ct, calls[calls["call_type"] == ct]) for ct in call_types if (calls["call_type"] == ct).any()]
+    tables = [_scope_table(name, part, hits, min_deals, trackers) for name, part in scopes]
+    return pd.concat(tables, ignore_index=True)[OUTCOME_COLUMNS]
+
+
+def _scope_table(scope: str, calls: pd.DataFrame, hits: pd.DataFrame, min_deals: int,
+                 trackers: list[str] | None) -> pd.DataFrame:
     deals = calls.groupby("deal_id").agg(won=("won", "max"), talk=("rep_talk_share", "mean"),
                                          questions=("rep_questions", "mean"))
     parts = [
@@ -71,9 +83,10 @@ def behaviour_outcomes(call_metrics: pd.DataFrame, hits: pd.DataFrame, outcomes:
         has = present[tracker] if tracker in present else pd.Series(False, index=deals.index)
         parts.append(_buckets(f"tracker: {tracker}", has.map({True: "present", False: "absent"}), deals["won"]))
     out = pd.concat(parts, ignore_index=True)
+    out.insert(0, "scope", scope)
     out["too_small"] = out["deals"] < min_deals
     out["baseline"] = float(deals["won"].mean())
-    return out[OUTCOME_COLUMNS]
+    return out
 
 
 def _buckets(factor: str, bucket: pd.Series, won: pd.Series) -> pd.DataFrame:

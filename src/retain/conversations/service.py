@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from retain.conversations.analysis import analyze_warehouse
+from retain.conversations.analysis import analyze_warehouse, store
 from retain.conversations.outcomes import behaviour_outcomes, deal_outcomes, top_findings
 from retain.conversations.tracker_spec import load_playbook
 from retain.warehouse import Warehouse
@@ -20,7 +20,7 @@ def outcomes_report(wh: Warehouse, as_of: dt.date, *, trackers: Path | None = No
     leads = wh.execute(wh.as_of("leads", as_of).select("lead_id", "status", "converted_at"))
     outcomes = deal_outcomes(result.conversations, opps, leads)
     table = behaviour_outcomes(result.metrics, result.hits, outcomes, min_deals=min_deals)
-    wh.store_result("call_outcomes", table, as_of)
+    store(wh, "call_outcomes", table, as_of)
     return table, top_findings(table)
 
 
@@ -29,7 +29,7 @@ def recover(wh: Warehouse, as_of: dt.date, *, trackers: Path | None = None, anal
 
     result = analysis or analyze_warehouse(wh, as_of, load_playbook(trackers))
     ranked = recover_leads(wh, as_of, result.events, result.metrics)
-    wh.store_result("lead_recovery", ranked.astype({"reasons": "string"}), as_of)
+    store(wh, "lead_recovery", ranked, as_of)
     return ranked
 
 
@@ -38,8 +38,7 @@ def suggest(wh: Warehouse, as_of: dt.date, *, trackers: Path | None = None, anal
 
     result = analysis or analyze_warehouse(wh, as_of, load_playbook(trackers))
     frame = tag_suggestions(wh, as_of, result.utterances, result.conversations, result.events)
-    wh.store_result("tag_suggestions", frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object}),
-                    as_of)
+    store(wh, "tag_suggestions", frame, as_of)
     return frame
 
 
@@ -56,6 +55,8 @@ def main_summary(wh: Warehouse, as_of: dt.date) -> dict | None:
     return {
         "calls": len(result.metrics), "hits": len(result.hits), "callbacks": len(cb), "missed_callbacks": missed,
         "qa": result.qa_by_rep[["name", "calls", "qa_score", "most_missed_stage"]],
-        "findings": findings[["factor", "bucket", "deals", "win_rate", "ci_low", "ci_high", "baseline"]],
+        "findings": findings[["scope", "factor", "bucket", "deals", "win_rate", "ci_low", "ci_high", "baseline"]],
         "leads": ranked.head(5)[["lead_id", "company", "score", "reasons"]],
+        "callbacks_missed": ranked[ranked["reasons"].str.contains("never called back")].head(3)[
+            ["lead_id", "company", "score", "reasons"]],
     }
