@@ -18,6 +18,7 @@ from retain.models.dataset import data_end, data_start, time_split
 from retain.models.survey_insight import referral_timing, score_outcomes
 from retain.warehouse import Warehouse, as_of_date
 
+MAIN_JOB_STEP_DAYS = 60  # snapshots every 60 days keep the main job quick; `retain backtest` uses 30
 ModelDirOption = typer.Option(pipeline.DEFAULT_MODEL_DIR, "--model-dir", help="Where model files are kept.")
 
 
@@ -35,9 +36,9 @@ def main_job(wh: Warehouse, as_of: dt.date) -> None:
     """Prediction section: backtest summary, then the 10 riskiest accounts by churn probability with reasons."""
     console.rule("[bold]Prediction: churn and upsell propensity[/bold]")
     cache = pipeline.FrameCache(wh, as_of)
-    result = pipeline.backtest(wh, end=as_of, cache=cache)
+    result = pipeline.backtest(wh, end=as_of, cache=cache, step_days=MAIN_JOB_STEP_DAYS)
     show_backtest(result)
-    trained = pipeline.train(wh, as_of, cache=cache)
+    trained = pipeline.train(wh, as_of, cache=cache, step_days=MAIN_JOB_STEP_DAYS)
     prediction = pipeline.predict(wh, as_of, trained.churn, trained.upsell, trained.tiers)
     show_frame(pipeline.riskiest(prediction), title=f"The 10 accounts most likely to churn within 90 days "
                f"(as of {as_of})", floatfmt="{:,.2f}")

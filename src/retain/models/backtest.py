@@ -3,7 +3,8 @@
 Three contenders on the same held-back dates: the hand-weighted scorecard, the same components re-weighted by
 a logistic regression fitted on earlier dates (the weights are suggested to the user with the AUC they would
 gain), and the churn propensity model. For each: ROC-AUC, top-decile lift, Brier score and a reliability table.
-Scorecard totals become probabilities through an isotonic map fitted on the earlier dates only.
+Scorecard totals become probabilities through an isotonic map fitted on the validation dates (before the test
+dates, a label horizon apart); the learned weights are fitted on the same validation dates.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ def run_backtest(
     wh: Warehouse, frame: pd.DataFrame, split: TimeSplit, source: ScorecardSource, model: ChurnModel | None,
 ) -> BacktestResult:
     """``frame``: features + labels at every date of ``split`` (``dataset.build_frame``)."""
-    frame = frame[frame[TARGET].notna()].reset_index(drop=True)
-    fit_dates = set(split.train) | set(split.validation)
+    fit_dates = set(split.validation)  # the scorecard needs no training: its maps are fitted on validation only
+    frame = frame[frame[TARGET].notna() & frame["as_of"].isin(fit_dates | set(split.test))].reset_index(drop=True)
     test_dates = set(split.test)
     fit_mask = frame["as_of"].isin(fit_dates).to_numpy()
     test_mask = frame["as_of"].isin(test_dates).to_numpy()
@@ -100,7 +101,7 @@ def run_backtest(
     rels.append(rel)
 
     if model is not None:
-        p_model = model.predict_proba(frame[test_mask])
+        p_model = model.predict_proba(frame[test_mask].reset_index(drop=True))
         row, rel = _evaluate("propensity model (LightGBM)", y[test_mask], p_model, p_model)
         rows.append(row)
         rels.append(rel)

@@ -56,13 +56,14 @@ class FrameCache:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def train(wh: Warehouse, as_of: AsOf | None = None, *, cache: FrameCache | None = None) -> Trained:
+def train(wh: Warehouse, as_of: AsOf | None = None, *, cache: FrameCache | None = None,
+          step_days: int = 30) -> Trained:
     """Fit churn and upsell models and adoption tiers on history up to ``as_of`` (default: end of data)."""
     end = as_of_date(as_of) if as_of is not None else data_end(wh)
     start = data_start(wh)
     cache = cache or FrameCache(wh, end)
-    csplit = time_split(start, end, horizon_days=ChurnModel.horizon_days, test_days=0)
-    usplit = time_split(start, end, horizon_days=UpsellModel.horizon_days, test_days=0)
+    csplit = time_split(start, end, horizon_days=ChurnModel.horizon_days, test_days=0, step_days=step_days)
+    usplit = time_split(start, end, horizon_days=UpsellModel.horizon_days, test_days=0, step_days=step_days)
     cfit = cache.get(csplit.train + csplit.validation)
     churn = ChurnModel().fit(cfit[cfit["as_of"].isin(csplit.train)], cfit[cfit["as_of"].isin(csplit.validation)])
     ufit = cache.get(usplit.train + usplit.validation)
@@ -122,7 +123,7 @@ def train_or_load(wh: Warehouse, as_of: dt.date, model_dir: Path | None, cache: 
 
 
 def backtest(wh: Warehouse, *, end: AsOf | None = None, test_dates: list[dt.date] | None = None,
-             test_days: int = 365, cache: FrameCache | None = None) -> BacktestResult:
+             test_days: int = 365, cache: FrameCache | None = None, step_days: int = 30) -> BacktestResult:
     """Hold back the final ``test_days`` (or the given ``test_dates``); fit on what came before; compare."""
     last = as_of_date(end) if end is not None else data_end(wh)
     start = data_start(wh)
@@ -133,11 +134,11 @@ def backtest(wh: Warehouse, *, end: AsOf | None = None, test_dates: list[dt.date
         if too_late:
             raise ModelError(f"{too_late[0]} is too recent: its 90-day outcome is not known yet",
                              hint=f"use dates up to {last - dt.timedelta(days=horizon)}")
-        fit = time_split(start, tests[0], horizon_days=horizon, test_days=0)
+        fit = time_split(start, tests[0], horizon_days=horizon, test_days=0, step_days=step_days)
         split = TimeSplit(fit.train, fit.validation, tests, horizon)
         split.check()
     else:
-        split = time_split(start, last, horizon_days=horizon, test_days=test_days)
+        split = time_split(start, last, horizon_days=horizon, test_days=test_days, step_days=step_days)
     cache = cache or FrameCache(wh, last)
     frame = cache.get(split.train + split.validation + split.test)
     model = ChurnModel().fit(frame[frame["as_of"].isin(split.train)], frame[frame["as_of"].isin(split.validation)])
@@ -148,7 +149,7 @@ def riskiest(prediction: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """The ``n`` accounts most likely to churn with their top reasons as one readable string."""
     top = prediction.head(n).copy()
     top["top_reasons"] = ["; ".join(r["phrase"] for r in json.loads(text)[:3]) for text in top["reasons"]]
-    return top[["account_id", "churn_probability", "upsell_probability", "next_product", "adoption_tier",
-                "top_reasons"]]
+    top["churn_pct"] = (top["churn_probability"] * 100).round(0)
+    return top[["account_id", "churn_pct", "adoption_tier", "next_product", "top_reasons"]]
 
 

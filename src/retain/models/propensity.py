@@ -127,7 +127,8 @@ class PropensityModel:
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the outcome within the horizon, per row of ``frame``."""
-        return self.calibration_.predict(self.raw_score(frame))
+        raw = self.raw_score(frame)
+        return self.calibration_.predict(raw)
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """LightGBM's own per-feature contributions (log-odds) per row; the bias column is dropped."""

