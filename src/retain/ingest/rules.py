@@ -153,6 +153,7 @@ def _checks(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> list[tuple[st
                            f"printf('value is %,d bytes long; the limit is {MAX_VALUE_BYTES:,}', {length})"))
     for col in table.columns:
         s, t, v = q("__s_" + col.name), q("__t_" + col.name), q(col.name)
+        shown = _shown(f"COALESCE(CAST({s} AS VARCHAR), CAST({v} AS VARCHAR))")  # the value as the file wrote it
         if col.required:
             checks.append((col.name, f"{v} IS NULL AND {s} IS NULL", "'required value is missing'"))
         if col.enum:
@@ -164,10 +165,10 @@ def _checks(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> list[tuple[st
                            f"printf('''%s'' is not {_EXPECTED[col.dtype]}', {_shown(s)})"))
         if col.minimum is not None:
             checks.append((col.name, f"{v} < {col.minimum!r}",
-                           f"printf('%s is below the minimum {col.minimum:g}', {_shown(v)})"))
+                           f"printf('%s is below the minimum {col.minimum:g}', {shown})"))
         if col.maximum is not None:
             checks.append((col.name, f"{v} > {col.maximum!r}",
-                           f"printf('%s is above the maximum {col.maximum:g}', {_shown(v)})"))
+                           f"printf('%s is above the maximum {col.maximum:g}', {shown})"))
     for order in table.date_orders:
         a, b = q(order.earlier), q(order.later)
         checks.append((order.later, f"{b} < {a}",
