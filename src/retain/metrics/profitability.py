@@ -94,6 +94,7 @@ def profitability(wh: Warehouse, as_of: AsOf, spec: ProfitabilitySpec | None = N
         tickets=joined.tickets.fill_null(0),
         support_cost=joined.support_cost.fill_null(0.0),
     )
+    base = base.filter((base.revenue != 0) | (base.tickets > 0))  # customers active in the window
     cost_of_revenue = base.revenue * spec.cost_of_revenue_rate
     if spec.include_transaction_costs:
         cost_of_revenue = cost_of_revenue + base.transaction_costs

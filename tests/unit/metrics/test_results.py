@@ -1,14 +1,26 @@
+import re
+from pathlib import Path
+
 import pytest
-from metrics_book import AS_OF
+from metrics_book import AS_OF, accounts_frame, subs_frame
 
 from retain.errors import RetainError
 from retain.metrics.dimensions import Dimension
 from retain.metrics.periods import Grain
 from retain.metrics.results import QUERIES, STORED_NAMES, compute_results, metric_query, store_results
+from retain.warehouse import Warehouse
 
 
-def test_every_result_is_stored_per_as_of(saas):
-    results = compute_results(saas, AS_OF)
+@pytest.fixture(scope="module")
+def book():
+    wh = Warehouse.open(":memory:")
+    wh.con.insert("accounts", accounts_frame())
+    wh.con.insert("subscriptions", subs_frame())
+    return wh, compute_results(wh, AS_OF)
+
+
+def test_every_result_is_stored_per_as_of(book):
+    saas, results = book
     counts = store_results(saas, AS_OF, results)
     assert set(counts) == set(STORED_NAMES)
     retention = saas.execute(saas.result("retention", AS_OF))
@@ -34,3 +46,24 @@ def test_sql_of_every_metric_is_inspectable(saas):
 def test_empty_warehouse_gives_empty_results(wh):
     counts = store_results(wh, AS_OF)
     assert counts["retention"] == 0 and counts["survival"] == 0
+
+
+def _documented_results() -> dict[str, list[str]]:
+    """Stored-result table of docs/metrics.md: name -> documented columns."""
+    text = (Path(__file__).parents[3] / "docs" / "metrics.md").read_text()
+    section = text.split("## Stored results", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| `")]
+    return {row[0].strip("| `"): re.findall(r"`([a-z_]+)`", row[2]) for row in rows}
+
+
+def test_docs_list_every_stored_result_and_command(book):
+    documented = _documented_results()
+    assert set(documented) == set(STORED_NAMES)
+    _, results = book
+    for name, frame in results.items():
+        columns = [c for c in documented[name] if c in frame.columns]
+        assert columns == list(frame.columns), name
+    text = (Path(__file__).parents[3] / "docs" / "metrics.md").read_text()
+    for command in ("retention", "cohorts", "survival", "products-held", "pareto", "profitability",
+                    "churn-reasons", "rfm", "sql", "store-metrics"):
+        assert f"`retain {command}" in text, command
