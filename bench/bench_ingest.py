@@ -70,15 +70,18 @@ def child_baseline(usage: str, db: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - start}))
 
 
-def run_child(*args: str) -> tuple[dict, float]:
-    """Run this script as a child; return its JSON output and its peak RSS in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run_child(*args: str) -> tuple[dict, float, float]:
+    """Run this script as a child; return its JSON output, its peak RSS in MB and the CPU seconds it used.
+
+    ``ru_maxrss`` of RUSAGE_CHILDREN is the largest child so far: the lighter child (baseline) runs first.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.exit(f"child failed:\n{proc.stderr}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the max over all waited-for children: run the heavier one last or compare
-    return json.loads(proc.stdout.strip().splitlines()[-1]), max(peak_kb, before) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return json.loads(proc.stdout.strip().splitlines()[-1]), after.ru_maxrss / 1024, cpu
 
 
 def main() -> None:
@@ -101,14 +104,15 @@ def main() -> None:
         size_mb = usage.stat().st_size / 1e6
         print(f"generated {rows:,} usage rows ({args.format}, {size_mb:,.0f} MB) + {ACCOUNTS:,} accounts "
               f"in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} cores")
-        base, base_rss = run_child("--child", "baseline", str(usage), str(Path(tmp) / "baseline.duckdb"))
-        out, rss = run_child("--child", "ingest", str(folder), str(Path(tmp) / "retain.duckdb"))
+        base, base_rss, base_cpu = run_child("--child", "baseline", str(usage), str(Path(tmp) / "baseline.duckdb"))
+        out, rss, cpu = run_child("--child", "ingest", str(folder), str(Path(tmp) / "retain.duckdb"))
     rate = out["read"] / out["seconds"]
-    print(f"baseline (DuckDB CREATE TABLE AS read_{args.format}, no validation): {base['seconds']:.1f} s, "
-          f"peak RSS {base_rss:,.0f} MB")
-    print(f"retain ingest + validate: {out['seconds']:.1f} s for {out['read']:,} rows = {rate:,.0f} rows/s; "
-          f"loaded {out['loaded']:,}, quarantined {out['quarantined']:,}; peak RSS {rss:,.0f} MB")
-    print(f"ratio to baseline: {out['seconds'] / base['seconds']:.1f}x time")
+    print(f"load average now: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (other work slows both runs)")
+    print(f"baseline (DuckDB CREATE TABLE AS read_{args.format}, no validation): {base['seconds']:.1f} s wall, "
+          f"{base_cpu:.1f} s CPU, peak RSS {base_rss:,.0f} MB")
+    print(f"retain ingest + validate: {out['seconds']:.1f} s wall for {out['read']:,} rows = {rate:,.0f} rows/s; "
+          f"{cpu:.1f} s CPU; loaded {out['loaded']:,}, quarantined {out['quarantined']:,}; peak RSS {rss:,.0f} MB")
+    print(f"ratio to baseline: {out['seconds'] / base['seconds']:.1f}x wall time, {cpu / base_cpu:.1f}x CPU")
     ok = out["seconds"] <= 60 and rss <= 2048
     print(f"target (<= 60 s, <= 2048 MB): {'met' if ok else 'NOT met'}")
 

@@ -138,10 +138,13 @@ def upsert(con: duckdb.DuckDBPyConnection, table: Table, typed: str, err: str | 
     valid += f" WHERE NOT EXISTS (SELECT 1 FROM {q(err)} e WHERE e.__row = t.__row))" if err else ")"
     target = q(table.name)
     changed, new, replaced = f"{prefix}_changed", None, None
+    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()[0]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {q(changed)} AS SELECT {select} FROM {valid} n "
-                f"JOIN {target} o ON {on} WHERE {differs}")
+                f"JOIN {target} o ON {on} WHERE {differs}" + (" AND false" if empty else ""))
     updated = con.execute(f"SELECT count(*) FROM {q(changed)}").fetchone()[0]
-    fresh = f"SELECT {select} FROM {valid} n WHERE NOT EXISTS (SELECT 1 FROM {target} o WHERE {on})"
+    fresh = f"SELECT {select} FROM {valid} n"
+    if not empty:  # a first load into an empty table skips the key lookups
+        fresh += f" WHERE NOT EXISTS (SELECT 1 FROM {target} o WHERE {on})"
     if keep_rows:
         new, replaced = f"{prefix}_new", f"{prefix}_replaced"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {q(new)} AS {fresh}")

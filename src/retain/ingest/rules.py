@@ -17,6 +17,7 @@ from retain.schema import Column, DType
 MAX_VALUE_BYTES = 1_000_000  # longer text values are quarantined (a 10 MB cell is no customer data)
 SHOWN_CHARS = 60  # how much of a bad value a reason quotes
 ERR_TYPE = "STRUCT(column_name VARCHAR, reason VARCHAR)"
+_TRIMMED = (DType.STRING, DType.JSON, DType.BOOL)
 
 _EXPECTED = {
     DType.INT: "a whole number",
@@ -39,7 +40,10 @@ def source_value(plan: ColumnPlan, staged: Staged, column: str) -> tuple[str, st
         expr, sql_type = "NULL::VARCHAR", "VARCHAR"
     else:
         sql_type = staged.types[src]
-        expr = f"NULLIF(trim({q(src)}), '')" if _is_text(sql_type) else q(src)
+        expr = q(src)
+        col = plan.table.column(column)
+        if _is_text(sql_type) and (col.enum or col.dtype in _TRIMMED or (spec is not None and spec.values)):
+            expr = f"NULLIF(trim({q(src)}), '')"  # numbers, dates and times parse with spaces around them
     if spec is not None and spec.values:
         text = expr if _is_text(sql_type) else f"CAST({expr} AS VARCHAR)"
         whens = " ".join(
@@ -79,8 +83,9 @@ def typed_value(col: Column, expr: str, sql_type: str) -> str:
             return f"CAST({expr} AS BIGINT)"
         d = f"TRY_CAST({expr} AS DOUBLE)"
         if text:  # fast path for plain integers; decimals must be whole (the cast alone would round 2.5)
-            return (f"(CASE WHEN NOT contains({expr}, '.') AND NOT contains(lower({expr}), 'e') "
-                    f"THEN TRY_CAST({expr} AS BIGINT) WHEN {d} = trunc({d}) THEN TRY_CAST({d} AS BIGINT) END)")
+            plain = f"NOT (contains({expr}, '.') OR contains({expr}, 'e') OR contains({expr}, 'E'))"
+            return (f"(CASE WHEN {plain} THEN TRY_CAST({expr} AS BIGINT) "
+                    f"WHEN {d} = trunc({d}) THEN TRY_CAST({d} AS BIGINT) END)")
         return f"(CASE WHEN {d} = trunc({d}) THEN TRY_CAST({d} AS BIGINT) END)"
     if col.dtype is DType.FLOAT:
         d = f"TRY_CAST({expr} AS DOUBLE)"
