@@ -42,6 +42,7 @@ class Accounts:
     owner: np.ndarray  # index into team (rep)
     csm: np.ndarray  # index into team (csm)
     chinese: np.ndarray  # the account speaks Chinese with us
+    parent: np.ndarray  # index of the parent account (an earlier enterprise customer), -1 when none
 
     def __len__(self) -> int:
         return len(self.account_id)
@@ -85,12 +86,19 @@ def build_accounts(spec: DemoSpec, clock: Clock, team: Team) -> Accounts:
     monthly = (segment == 0) & (rng.random(n) < 0.8)
     channel = pick(rng, CHANNELS, n, CHANNEL_SHARE)
     campaign = np.where(np.isin(channel, ["inbound", "paid", "outbound"]), pick(rng, CAMPAIGNS, n), None)
+    # about 4% are subsidiaries of an enterprise customer signed earlier
+    ent = np.flatnonzero(segment == 2)
+    earlier = np.searchsorted(ent, np.arange(n))  # enterprise accounts before each one (sorted by creation)
+    child = (segment < 2) & (earlier > 0) & (rng.random(n) < 0.04)
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[child] = ent[np.floor(rng.random(child.sum()) * earlier[child]).astype(np.int64)]
     return Accounts(
         account_id=ids("acc_", n), name=company_names(rng, n, chinese), created_day=created,
         created_sec=created_sec, segment=segment, region=region, country=country,
         industry=pick(rng, INDUSTRIES, n), channel=channel, campaign=campaign.astype(object),
         employees=employees.astype(np.int64), seats=seats, monthly=monthly,
         owner=_assign(rng, team, "rep", region), csm=_assign(rng, team, "csm", region), chinese=chinese,
+        parent=parent,
     )
 
 
@@ -103,6 +111,7 @@ def accounts_table(acc: Accounts, team: Team, referred_by: np.ndarray) -> pa.Tab
         "country": acc.country, "employees": acc.employees, "owner_id": team.member_id[acc.owner],
         "csm_id": team.member_id[acc.csm], "acquisition_channel": channel, "campaign": acc.campaign,
         "referred_by_account_id": referred_by,
+        "parent_account_id": np.where(acc.parent >= 0, acc.account_id[np.maximum(acc.parent, 0)], None),
     })
 
 

@@ -28,6 +28,27 @@ from retain.demo.touchpoints import Touchpoints
 from retain.demo.transcripts import BEAT_NAMES, BEATS
 
 CUSTOMER_FIRST = {"competitor", "objection", "callback"}
+# the callback requests of transcripts.BEATS["callback"], in order: (weekday or None, days ahead, hour)
+CALLBACKS = (
+    ("next Monday morning", "next_monday", 10),
+    ("tomorrow evening", "tomorrow", 19),
+    ("Thursday afternoon", "thursday", 15),
+    ("next week, Wednesday", "next_wednesday", 10),
+)
+
+
+def callback_due(started: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    """When the prospect asked to be called back (seconds), resolved against the call's own time."""
+    day = started // DAY
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+    to_next_week = 7 - weekday
+    delta = np.select(
+        [alt == 0, alt == 1, alt == 2],
+        [to_next_week, 1, np.where((3 - weekday) % 7 == 0, 7, (3 - weekday) % 7)],
+        to_next_week + 2,
+    )
+    hour = np.asarray([c[2] for c in CALLBACKS])[np.clip(alt, 0, len(CALLBACKS) - 1)]
+    return (day + delta) * DAY + hour * 3600
 B = {name: i for i, name in enumerate(BEAT_NAMES)}
 
 
@@ -45,9 +66,16 @@ class Calls:
     good: np.ndarray  # the deal was won / the lead converted / the customer is healthy
     health: np.ndarray  # NaN for prospects
     callback: np.ndarray
+    callback_alt: np.ndarray  # which callback request was said (index into CALLBACKS), -1 when none
     competitor: np.ndarray
     budget: np.ndarray  # 1 yes, 0 none, -1 not discussed
     product: np.ndarray
+
+
+def _office_hours(rng: np.random.Generator, seconds: np.ndarray) -> np.ndarray:
+    """The same day between 08:30 and 18:00 if that is not earlier, else the next day."""
+    office = (seconds // DAY) * DAY + rng.integers(8 * 3600 + 1800, 18 * 3600, len(seconds))
+    return np.where(office < seconds, office + DAY, office)
 
 
 def plan_calls(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team, health: Health, leads: Leads,
@@ -67,19 +95,23 @@ def plan_calls(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team, health: 
     parts = []
     # first call on a lead
     lc = np.flatnonzero(called)
-    start = leads.created_sec[lc] + np.round(rng.uniform(0.1, 3.0, len(lc)) * DAY).astype(np.int64)
+    start = _office_hours(rng, leads.created_sec[lc] + np.round(rng.uniform(0.1, 3.0, len(lc)) * DAY).astype(np.int64))
     cold = np.isin(leads.source[lc], ["outbound", "list", "event"])
     ask_back = leads.callback_dropped[lc] | (converted[lc] & (rng.random(len(lc)) < 0.3))
+    alt = np.where(ask_back, rng.integers(0, len(CALLBACKS), len(lc)), -1)
     parts.append(dict(lead=lc, opp=-1, account=np.where(converted[lc], leads.account[lc], -1),
                       member=leads.owner[lc], started=start,
                       call_type=np.where(cold, "cold_call", "discovery").astype(object), good=converted[lc],
-                      callback=ask_back, competitor=None, budget=np.where(ask_back, -1, lead_budget[lc]),
+                      callback=ask_back, callback_alt=alt, competitor=None,
+                      budget=np.where(ask_back, -1, lead_budget[lc]),
                       product=lead_product[lc]))
-    # the honoured callback: a second call a few days later for leads that went on
-    cb = lc[ask_back & converted[lc]]
-    parts.append(dict(lead=cb, opp=-1, account=leads.account[cb], member=leads.owner[cb],
-                      started=start[ask_back & converted[lc]] + rng.integers(1, 7, len(cb)) * DAY + 3600,
-                      call_type="discovery", good=True, callback=False, competitor=None, budget=lead_budget[cb],
+    # the honoured callback: a second call at the time asked for, for leads that went on
+    honoured = ask_back & converted[lc]
+    cb = lc[honoured]
+    due = callback_due(start[honoured], alt[honoured]) + rng.integers(-900, 1800, len(cb))
+    parts.append(dict(lead=cb, opp=-1, account=leads.account[cb], member=leads.owner[cb], started=due,
+                      call_type="discovery", good=True, callback=False, callback_alt=-1, competitor=None,
+                      budget=lead_budget[cb],
                       product=lead_product[cb]))
     # opportunity calls
     closed = opps.closed_sec != NO_DAY
@@ -91,27 +123,32 @@ def plan_calls(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team, health: 
         o = np.flatnonzero(m)
         t = opps.created_sec[o] + np.round((span_end[o] - opps.created_sec[o]) * frac).astype(np.int64)
         parts.append(dict(lead=np.maximum(opps.lead[o], -1), opp=o, account=opps.account[o], member=opps.owner[o],
-                          started=t, call_type=call_type, good=opps.won[o], callback=False,
+                          started=t, call_type=call_type, good=opps.won[o], callback=False, callback_alt=-1,
                           competitor=opps.competitor[o],
                           budget=np.where(opps.lead[o] >= 0, lead_budget[np.maximum(opps.lead[o], 0)], -1),
                           product=opps.product[o]))
     o = np.flatnonzero((opps.opp_type == "renewal") & (rng.random(len(opps.opp_type)) < 0.6))
     t = opps.created_sec[o] + np.round((span_end[o] - opps.created_sec[o]) * 0.5).astype(np.int64)
     parts.append(dict(lead=-1, opp=o, account=opps.account[o], member=acc.csm[opps.account[o]], started=t,
-                      call_type="renewal", good=opps.won[o], callback=False, competitor=opps.competitor[o],
+                      call_type="renewal", good=opps.won[o], callback=False, callback_alt=-1,
+                      competitor=opps.competitor[o],
                       budget=-1, product=opps.product[o]))
     # a share of held QBRs is recorded
     q = tp.qbr.take((tp.qbr.score == 1) & life_alive(tp.qbr.account, tp.qbr.day) & (rng.random(len(tp.qbr.day)) < 0.4))
     parts.append(dict(lead=-1, opp=-1, account=q.account, member=acc.csm[q.account],
                       started=q.day * DAY + rng.integers(9 * 3600, 17 * 3600, len(q.day)), call_type="qbr",
-                      good=True, callback=False, competitor=None, budget=-1, product=None))
+                      good=True, callback=False, callback_alt=-1, competitor=None, budget=-1, product=None))
     n = [len(p["started"]) for p in parts]
 
     def cat(key, dtype=None):
         return np.concatenate([np.broadcast_to(np.asarray(p[key], dtype=dtype), (k,)) if np.ndim(p[key]) == 0
                                else np.asarray(p[key], dtype=dtype) for p, k in zip(parts, n, strict=True)])
 
-    started = np.minimum(cat("started").astype(np.int64), (clock.end + 1) * DAY - 3600)
+    started = cat("started").astype(np.int64)
+    # calls happen in office hours, except a callback kept at the time the prospect asked for
+    exact = np.repeat(np.arange(len(parts)) <= 1, n)
+    started = np.where(exact, started, _office_hours(rng, started))
+    started = np.minimum(started, clock.end * DAY + 17 * 3600)
     account = cat("account").astype(np.int64)
     lead = cat("lead").astype(np.int64)
     week = clock.week(started // DAY)
@@ -124,6 +161,7 @@ def plan_calls(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team, health: 
         lead=lead[order], opp=cat("opp").astype(np.int64)[order], account=account[order],
         member=cat("member").astype(np.int64)[order], started=started[order], call_type=cat("call_type", object)[order],
         zh=zh[order], good=good[order], health=h[order], callback=cat("callback").astype(bool)[order],
+        callback_alt=cat("callback_alt").astype(np.int64)[order],
         competitor=cat("competitor", object)[order], budget=cat("budget").astype(np.int64)[order],
         product=cat("product", object)[order],
     )
@@ -199,6 +237,8 @@ def transcripts(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     pools = [[BEATS[name][s] for s in range(4)] for name in BEAT_NAMES]
     size = np.array([[len(p[s]) for s in range(4)] for p in pools])
     alt = np.floor(rng.random(len(conv)) * size[beat, side]).astype(np.int64)
+    asks = (beat == B["callback"]) & is_customer
+    alt[asks] = calls.callback_alt[conv[asks]]
     flat = {(b, s, a): tpl for b in range(len(BEAT_NAMES)) for s in range(4) for a, tpl in enumerate(pools[b][s])}
     keys = pd.Series(list(zip(beat.tolist(), side.tolist(), alt.tolist(), strict=True)))
     templates = keys.map(flat).to_numpy(dtype=object)
@@ -261,9 +301,12 @@ def transcripts(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     return conversations, utter
 
 
-def tags_table(spec: DemoSpec, clock: Clock, team: Team, leads: Leads, calls: Calls,
-               lead_budget: np.ndarray) -> tuple[pa.Table, pd.DataFrame]:
-    """Manual tags on leads set by reps after the first call; about one in five contradicts what was said."""
+def tags_table(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team, leads: Leads, opps: Opportunities,
+               calls: Calls, lead_budget: np.ndarray) -> tuple[pa.Table, pd.DataFrame]:
+    """Manual tags set after calls: on leads (budget, interested product) and on accounts (add-on of interest).
+
+    About one in five contradicts what was said on the call (the truth is returned for tests).
+    """
     rng = stream(spec, "tags")
     first = np.unique(calls.lead[calls.lead >= 0], return_index=True)
     lead, idx = first
@@ -287,12 +330,43 @@ def tags_table(spec: DemoSpec, clock: Clock, team: Team, leads: Leads, calls: Ca
                                                                                 dtype=object)])
     value = np.concatenate([budget[rows_b], product_tag[rows_p]])
     when = np.concatenate([at[rows_b], at[rows_p]])
+    contradicts = np.concatenate([wrong[rows_b], wrong_p[rows_p] & (other[rows_p] != product[rows_p])])
+    # accounts: the add-on a CSM noted after the first recorded add-on call
+    addon_call = np.flatnonzero((calls.opp >= 0) & (calls.account >= 0))
+    addon_call = addon_call[opps.opp_type[calls.opp[addon_call]] == "add_on"]
+    a, first_call = np.unique(calls.account[addon_call], return_index=True)
+    c = addon_call[first_call]
+    truth_product = opps.product[calls.opp[c]]
+    alt = pick(rng, ("p_analytics", "p_automation", "p_api", "p_premium_support"), len(c))
+    wrong_a = (rng.random(len(c)) < 0.2) & (alt != truth_product)
+    a_value = np.where(wrong_a, alt, truth_product)
+    a_at = np.minimum(calls.started[c] + rng.integers(600, DAY, len(c)), (clock.end + 1) * DAY - 1)
     table = arrow_table("tags", {
-        "entity_type": "lead", "entity_id": leads.lead_id[entity], "tag": tag, "tagged_at": when, "value": value,
-        "source": "manual", "member_id": team.member_id[leads.owner[entity]],
+        "entity_type": np.concatenate([np.full(len(entity), "lead", dtype=object),
+                                       np.full(len(a), "account", dtype=object)]),
+        "entity_id": np.concatenate([leads.lead_id[entity], acc.account_id[a]]),
+        "tag": np.concatenate([tag, np.full(len(a), "interested_product", dtype=object)]),
+        "tagged_at": np.concatenate([when, a_at]), "value": np.concatenate([value, a_value]),
+        "source": "manual",
+        "member_id": np.concatenate([team.member_id[leads.owner[entity]], team.member_id[calls.member[c]]]),
     })
     truth = pd.DataFrame({
-        "lead_id": leads.lead_id[entity], "tag": tag, "value": value,
-        "contradicts_calls": np.concatenate([wrong[rows_b], wrong_p[rows_p] & (other[rows_p] != product[rows_p])]),
+        "entity_type": np.r_[np.full(len(entity), "lead"), np.full(len(a), "account")],
+        "entity_id": np.concatenate([leads.lead_id[entity], acc.account_id[a]]),
+        "tag": np.concatenate([tag, np.full(len(a), "interested_product", dtype=object)]),
+        "value": np.concatenate([value, a_value]), "contradicts_calls": np.concatenate([contradicts, wrong_a]),
     })
     return table, truth
+
+
+def callback_truth(calls: Calls, conversation_id: np.ndarray, leads: Leads) -> pd.DataFrame:
+    """Hidden truth for call analytics: each callback request, when it was due, and whether it was honoured."""
+    rows = np.flatnonzero(calls.callback)
+    lead = calls.lead[rows]
+    return pd.DataFrame({
+        "conversation_id": conversation_id[rows], "lead_id": leads.lead_id[lead],
+        "language": np.where(calls.zh[rows], "zh", "en"),
+        "requested": np.asarray([c[0] for c in CALLBACKS], dtype=object)[calls.callback_alt[rows]],
+        "due_at": pd.to_datetime(callback_due(calls.started[rows], calls.callback_alt[rows]), unit="s", utc=True),
+        "honoured": leads.account[lead] >= 0,
+    })

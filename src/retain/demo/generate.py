@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from retain.demo._base import NO_DAY, Clock
 from retain.demo.accounts import accounts_table, build_accounts, build_contacts
 from retain.demo.activities import activities_table
 from retain.demo.billing import invoices_table, transactions_table
-from retain.demo.conversations import plan_calls, tags_table, transcripts
+from retain.demo.conversations import callback_truth, plan_calls, tags_table, transcripts
 from retain.demo.health import simulate_health
 from retain.demo.lifecycle import simulate_lifecycle, subscriptions_table
 from retain.demo.sales import build_leads, build_opportunities, goals_table
@@ -75,21 +76,36 @@ def generate(spec: DemoSpec | None = None, step: Step | None = None) -> DemoData
     tick("calls")
     calls, lead_budget = plan_calls(spec, clock, acc, team, health, leads, opps, tp, life.alive)
     conversations, utterances = transcripts(spec, clock, acc, contacts, team, leads, opps, calls)
-    tags, tag_truth = tags_table(spec, clock, team, leads, calls, lead_budget)
+    tags, tag_truth = tags_table(spec, clock, acc, team, leads, opps, calls, lead_budget)
     tick("activities")
     activities = activities_table(spec, clock, acc, contacts, team, health, life, tp, leads, calls,
                                   conversations.column("conversation_id").to_numpy(zero_copy_only=False),
                                   opps.opportunity_id)
+    leads_t = _last_touch(leads.table, activities)
     tables = {
         "team_members": team.table, "products": products_table(clock),
         "accounts": accounts_table(acc, team, referred_by), "contacts": contacts.table, "subscriptions": subs,
         "transactions": transactions, "invoices": invoices, "support_tickets": tickets_t,
-        "survey_responses": surveys_t, "leads": leads.table, "opportunities": opps.table,
+        "survey_responses": surveys_t, "leads": leads_t, "opportunities": opps.table,
         "opportunity_stages": opps.stages, "activities": activities, "conversations": conversations,
         "utterances": utterances, "tags": tags, "goals": goals_table(spec, clock, team, opps),
     }
     truth = _truth(clock, acc, team, health, life, tag_truth)
+    truth["callbacks"] = callback_truth(calls, conversations.column("conversation_id").to_numpy(zero_copy_only=False),
+                                        leads)
     return DemoData(spec, tables, lambda: usage_tables(spec, clock, acc, health, life), truth)
+
+
+def _last_touch(leads: pa.Table, activities: pa.Table) -> pa.Table:
+    """``last_touched_at`` = the lead's latest activity (as a CRM export would show it)."""
+    acts = activities.select(["lead_id", "occurred_at"]).filter(pc.is_valid(activities["lead_id"]))
+    last = acts.group_by("lead_id").aggregate([("occurred_at", "max")])
+    lookup = pd.Series(last["occurred_at_max"].to_pandas().to_numpy(), index=last["lead_id"].to_pandas())
+    ids = leads["lead_id"].to_pandas()
+    touched = pd.Series(lookup.reindex(ids).to_numpy())
+    old = leads["last_touched_at"].to_pandas()
+    value = pa.array(touched.where(touched.notna(), old), type=leads.schema.field("last_touched_at").type)
+    return leads.set_column(leads.schema.get_field_index("last_touched_at"), "last_touched_at", value)
 
 
 def _truth(clock: Clock, acc, team, health, life, tag_truth: pd.DataFrame) -> dict[str, pd.DataFrame]:

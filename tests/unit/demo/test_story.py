@@ -104,3 +104,17 @@ def test_some_manual_tags_contradict_the_calls(story):
     share = truth.contradicts_calls.mean()
     assert 0.05 < share < 0.35
     assert set(t["tags"].tag) == {"budget", "interested_product"}
+
+
+def test_callbacks_resolve_to_the_time_asked_and_only_converted_leads_got_them(story):
+    data, t = story
+    cb = data.truth["callbacks"]
+    assert set(cb.language) == {"en", "zh"} and cb.honoured.any() and (~cb.honoured).any()
+    conv = t["conversations"]
+    follow = conv.merge(cb[cb.honoured][["lead_id", "due_at"]], on="lead_id")
+    kept = follow[(follow.started_at - follow.due_at).abs() <= pd.Timedelta(minutes=30)]
+    assert kept.lead_id.nunique() == cb.honoured.sum()
+    weekday = cb.due_at.dt.weekday
+    assert (weekday[cb.requested == "next Monday morning"] == 0).all()
+    assert (weekday[cb.requested == "Thursday afternoon"] == 3).all()
+    assert (cb.due_at.dt.hour[cb.requested == "tomorrow evening"] == 19).all()
