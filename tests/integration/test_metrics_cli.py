@@ -83,3 +83,58 @@ def test_main_job_prints_and_stores(db):
     main_job(wh, pd.Timestamp("2024-06-30").date())
     stored = wh.execute(wh.result("retention", "2024-06-30"))
     assert {"grain", "start", "churned", "new", "reactivated", "end", "logo_retention"} <= set(stored.columns)
+
+
+@pytest.mark.postgres
+def test_every_stored_metric_is_identical_on_postgresql(postgres_url):
+    """Portability: the same expressions give the same results on PostgreSQL as on DuckDB."""
+    import psycopg
+    from metrics_book import AS_OF
+
+    from retain.metrics.results import compute_results
+
+    name = "retain_test_metrics"
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name}")
+        con.execute(f"CREATE DATABASE {name}")
+    pg, duck = Warehouse.open(f"postgres://postgres@127.0.0.1:5432/{name}"), Warehouse.open(":memory:")
+    for wh in (pg, duck):
+        wh.con.insert("accounts", accounts_frame())
+        wh.con.insert("subscriptions", subs_frame())
+    got, want = compute_results(pg, AS_OF), compute_results(duck, AS_OF)
+    for key, frame in want.items():
+        order = list(frame.columns[:7])
+        pd.testing.assert_frame_equal(
+            got[key].sort_values(order).reset_index(drop=True), frame.sort_values(order).reset_index(drop=True),
+            check_dtype=False, rtol=1e-9, obj=key,
+        )
+    pg.con.disconnect()
+
+
+@pytest.mark.slow
+def test_demo_numbers_are_sane(demo_warehouse):
+    """On the demo company: identities hold everywhere and the figures sit in believable ranges."""
+    from retain.cli.job import latest_data_date
+    from retain.metrics.results import compute_results
+
+    wh = demo_warehouse
+    day = latest_data_date(wh)
+    r = compute_results(wh, day)
+    ret, rev = r["retention"], r["revenue_retention"]
+    assert (ret.end == ret.start - ret.churned + ret.new + ret.reactivated).all()
+    moved = rev.start_mrr + rev.new_mrr + rev.reactivated_mrr + rev.expansion_mrr - rev.contraction_mrr
+    assert (moved - rev.churned_mrr - rev.end_mrr).abs().max() < 1e-6
+    quarters = ret[(ret.grain == "quarter") & (ret.dimension == "all") & ret.complete & (ret.start >= 50)]
+    assert not quarters.empty and quarters.gross_logo_retention.between(0.75, 1.0).all()
+    grr = rev[(rev.grain == "quarter") & (rev.dimension == "all") & rev.complete & (rev.start_mrr > 0)].grr
+    assert grr.between(0.8, 1.0).all()
+    held = r["products_held"]
+    overall = held[(held.tenure_band == "all") & (held.accounts >= 10)].sort_values("products_held")
+    assert overall.retention.is_monotonic_increasing
+    curve = r["survival"]
+    for _, group in curve.groupby("dimension_value"):
+        assert group.sort_values("time_days").survival.is_monotonic_decreasing
+    assert ((curve.ci_lower <= curve.survival + 1e-12) & (curve.survival <= curve.ci_upper + 1e-12)).all()
+    assert (r["cohorts_logo"].logo_retention <= 1.0).all()
+    top20 = r["pareto"][r["pareto"].customer_share <= 0.2].revenue_share.max()
+    assert 0.2 < top20 < 1.0

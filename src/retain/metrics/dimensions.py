@@ -125,6 +125,16 @@ def attach_dimension(
     return table.mutate(dimension=ibis.literal(by.value), dimension_value=value.cast("string").fill_null(UNKNOWN))
 
 
+def as_int(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where ``condition`` holds, else 0 (portable: PostgreSQL cannot cast booleans to integers)."""
+    return ibis.ifelse(condition, 1, 0).cast("int64")
+
+
+def count_if(condition: ir.BooleanValue) -> ir.IntegerScalar:
+    """How many rows satisfy ``condition`` (portable ``SUM(CASE WHEN ... THEN 1 ELSE 0 END)``)."""
+    return as_int(condition).sum()
+
+
 def safe_ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
     """``numerator / denominator``, null when the denominator is zero."""
     return numerator.cast("float64") / denominator.cast("float64").nullif(0.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from retain.metrics.dimensions import safe_ratio
+from retain.metrics.dimensions import count_if, safe_ratio
 from retain.metrics.profitability import ProfitabilitySpec, profitability
 from retain.warehouse import AsOf, Warehouse
 
@@ -72,7 +72,7 @@ def top_share(wh: Warehouse, as_of: AsOf, top: float = 0.2, spec: ProfitabilityS
     cut = (r.customers * top).ceil()
     return r.aggregate(
         customers=r.customers.max(),
-        top_customers=(r.revenue_rank <= cut).cast("int64").sum(),
+        top_customers=count_if(r.revenue_rank <= cut),
         top_revenue_share=safe_ratio(ibis.ifelse(r.revenue_rank <= cut, r.revenue, 0.0).sum(), r.revenue.sum()),
         top_profit_share=safe_ratio(ibis.ifelse(r.profit_rank <= cut, r.profit, 0.0).sum(), r.profit.sum()),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from retain.metrics.dimensions import active_on, first_started, safe_ratio, subscriptions
+from retain.metrics.dimensions import active_on, count_if, first_started, safe_ratio, subscriptions
 from retain.metrics.periods import shift_months
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
@@ -55,7 +55,7 @@ def products_held(wh: Warehouse, as_of: AsOf, horizon_months: int = 12, max_prod
     def summarise(t: ir.Table, band: ir.StringValue) -> ir.Table:
         t = t.mutate(tenure_band=band)
         out = t.group_by(["tenure_band", "products_held"]).aggregate(
-            accounts=t.count(), retained=t.retained.cast("int64").sum(),
+            accounts=t.count(), retained=count_if(t.retained),
             start_mrr=t.start_mrr.sum(), end_mrr=t.end_mrr.sum(),
         )
         return out.mutate(

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retain.errors import ConfigError
-from retain.metrics.dimensions import safe_ratio
+from retain.metrics.dimensions import count_if, safe_ratio
 from retain.metrics.periods import window_start
 from retain.metrics.revenue import account_revenue
 from retain.warehouse import AsOf, Warehouse, as_of_date
@@ -112,7 +112,7 @@ def profitability_summary(wh: Warehouse, as_of: AsOf, spec: ProfitabilitySpec | 
     p = profitability(wh, as_of, spec)
     return p.aggregate(
         customers=p.count(),
-        loss_making=p.loses_money.cast("int64").sum(),
+        loss_making=count_if(p.loses_money),
         revenue=p.revenue.sum(),
         cost_to_serve=p.cost_to_serve.sum(),
         profit=p.profit.sum(),

@@ -25,6 +25,7 @@ from retain.metrics.dimensions import (
     Dimension,
     active_on,
     attach_dimension,
+    count_if,
     first_started,
     parse_dimension,
     safe_ratio,
@@ -101,18 +102,18 @@ def unit_periods(
 
 def _decompose(u: ir.Table) -> ir.Table:
     def count(status: str) -> ir.IntegerScalar:
-        return (u.status == status).cast("int64").sum()
+        return count_if(u.status == status)
 
     def mrr(status: str, column: ir.Column) -> ir.FloatingScalar:
         return ibis.ifelse(u.status == status, column, 0.0).sum()
 
     delta = u.end_mrr - u.start_mrr
     agg = u.group_by(["grain", "period", "period_start", "complete", "dimension", "dimension_value"]).aggregate(
-        start=u.at_open.cast("int64").sum(),
+        start=count_if(u.at_open),
         churned=count("churned"),
         new=count("new"),
         reactivated=count("reactivated"),
-        end=u.at_close.cast("int64").sum(),
+        end=count_if(u.at_close),
         came_and_went=count("came_and_went"),
         start_mrr=u.start_mrr.sum(),
         new_mrr=mrr("new", u.end_mrr),

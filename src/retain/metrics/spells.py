@@ -12,7 +12,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from retain.metrics.dimensions import subscriptions
+from retain.metrics.dimensions import as_int, subscriptions
 from retain.warehouse import AsOf, Warehouse
 
 # stands for "still running" inside max(): later than any real date
@@ -26,7 +26,7 @@ def spells(wh: Warehouse, as_of: AsOf) -> ir.Table:
     end = subs.ended_on.fill_null(open_end)
     earlier = ibis.window(group_by=subs.account_id, order_by=[subs.started_on, subs.subscription_id], rows=(None, -1))
     prev_end = end.max().over(earlier)
-    marked = subs.mutate(_end=end, _new=(prev_end.isnull() | (subs.started_on > prev_end)).cast("int64"))
+    marked = subs.mutate(_end=end, _new=as_int(prev_end.isnull() | (subs.started_on > prev_end)))
     running = ibis.window(group_by=marked.account_id, order_by=[marked.started_on, marked.subscription_id],
                           rows=(None, 0))
     numbered = marked.mutate(spell_no=marked._new.sum().over(running))
@@ -54,7 +54,7 @@ def churn_events(wh: Warehouse, as_of: AsOf) -> ir.Table:
                                      order_by=[last.cancel_reason.isnull(), ibis.desc(last.mrr)]),
     )
     reason = ranked.group_by(["account_id", "spell_no"]).aggregate(
-        cancel_reason=ranked.cancel_reason.arbitrary(where=ranked._rank == 0),
+        cancel_reason=ranked.cancel_reason.max(where=ranked._rank == 0),
         mrr_lost=ranked.mrr.sum(),
     )
     out = ended.join(reason, ["account_id", "spell_no"])

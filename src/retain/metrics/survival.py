@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from retain.errors import RetainError
-from retain.metrics.dimensions import Dimension, attach_dimension, parse_dimension
+from retain.metrics.dimensions import Dimension, as_int, attach_dimension, parse_dimension
 from retain.metrics.periods import Grain
 from retain.metrics.spells import spells
 from retain.warehouse import AsOf, Warehouse, as_of_date
@@ -43,7 +43,7 @@ def lifetimes(wh: Warehouse, as_of: AsOf, by: str | Dimension | None = None) -> 
     out = first.mutate(
         first_started_on=first.spell_start,
         duration_days=end.delta(first.spell_start, unit="day"),
-        event=first.spell_end.notnull().cast("int64"),
+        event=as_int(first.spell_end.notnull()),
     )
     out = attach_dimension(out, wh, day, dim, grain=Grain.YEAR)
     return out.select("account_id", "dimension", "dimension_value", "spell_start", "duration_days", "event")
