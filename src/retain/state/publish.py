@@ -9,6 +9,7 @@ absent is skipped, never an error: the pages show what exists.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Iterable
 
@@ -33,11 +34,12 @@ ADOPTION_WINDOW_DAYS = 30
 
 # Column names the analytics domains may use for the same thing; the first present wins.
 HEALTH_TOTAL = ("health_total", "total", "score", "health_score", "health")
-HEALTH_GRADE = ("grade", "health_grade", "band", "status")
+HEALTH_GRADE = ("grade", "health_grade", "band")
 CHURN = ("churn_probability", "probability", "p_churn", "churn_risk")
 CLV = ("clv", "clv_amount", "expected_clv", "value")
 TIER = ("adoption_tier", "tier")
 REASONS = ("reason_codes", "reasons", "reason")
+CRITICAL = ("critical_factor", "critical")
 COMPONENT_NAME = ("component", "name", "measure", "dimension")
 COMPONENT_SCORE = ("score", "points", "value", "component_score")
 
@@ -194,8 +196,8 @@ def scores(wh: Warehouse, day: dt.date, sources: dict) -> pd.DataFrame:
     """Per account: health total/grade, churn probability, CLV, adoption tier, reasons (what exists)."""
     frames = []
     for name, wanted in (("health_scores", {"health_total": HEALTH_TOTAL, "health_grade": HEALTH_GRADE,
-                                            "adoption_tier": TIER, "reasons": REASONS}),
-                         ("propensity", {"churn_probability": CHURN}),
+                                            "health_tier": TIER, "reasons": REASONS, "critical": CRITICAL}),
+                         ("propensity", {"churn_probability": CHURN, "model_tier": TIER, "model_reasons": REASONS}),
                          ("clv", {"clv": CLV})):
         frame = optional_result(wh, name, day)
         sources[name] = frame is not None
@@ -221,6 +223,8 @@ def components(wh: Warehouse, day: dt.date, sources: dict) -> dict[str, list[dic
     name_col = pick(frame.columns, COMPONENT_NAME)
     score_col = pick(frame.columns, COMPONENT_SCORE)
     renames = {k: v for k, v in ((name_col, "component"), (score_col, "score")) if k and k != v}
+    if "weight" not in frame.columns and "weight_pct" in frame.columns:
+        renames["weight_pct"] = "weight"
     frame = frame.rename(columns=renames)
     records = frame.to_dict("records")
     out: dict[str, list[dict]] = {}
@@ -275,6 +279,9 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     frame = base.set_index("account_id")
     frame = frame.drop(columns=[c for c in extra.columns if c in frame.columns]).join(extra, how="left")
     frame = frame.reset_index()
+    for tier in ("model_tier", "health_tier"):  # a learned adoption tier wins over the usage-days fallback
+        if tier in frame:
+            frame["adoption_tier"] = frame[tier].where(frame[tier].notna(), frame["adoption_tier"])
     parts = components(wh, day, sources)
     details = account_details(wh, day)
     hist = history(wh, day)
@@ -286,7 +293,7 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     for rec in frame.to_dict("records"):
         row = {k: json_safe(v) for k, v in rec.items() if k in columns and k not in ("renewal_on", "reasons")}
         row["renewal_on"] = _as_date(rec.get("renewal_on"))
-        row["reasons"] = _as_list(rec.get("reasons"))
+        row["reasons"] = reason_codes(rec.get("critical"), rec.get("reasons"), rec.get("model_reasons"))
         row["components"] = parts.get(rec["account_id"])
         row["detail"] = details.get(rec["account_id"], {})
         row["as_of"] = day
@@ -314,12 +321,32 @@ def _as_date(value) -> dt.date | None:
     return as_of_date(value)
 
 
-def _as_list(value) -> list | None:
+def _as_list(value) -> list[str]:
+    """Reason codes from a list, a JSON list (of strings or of {phrase|feature: ...}) or a comma-separated text."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
+        return []
     if isinstance(value, str):
-        return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
-    return json_safe(list(value))
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = [text]
+        else:
+            return [v.strip() for v in text.replace(";", ",").split(",") if v.strip()]
+    out = []
+    for item in value:
+        if isinstance(item, dict):
+            item = item.get("phrase") or item.get("reason") or item.get("feature")
+        if item:
+            out.append(str(item))
+    return out
+
+
+def reason_codes(critical, health_reasons, model_reasons) -> list[str] | None:
+    """Critical factor first, then the scorecard's reasons, then the churn model's; duplicates dropped."""
+    codes = _as_list(critical) + _as_list(health_reasons) + _as_list(model_reasons)
+    return list(dict.fromkeys(codes)) or None
 
 
 def _previous_health(db: Session, hist: pd.DataFrame, day: dt.date) -> dict[str, float]:

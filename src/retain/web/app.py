@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -24,6 +24,9 @@ from retain.web.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("retain.web")
+FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '
+           'fill="#1d2733"/><path d="M4 12V4h5a2.5 2.5 0 0 1 0 5H4m5 0 3 3" stroke="#7fb3ff" stroke-width="1.8" '
+           'fill="none"/></svg>')
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -55,6 +58,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     @app.get("/vendor/plotly.min.js", name="plotly_js", include_in_schema=False)
     def plotly_js():
         return FileResponse(js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

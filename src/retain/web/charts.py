@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 FONT = "Noto Sans CJK SC, Noto Sans, system-ui, sans-serif"
-GRADE_COLORS = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#999999"]
+GRADE_ORDER = ("A", "green", "healthy", "B", "C", "yellow", "watch", "D", "at_risk", "E", "F", "red", "critical",
+               "unscored")
+GRADE_COLORS = {"A": "#1a9850", "green": "#1a9850", "healthy": "#1a9850", "B": "#91cf60", "C": "#fee08b",
+                "yellow": "#fee08b", "watch": "#fee08b", "D": "#fc8d59", "at_risk": "#fc8d59", "E": "#d73027",
+                "F": "#d73027", "red": "#d73027", "critical": "#d73027", "unscored": "#bbbbbb"}
 
 
 def _layout(title: str, **extra) -> dict:
@@ -31,16 +35,29 @@ def _col(records: Sequence[dict], name: str) -> list:
     return [r.get(name) for r in records]
 
 
+def company_level(records: Sequence[dict], grain: str = "month") -> list[dict]:
+    """Rows for the whole company (``dimension == 'all'``) at one ``grain``, when the result has those columns."""
+    rows = list(records)
+    if rows and "dimension" in rows[0]:
+        rows = [r for r in rows if r.get("dimension") == "all"]
+    if rows and "grain" in rows[0]:
+        rows = [r for r in rows if r.get("grain") == grain]
+    return rows
+
+
 def grade_bars(by_grade: list[dict]) -> dict:
+    rank = {g: i for i, g in enumerate(GRADE_ORDER)}
+    by_grade = sorted(by_grade, key=lambda g: (rank.get(g["grade"], len(rank) - 1), g["grade"]))
     grades = [g["grade"] for g in by_grade]
     return {"data": [
         {"type": "bar", "name": "ARR", "x": grades, "y": [g["arr"] for g in by_grade],
-         "marker": {"color": GRADE_COLORS[: len(grades)]}},
+         "marker": {"color": [GRADE_COLORS.get(g, "#4575b4") for g in grades]}},
         {"type": "scatter", "mode": "markers+text", "name": "accounts", "x": grades,
          "y": [g["accounts"] for g in by_grade], "yaxis": "y2", "text": [g["accounts"] for g in by_grade],
          "textposition": "top center"},
     ], "layout": _layout("ARR and accounts by health grade", yaxis={"title": "ARR"},
-                         yaxis2={"title": "accounts", "overlaying": "y", "side": "right"}, showlegend=False)}
+                         yaxis2={"title": "accounts", "overlaying": "y", "side": "right", "rangemode": "tozero",
+                                 "tickformat": ",d"}, showlegend=False)}
 
 
 def health_histogram(hist: list[dict]) -> dict:
@@ -72,6 +89,7 @@ def component_bars(components: list[dict] | None) -> dict | None:
 
 
 def nrr_grr(records: list[dict]) -> dict | None:
+    records = company_level(records)
     x = _pick(records, "period", "month", "period_start", "as_of", "on")
     series = [n for n in ("nrr", "grr", "logo_retention", "net_revenue_retention", "gross_revenue_retention")
               if _pick(records, n)]
@@ -82,34 +100,49 @@ def nrr_grr(records: list[dict]) -> dict | None:
             "layout": _layout("NRR and GRR", yaxis={"tickformat": ".0%"})}
 
 
+NEGATIVE_MOVES = ("contraction_mrr", "churned_mrr", "contraction", "churned", "churn")
+
+
 def decomposition(records: list[dict]) -> dict | None:
+    records = company_level(records)
     x = _pick(records, "period", "month", "period_start", "as_of")
-    parts = [n for n in ("new", "expansion", "reactivation", "contraction", "churn", "churned") if _pick(records, n)]
+    parts = [n for n in ("new_mrr", "expansion_mrr", "reactivated_mrr", "contraction_mrr", "churned_mrr", "new",
+                         "expansion", "reactivation", "contraction", "churned") if _pick(records, n)]
     if not x or not parts:
         return None
-    return {"data": [{"type": "bar", "name": p, "x": _col(records, x), "y": _col(records, p)} for p in parts],
-            "layout": _layout("ARR movements (retention decomposition)", barmode="relative")}
+    data = []
+    for p in parts:
+        sign = -1 if p in NEGATIVE_MOVES else 1
+        ys = [None if v is None else sign * abs(v) for v in _col(records, p)]
+        data.append({"type": "bar", "name": p.removesuffix("_mrr").replace("_", " "), "x": _col(records, x), "y": ys})
+    return {"data": data, "layout": _layout("MRR movements by month (retention decomposition)", barmode="relative")}
 
 
 def cohort_heatmap(records: list[dict]) -> dict | None:
+    records = company_level(records)
     cohort = _pick(records, "cohort", "cohort_month", "cohort_start")
-    age = _pick(records, "period", "age", "months_since", "period_number", "offset")
-    value = _pick(records, "retention", "retained_share", "rate", "share", "value")
+    age = _pick(records, "months_since_start", "period", "age", "months_since", "period_number", "offset")
+    value = _pick(records, "logo_retention", "retention", "retained_share", "rate", "share", "value")
     if not (cohort and age and value):
         return None
     cohorts = sorted({str(r[cohort]) for r in records})
     ages = sorted({r[age] for r in records if r[age] is not None})
     grid = {(str(r[cohort]), r[age]): r[value] for r in records}
     z = [[grid.get((c, a)) for a in ages] for c in cohorts]
-    return {"data": [{"type": "heatmap", "x": ages, "y": cohorts, "z": z, "colorscale": "RdYlGn", "zmin": 0,
-                      "zmax": 1}], "layout": _layout("Logo retention by cohort", height=420,
-                                                     xaxis={"title": "periods since start"})}
+    scale = [[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]]
+    return {"data": [{"type": "heatmap", "x": ages, "y": cohorts, "z": z, "colorscale": scale, "zmin": 0,
+                      "zmax": 1, "hovertemplate": "cohort %{y}, month %{x}: %{z:.0%}<extra></extra>"}],
+            "layout": _layout("Logo retention by signup cohort", height=420, xaxis={"title": "months since start"},
+                              yaxis={"type": "category", "autorange": "reversed"},
+                              margin={"l": 70, "r": 20, "t": 40, "b": 40})}
 
 
 def survival_curves(records: list[dict]) -> dict | None:
-    t = _pick(records, "timeline", "t", "days", "months", "tenure", "duration")
+    if records and "dimension" in records[0]:
+        records = [r for r in records if r.get("dimension") in ("all", "segment")]
+    t = _pick(records, "time_months", "timeline", "t", "days", "months", "time_days", "tenure", "duration")
     s = _pick(records, "survival", "km_estimate", "survival_function", "s")
-    group = _pick(records, "group", "segment", "stratum")
+    group = _pick(records, "dimension_value", "group", "segment", "stratum")
     if not (t and s):
         return None
     groups = sorted({str(r.get(group)) for r in records}) if group else ["all"]
@@ -127,8 +160,12 @@ def products_held(records: list[dict]) -> dict | None:
     y = _pick(records, "retention", "retention_rate", "retained_share", "churn_rate")
     if not (x and y):
         return None
-    return {"data": [{"type": "bar", "x": _col(records, x), "y": _col(records, y), "marker": {"color": "#4575b4"}}],
-            "layout": _layout(f"Products held vs {y.replace('_', ' ')}", xaxis={"title": "products held"})}
+    band = _pick(records, "tenure_band", "group")
+    groups = sorted({str(r.get(band)) for r in records}) if band else [None]
+    data = [{"type": "bar", "name": g or y, "x": _col(rows, x), "y": _col(rows, y)}
+            for g in groups for rows in [[r for r in records if band is None or str(r.get(band)) == g]]]
+    return {"data": data, "layout": _layout(f"Products held vs {y.replace('_', ' ')} (by tenure)",
+                                            xaxis={"title": "products held", "dtick": 1}, barmode="group")}
 
 
 def pareto(records: list[dict]) -> dict | None:
