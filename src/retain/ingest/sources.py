@@ -87,7 +87,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Staged:
 
 def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame | pa.Table, name: str, source: str) -> Staged:
     """Copy an in-memory frame into the temporary table ``name`` (through Arrow, no Python row loop)."""
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    table = frame if isinstance(frame, pa.Table) else _arrow(frame)
     view = f"{name}__arrow"
     con.register(view, table)
     try:
@@ -95,6 +95,21 @@ def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame | pa.Table, 
     finally:
         con.unregister(view)
     return _describe(con, name, source)
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A pandas frame as Arrow; a column mixing types (JSON rows: 3 and "3") is staged as text."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    arrays = {}
+    for name in frame.columns:
+        try:
+            arrays[str(name)] = pa.array(frame[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            arrays[str(name)] = pa.array(frame[name].astype("string"), from_pandas=True)
+    return pa.table(arrays)
 
 
 def _describe(con: duckdb.DuckDBPyConnection, name: str, source: str) -> Staged:

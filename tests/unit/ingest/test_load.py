@@ -162,3 +162,12 @@ def test_status_counts_rows_dates_and_quarantine(wh, write):
     assert str(frame.loc["accounts", "last_on"])[:10] == "2024-02-01"
     assert frame.loc["accounts", "quarantined"] == 1
     assert frame.loc["usage", "rows"] == 0 and pd.isna(frame.loc["usage", "last_load"])
+
+
+def test_json_records_with_mixed_types_and_nested_values(wh):
+    records = [{"account_id": 1, "name": "x", "created_at": "2024-01-01", "employees": "3"},
+               {"account_id": "A2", "name": "y", "created_at": "2024-01-01", "employees": 4, "crm": {"tier": 1}}]
+    report = ingest_frames(wh, {"accounts": pd.DataFrame.from_records(records)}, strict=True, now=NOW)
+    assert report.committed and report.loaded == 2
+    assert rows(wh, "SELECT account_id, employees, attributes FROM accounts ORDER BY 1") == [
+        ("1", 3, None), ("A2", 4, '{"crm":{"tier":1}}')]
