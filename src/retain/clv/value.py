@@ -143,7 +143,7 @@ def subscription_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tu
             "expected_spend": part["period_value"].to_numpy(float),
         }))
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS[:-1])
-    return frame.assign(method="sbg"), {f"sbg[{k}]": v for k, v in models.items()}
+    return frame.assign(method="sbg"), {f"sbg:{k}": v for k, v in models.items()}
 
 
 # -- one-off transactions: BG/NBD or Pareto/NBD + Gamma-Gamma --------------------------------------------------
