@@ -7,7 +7,7 @@
 See docs/demo.md for the causal story the data follows.
 """
 
-from retain.demo.generate import DemoData, generate
+from retain.demo.company import DemoData, generate
 from retain.demo.pipeline import DemoResult, build_demo
 from retain.demo.spec import DemoSpec
 from retain.demo.writer import load_folder, write_parquet

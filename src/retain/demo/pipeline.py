@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retain.demo.generate import STEPS, DemoData, generate
+from retain.demo.company import STEPS, DemoData, generate
 from retain.demo.spec import DemoSpec
 from retain.demo.writer import load_folder, write_parquet
 from retain.errors import IngestError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from retain.demo.generate import DemoData
+from retain.demo.company import DemoData
 from retain.warehouse import Warehouse
 
 HIDDEN_DIR = "_hidden"  # truth files: a sub-folder, which `retain ingest FOLDER` never reads

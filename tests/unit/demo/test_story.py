@@ -114,7 +114,7 @@ def test_callbacks_resolve_to_the_time_asked_and_only_converted_leads_got_them(s
     follow = conv.merge(cb[cb.honoured][["lead_id", "due_at"]], on="lead_id")
     kept = follow[(follow.started_at - follow.due_at).abs() <= pd.Timedelta(minutes=30)]
     assert kept.lead_id.nunique() == cb.honoured.sum()
-    weekday = cb.due_at.dt.weekday
+    weekday = cb.due_at.dt.day_of_week
     assert (weekday[cb.requested == "next Monday morning"] == 0).all()
     assert (weekday[cb.requested == "Thursday afternoon"] == 3).all()
     assert (cb.due_at.dt.hour[cb.requested == "tomorrow evening"] == 19).all()
