@@ -17,11 +17,14 @@ identical raw hits (tests and ``bench/bench_trackers.py`` check it).
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import ahocorasick
 import numpy as np
@@ -44,6 +47,8 @@ HIT_COLUMNS = [
 ]
 MODE_EXACT, MODE_FORMS, MODE_CJK, MODE_LITERAL = 0, 1, 2, 3
 _CHUNK = 200_000
+# patterns whose matches could depend on where an utterance ends (anchors, lookarounds): never run on joined text
+_JOIN_UNSAFE = re.compile(r"\^|\$|\\[AZzG]|\(\?<?[=!]|\(\?[aiLmsux-]*\)")
 _SEP = "\x00"
 
 
@@ -168,6 +173,7 @@ class TrackerMatcher:
         self.encoder = encoder
         self._automaton = ahocorasick.Automaton()
         self._entries: list[list[_Entry]] = []
+        self._key_len: list[int] = []
         keys: dict[str, int] = {}
         self._regex_literal: dict[int, bool] = {}
         self._screened: list[int] = []
@@ -187,18 +193,44 @@ class TrackerMatcher:
         if keys:
             self._automaton.make_automaton()
         self._has_keys = bool(keys)
+        self._n_entries = np.array([len(e) for e in self._entries], dtype=np.int64)
+        self._flat = [e for es in self._entries for e in es]
+        self._first = np.concatenate([[0], np.cumsum(self._n_entries)[:-1]]).astype(np.int64)
+        self._mode = np.array([e.mode for e in self._flat], dtype=np.int8)
+        self._tracker_of = np.array([e.tracker for e in self._flat], dtype=np.int64)
+        self._keyword_of = np.array([e.keyword for e in self._flat], dtype=np.int64)
 
     def _add(self, keys: dict[str, int], key: str, entry: _Entry) -> None:
         if key not in keys:
             keys[key] = len(self._entries)
             self._entries.append([])
-            self._automaton.add_word(key, (keys[key], len(key)))
+            self._automaton.add_word(key, keys[key])
+            self._key_len.append(len(key))
         self._entries[keys[key]].append(entry)
 
     # raw matching ------------------------------------------------------------------------------------------
 
-    def raw_hits(self, norm: list[str]) -> pd.DataFrame:
-        """Raw hits on normalised texts: utt, tracker, keyword, start, end (normalised positions)."""
+    def raw_hits(self, norm: list[str], n_jobs: int | None = None) -> pd.DataFrame:
+        """Raw hits on normalised texts: utt, tracker, keyword, start, end (normalised positions).
+
+        ``n_jobs`` processes share the work by contiguous slices of utterances (forked, so nothing is pickled
+        but the hit tables); default: every core for 100,000 utterances or more, else one.
+        """
+        jobs = n_jobs or ((os.cpu_count() or 1) if len(norm) >= PARALLEL_FROM else 1)
+        if jobs > 1 and len(norm) > 1 and "fork" in mp.get_all_start_methods():
+            global _SHARED
+            _SHARED = (self, norm)
+            try:
+                bounds = np.linspace(0, len(norm), 2 * jobs + 1).astype(int)
+                with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
+                    parts = list(pool.map(_slice_hits, zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)))
+            finally:
+                _SHARED = None
+            return pd.concat(parts, ignore_index=True).sort_values(["utt", "tracker", "start", "end"],
+                                                                   ignore_index=True)
+        return self._raw_hits_serial(norm)
+
+    def _raw_hits_serial(self, norm: list[str]) -> pd.DataFrame:
         parts = [self._keyword_hits(norm[i : i + _CHUNK], i) for i in range(0, len(norm), _CHUNK)]
         parts.append(self._regex_hits(norm, parts))
         frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
@@ -216,18 +248,16 @@ class TrackerMatcher:
         found = list(self._automaton.iter(big))
         if not found:
             return empty
-        ends = np.fromiter((e for e, _ in found), dtype=np.int64, count=len(found)) + 1
-        key_ids = np.fromiter((v[0] for _, v in found), dtype=np.int64, count=len(found))
-        key_len = np.fromiter((v[1] for _, v in found), dtype=np.int64, count=len(found))
-        begins = ends - key_len
+        pairs = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=2 * len(found))
+        ends, key_ids = pairs[0::2] + 1, pairs[1::2]
+        begins = ends - np.asarray(self._key_len, dtype=np.int64)[key_ids]
+        found = np.arange(len(key_ids))
         # expand each key to its entries
-        n_entries = np.array([len(e) for e in self._entries], dtype=np.int64)
-        flat = [e for es in self._entries for e in es]
-        first = np.concatenate([[0], np.cumsum(n_entries)[:-1]])
+        n_entries, flat, first = self._n_entries, self._flat, self._first
         reps = n_entries[key_ids]
         hit_idx = np.repeat(np.arange(len(found)), reps)
         entry_idx = np.repeat(first[key_ids], reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
-        mode = np.array([e.mode for e in flat], dtype=np.int8)[entry_idx]
+        mode = self._mode[entry_idx]
         b, e = begins[hit_idx], ends[hit_idx]
         codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
         letter = (codes >= 97) & (codes <= 122)
@@ -253,8 +283,8 @@ class TrackerMatcher:
             e[forms] = word_end
         literal = mode == MODE_LITERAL
         utt = np.searchsorted(starts, b, side="right") - 1
-        tracker = np.array([en.tracker for en in flat], dtype=np.int64)[entry_idx]
-        keyword = np.array([en.keyword for en in flat], dtype=np.int64)[entry_idx]
+        tracker = self._tracker_of[entry_idx]
+        keyword = self._keyword_of[entry_idx].copy()
         keyword[literal] = -2  # regex literal: a candidate, not a hit
         keep = ok
         return pd.DataFrame({
@@ -276,26 +306,48 @@ class TrackerMatcher:
             for t_idx in self._screened:
                 cands[t_idx] = hit_utts
         rows_u, rows_t, rows_s, rows_e = [], [], [], []
+        norm_arr = np.asarray(norm, dtype=object) if cands else None
+        norm_len = np.fromiter(map(len, norm), dtype=np.int64, count=len(norm)) if cands else None
         for t_idx, utts in cands.items():
-            rx = _compile(self.trackers[t_idx].pattern or "")
-            for u in np.unique(utts).tolist():
-                for m in rx.finditer(norm[u]):
-                    if m.end() > m.start():
-                        rows_u.append(u)
-                        rows_t.append(t_idx)
-                        rows_s.append(m.start())
-                        rows_e.append(m.end())
-        return pd.DataFrame({"utt": np.array(rows_u, dtype=np.int64), "tracker": np.array(rows_t, dtype=np.int64),
-                             "keyword": np.full(len(rows_u), -1, dtype=np.int64),
-                             "start": np.array(rows_s, dtype=np.int64), "end": np.array(rows_e, dtype=np.int64)})
+            pattern = self.trackers[t_idx].pattern or ""
+            rx = _compile(pattern)
+            u_list = np.unique(utts)
+            if _JOIN_UNSAFE.search(pattern):
+                per_utt = u_list.tolist()
+            else:  # one finditer over the joined candidates; utterances a match runs across are redone alone
+                joined = _SEP.join(norm_arr[u_list].tolist())
+                lengths = norm_len[u_list]
+                starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+                spans = np.array([m.span() for m in rx.finditer(joined)], dtype=np.int64).reshape(-1, 2)
+                spans = spans[spans[:, 1] > spans[:, 0]]
+                first = np.searchsorted(starts, spans[:, 0], side="right") - 1
+                last = np.searchsorted(starts, np.maximum(spans[:, 1] - 1, spans[:, 0]), side="right") - 1
+                crossing = np.unique(np.concatenate([first[first != last], last[first != last]]))
+                ok = ~np.isin(first, crossing)
+                rows_u.append(u_list[first[ok]])
+                rows_t.append(np.full(int(ok.sum()), t_idx, dtype=np.int64))
+                rows_s.append(spans[ok, 0] - starts[first[ok]])
+                rows_e.append(spans[ok, 1] - starts[first[ok]])
+                per_utt = u_list[crossing].tolist()
+            found = [(u, m.start(), m.end()) for u in per_utt for m in rx.finditer(norm[u]) if m.end() > m.start()]
+            if found:
+                arr = np.array(found, dtype=np.int64)
+                rows_u.append(arr[:, 0])
+                rows_t.append(np.full(len(arr), t_idx, dtype=np.int64))
+                rows_s.append(arr[:, 1])
+                rows_e.append(arr[:, 2])
+        cat = (lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.array([], dtype=np.int64))
+        rows_u, rows_t, rows_s, rows_e = cat(rows_u), cat(rows_t), cat(rows_s), cat(rows_e)
+        return pd.DataFrame({"utt": rows_u, "tracker": rows_t, "keyword": np.full(len(rows_u), -1, dtype=np.int64),
+                             "start": rows_s, "end": rows_e})
 
     # full pipeline -----------------------------------------------------------------------------------------
 
-    def hits(self, utterances: pd.DataFrame) -> pd.DataFrame:
+    def hits(self, utterances: pd.DataFrame, n_jobs: int | None = None) -> pd.DataFrame:
         """One row per hit, after scope, match mode and exclusions (columns :data:`HIT_COLUMNS`)."""
         texts = utterances["text"].fillna("").astype(str).tolist()
         norm, changed = normalize_texts(texts)
-        raw = self.raw_hits(norm)
+        raw = self.raw_hits(norm, n_jobs)
         raw = pd.concat([raw, self._semantic_hits(texts)], ignore_index=True)
         return finish_hits(self.trackers, utterances, texts, norm, changed, raw)
 
@@ -313,6 +365,20 @@ class TrackerMatcher:
             for u in np.flatnonzero(best >= spec.threshold).tolist():
                 rows.append((u, t_idx, int(which[u]), 0, len(normalize(texts[u]))))
         return pd.DataFrame(rows, columns=list(cols)).astype("int64")
+
+
+_SHARED: tuple[TrackerMatcher, list[str]] | None = None
+PARALLEL_FROM = 100_000
+
+
+def _slice_hits(bounds: tuple[int, int]) -> pd.DataFrame:
+    """Worker: raw hits of one slice of the (forked, inherited) utterances."""
+    assert _SHARED is not None
+    matcher, norm = _SHARED
+    lo, hi = bounds
+    part = matcher._raw_hits_serial(norm[lo:hi])
+    part["utt"] += lo
+    return part
 
 
 def finish_hits(trackers: Sequence[TrackerSpec], utterances: pd.DataFrame, texts: list[str], norm: list[str],

@@ -114,3 +114,19 @@ def test_default_playbook_loads_with_sop_and_compliance():
     pb = load_playbook()
     assert [s.name for s in pb.sop.stages] == ["greeting", "needs_discovery", "solution", "pricing", "next_steps"]
     assert pb.benchmarks["cold_call"] == 0.55 and pb.benchmarks["discovery"] == 0.43
+
+
+def test_parallel_slices_give_the_same_hits():
+    norm, _ = normalize_texts(TEXTS * 7)
+    matcher = TrackerMatcher(SPECS)
+    pd.testing.assert_frame_equal(matcher.raw_hits(norm, n_jobs=2), matcher.raw_hits(norm, n_jobs=1))
+
+
+def test_regex_matches_never_cross_utterances():
+    specs = [TrackerSpec(name="span", kind="regex", pattern=r"end\W+start"),
+             TrackerSpec(name="dot", kind="regex", pattern=r"lit.*")]
+    texts = ["the end", "start here lit", "lit a", "end - start"]
+    norm, _ = normalize_texts(texts)
+    fast = TrackerMatcher(specs).raw_hits(norm).reset_index(drop=True)
+    pd.testing.assert_frame_equal(fast, naive_hits(specs, norm))
+    assert set(fast["utt"]) == {1, 2, 3}
