@@ -112,11 +112,20 @@ class Context:
             self._cache[key] = per_day.group_by("account_id").agg(user_days=per_day.users.sum())
         return self._cache[key]
 
+    def check_data(self, names) -> None:
+        """Find in one query which of the tables ``names`` hold any row as of the day."""
+        names = sorted(set(names))
+        if not names:
+            return
+        probes = [self.t(n).limit(1).select(table=ibis.literal(n)) for n in names]
+        present = set(self.wh.execute(ibis.union(*probes))["table"])
+        for name in names:
+            self._cache[("has", name)] = name in present
+
     def has_data(self, name: str) -> bool:
-        key = ("has", name)
-        if key not in self._cache:
-            self._cache[key] = bool(self.wh.execute(self.t(name).limit(1).count()) > 0)
-        return self._cache[key]
+        if ("has", name) not in self._cache:
+            self.check_data([name])
+        return self._cache[("has", name)]
 
 
 # -- usage ------------------------------------------------------------------------------------------------
@@ -340,18 +349,29 @@ def measure_values_expr(wh: Warehouse, as_of: AsOf, scorecards=None, *,
     ctx = Context(wh, as_of)
     refs = ([(measure_key(n, p), n, p) for n, p in measures] if measures is not None else _refs(scorecards))
     pop = ctx.population()
-    out = pop.select("account_id", *ACCOUNT_COLUMNS)
-    values = {}
+    ctx.check_data({src for _, name, _ in refs for src in MEASURES[name].sources})
+    parts, values = [], {}
     for key, name, params in refs:
         mdef = MEASURES[name]
-        kwargs = {**mdef.defaults, **params}
         if not all(ctx.has_data(src) for src in mdef.sources):
             values[key] = ibis.null("float64")
             continue
-        part = mdef.fn(ctx, **kwargs).select("account_id", **{key: "value"})
-        out = out.left_join(part, "account_id").drop("account_id_right")
-        values[key] = out[key].cast("float64").fill_null(0) if mdef.fill_zero else out[key].cast("float64")
-    return out.mutate(**values)
+        part = mdef.fn(ctx, **{**mdef.defaults, **params})
+        parts.append(part.select(account_id=part.account_id, key=ibis.literal(key), value=part.value.cast("float64")))
+        values[key] = None
+    out = pop.select("account_id", *ACCOUNT_COLUMNS)
+    if parts:
+        # long format then one pivot: far cheaper for Ibis to build and compile than a chain of ~30 joins
+        keys = [k for k, v in values.items() if v is None]
+        wide = ibis.union(*parts).pivot_wider(names_from="key", values_from="value", names=keys, values_agg="max")
+        out = out.left_join(wide, "account_id")
+    columns = {}
+    for key, name, _ in refs:
+        if values[key] is not None:
+            columns[key] = values[key]
+        else:
+            columns[key] = out[key].fill_null(0) if MEASURES[name].fill_zero else out[key]
+    return out.select("account_id", *ACCOUNT_COLUMNS, **columns)
 
 
 def measure_values(wh: Warehouse, as_of: AsOf, scorecards=None) -> pd.DataFrame:
