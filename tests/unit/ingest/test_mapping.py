@@ -101,3 +101,14 @@ def test_wrong_export_for_the_mapping_lists_the_missing_source_columns(wh, write
         ingest_path(wh, path, mapping="salesforce", now=NOW)
     assert "missing required columns for table 'accounts': account_id, name, created_at" in info.value.message
     assert "fix the source column names in the mapping file" in info.value.hint
+
+
+def test_committed_json_schema_matches_the_spec():
+    import json
+    from importlib import resources
+
+    from retain.ingest.mapping import MappingSpec
+
+    committed = json.loads((resources.files("retain.ingest") / "mappings" / "mapping.schema.json").read_text())
+    assert committed == json.loads(json.dumps(MappingSpec.model_json_schema())), (
+        "regenerate src/retain/ingest/mappings/mapping.schema.json (see docs/ingest.md#mappings)")
