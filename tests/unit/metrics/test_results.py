@@ -67,3 +67,11 @@ def test_docs_list_every_stored_result_and_command(book):
     for command in ("retention", "cohorts", "survival", "products-held", "pareto", "profitability",
                     "churn-reasons", "rfm", "sql", "store-metrics"):
         assert f"`retain {command}" in text, command
+
+
+def test_committed_json_schemas_are_up_to_date():
+    from retain.metrics import spec_schemas
+
+    for name in spec_schemas.SPECS:
+        committed = spec_schemas.path(name).read_text()
+        assert committed == spec_schemas.json_schema(name), "run python -m retain.metrics.spec_schemas"
