@@ -49,12 +49,14 @@ def register(app: typer.Typer) -> None:
     def backtest(
         ctx: typer.Context,
         dates: list[str] = typer.Option(None, "--dates", help="Test dates (YYYY-MM-DD); default: the final year."),
+        test_days: int = typer.Option(365, "--test-days", help="Days held back at the end (without --dates)."),
         out: Path = OutOption,
         reliability: bool = typer.Option(True, help="Show the reliability tables."),
     ) -> None:
         """Scorecard vs learned weights vs propensity model on past dates: AUC, lift, Brier, reliability."""
         wh = warehouse(ctx)
-        result = pipeline.backtest(wh, test_dates=[as_of_date(d) for d in dates] if dates else None)
+        result = pipeline.backtest(wh, test_dates=[as_of_date(d) for d in dates] if dates else None,
+                                   test_days=test_days)
         show_backtest(result)
         show_frame(result.weights, title=f"Suggested scorecard weights (AUC gain {result.auc_gain:+.3f})",
                    floatfmt="{:,.1f}")

@@ -10,12 +10,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import ibis
 import pandas as pd
 
 from retain.errors import ModelError
-from retain.models.features import account_features
-from retain.models.labels import CHURN_DAYS, EXPANSION_DAYS, outcome_labels
+from retain.models.features import feature_frame
+from retain.models.labels import CHURN_DAYS, EXPANSION_DAYS, churn_labels, expansion_labels, renewal_labels
 from retain.warehouse import Warehouse, as_of_date
 
 LABEL_HORIZONS = {"churned": CHURN_DAYS, "expanded": EXPANSION_DAYS, "new_product": EXPANSION_DAYS,
@@ -53,27 +52,27 @@ def snapshot_dates(start: dt.date, end: dt.date, step_days: int = 30) -> list[dt
 def build_frame(
     wh: Warehouse, dates: Sequence[dt.date], *, labels: bool = True, end: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Features (and outcome labels) of every customer at each date, one query for all dates.
+    """Features (and outcome labels) of every customer at each date, stacked (``as_of`` column).
 
     A label whose window reaches past ``end`` (the last day of data) is unknown: it is set to missing,
     never to "did not happen"."""
     parts = []
-    for day in dates:
-        feats = account_features(wh, day)
+    for day in sorted(set(dates)):
+        feats = feature_frame(wh, day)
         if labels:
-            lab = outcome_labels(wh, day)
-            feats = feats.left_join(lab, feats.account_id == lab.account_id).select(
-                feats, *[lab[c] for c in lab.columns if c != "account_id"]
-            )
-        parts.append(feats.mutate(as_of=ibis.literal(day, type="date")))
+            for expr in (churn_labels(wh, day), expansion_labels(wh, day), renewal_labels(wh, day)):
+                feats = feats.merge(wh.execute(expr), on="account_id", how="left")
+        feats["as_of"] = day
+        parts.append(feats)
     if not parts:
         return pd.DataFrame()
-    frame = wh.execute(ibis.union(*parts) if len(parts) > 1 else parts[0])
-    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
-    if labels and end is not None:
+    frame = pd.concat(parts, ignore_index=True)
+    if labels:
         for label, horizon in LABEL_HORIZONS.items():
-            unknown = frame["as_of"] > end - dt.timedelta(days=horizon)
-            frame[label] = frame[label].astype("Float64").mask(unknown)
+            values = frame[label].astype("Float64")
+            if end is not None:
+                values = values.mask(frame["as_of"] > end - dt.timedelta(days=horizon))
+            frame[label] = values
     return frame.sort_values(["as_of", "account_id"], kind="stable").reset_index(drop=True)
 
 

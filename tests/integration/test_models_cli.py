@@ -1,0 +1,71 @@
+"""The prediction commands end to end on a small synthetic company (CLI runner, DuckDB file)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from retain.cli.main import app
+from retain.warehouse import Warehouse
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "models"))
+
+from synthetic import build_company  # noqa: E402
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("models") / "co.duckdb"
+    wh = Warehouse.open(path)
+    build_company(wh, n=120, days=800, seed=3)
+    wh.con.disconnect()
+    return str(path)
+
+
+def test_predict_without_models_is_a_clear_error(db, tmp_path):
+    result = runner.invoke(app, ["--db", db, "predict", "--model-dir", str(tmp_path / "none")])
+    assert result.exit_code == 6
+    assert "no trained models" in result.output and "retain train" in result.output
+
+
+@pytest.mark.slow
+def test_train_predict_store_and_insights(db, tmp_path):
+    models = tmp_path / "m"
+    result = runner.invoke(app, ["--db", db, "train", "--model-dir", str(models)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in models.iterdir()) == ["adoption.json", "churn.json", "upsell.json"]
+    out = tmp_path / "p.csv"
+    result = runner.invoke(app, ["--db", db, "predict", "--model-dir", str(models), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    wh = Warehouse.open(db)
+    stored = wh.execute(wh.result("propensity"))
+    assert {"account_id", "churn_probability", "upsell_probability", "reasons", "next_product",
+            "adoption_tier", "as_of"} <= set(stored.columns)
+    assert stored["churn_probability"].between(0, 1).all()
+    assert all(isinstance(json.loads(r), list) for r in stored["reasons"])
+    wh.con.disconnect()
+    # A model file trained on another spec is refused with a typed error (exit code of ModelError).
+    payload = json.loads((models / "churn.json").read_text())
+    payload["spec_hash"] = "0" * 16
+    (models / "churn.json").write_text(json.dumps(payload))
+    result = runner.invoke(app, ["--db", db, "predict", "--model-dir", str(models)])
+    assert result.exit_code == 6 and "retain train" in result.output
+    for cmd in (["survey-insight"], ["adoption"]):
+        result = runner.invoke(app, ["--db", db, *cmd])
+        assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+def test_backtest_command(db, tmp_path):
+    out = tmp_path / "bt.csv"
+    result = runner.invoke(app, ["--db", db, "backtest", "--test-days", "200", "--no-reliability", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "propensity model" in result.output and out.exists()
+    result = runner.invoke(app, ["--db", db, "backtest", "--dates", "2099-01-01"])
+    assert result.exit_code == 6 and "too recent" in result.output
