@@ -25,12 +25,12 @@ SUBJECTS = {
     "feature_request": ("Request: custom fields", "Need SSO support", "希望支持企业微信", "Export to Excel please"),
     "integration": ("Salesforce sync failing", "API rate limit errors", "接口调用报错", "Webhook not firing"),
 }
-COMMENTS = {
-    "low": ("Too many bugs lately, we are reconsidering.", "Support takes forever.", "Not worth the price for us.",
-            "系统经常出问题，我们在考虑换供应商。", "价格太贵，效果不明显。"),
-    "mid": ("It is fine, some features missing.", "OK overall.", "还可以，有些功能不够完善。"),
-    "high": ("Great product, our team loves it!", "Excellent support, thank you.", "We would recommend you to peers.",
-             "非常好用，团队都很满意。", "客服响应很快，推荐！"),
+COMMENTS = {  # (English, Chinese) per score band
+    "low": (("Too many bugs lately, we are reconsidering.", "Support takes forever.", "Not worth the price for us."),
+            ("系统经常出问题，我们在考虑换供应商。", "价格太贵，效果不明显。")),
+    "mid": (("It is fine, some features missing.", "OK overall."), ("还可以，有些功能不够完善。", "整体还行。")),
+    "high": (("Great product, our team loves it!", "Excellent support, thank you.", "We would recommend you to peers."),
+             ("非常好用，团队都很满意。", "客服响应很快，推荐！")),
 }
 
 
@@ -134,9 +134,11 @@ def surveys(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts, hea
     band = np.where(survey_type == "nps", np.digitize(score, [7, 9]), np.digitize(score, [3, 5]))
     comment = np.full(len(score), None, dtype=object)
     has = rng.random(len(score)) < 0.3
+    zh = acc.chinese[account]
     for b, key in enumerate(("low", "mid", "high")):
-        m = has & (band == b)
-        comment[m] = pick(rng, COMMENTS[key], m.sum())
+        for lang in (0, 1):
+            m = has & (band == b) & (zh == bool(lang))
+            comment[m] = pick(rng, COMMENTS[key][lang], m.sum())
     order = np.lexsort((account, seconds))
     return arrow_table("survey_responses", {
         "response_id": ids("srv_", len(account), 7), "account_id": acc.account_id[account][order],
