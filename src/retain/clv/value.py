@@ -25,12 +25,12 @@ from retain.clv.predict import customer_predictions
 from retain.clv.rfm import rfm_from_warehouse
 from retain.clv.sbg import ShiftedBetaGeometricFitter
 from retain.clv.simple import simple_clv, yearly_churn_rate, yearly_inputs
-from retain.errors import ModelError, RetainError
+from retain.errors import ConvergenceError, ModelError, RetainError
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 RESULT_COLUMNS = ["account_id", "clv", "expected_purchases", "p_alive", "expected_spend", "method"]
 MIN_SEGMENT_ACCOUNTS = 30
-MIN_SEGMENT_CHURNED = 5
+MIN_SEGMENT_CHURNED = 10
 MIN_BTYD_CUSTOMERS = 20
 
 
@@ -104,7 +104,7 @@ def contract_history(wh: Warehouse, as_of: AsOf, period_months: int = 12) -> ir.
 
 
 def fit_sbg_by_segment(history: ir.Table, wh: Warehouse) -> dict[str, ShiftedBetaGeometricFitter]:
-    """One sBG per segment with enough history (else the pooled fit, under key ``"all"``)."""
+    """One sBG per segment with enough history and a well-determined fit; the pooled fit (``"all"``) otherwise."""
     counts = history.group_by(["segment", "periods", "churned"]).aggregate(n=history.count())
     rows = wh.execute(counts)
     if rows.empty or rows.loc[rows.churned == 1, "n"].sum() == 0:
@@ -114,10 +114,18 @@ def fit_sbg_by_segment(history: ir.Table, wh: Warehouse) -> dict[str, ShiftedBet
     for segment, part in rows.groupby("segment"):
         if part.n.sum() >= MIN_SEGMENT_ACCOUNTS and part.loc[part.churned == 1, "n"].sum() >= MIN_SEGMENT_CHURNED:
             try:
-                models[str(segment)] = _fit_rows(part)
+                model = _fit_rows(part)
             except RetainError:
                 continue
+            if _identified(model):
+                models[str(segment)] = model
     return models
+
+
+def _identified(model: ShiftedBetaGeometricFitter) -> bool:
+    """A segment's own fit is used only when its parameters are pinned down (finite, not huge, errors)."""
+    se, coef = model.standard_errors_.to_numpy(), model.params_.to_numpy()
+    return bool(np.all(np.isfinite(se)) and np.all(se < 2 * coef))
 
 
 def _fit_rows(rows: pd.DataFrame) -> ShiftedBetaGeometricFitter:
@@ -153,7 +161,7 @@ def transaction_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tup
     summary = wh.execute(rfm_from_warehouse(wh, as_of, freq="D", freq_multiplier=7))
     if len(summary) < MIN_BTYD_CUSTOMERS or summary["frequency"].sum() == 0:
         return pd.DataFrame(columns=RESULT_COLUMNS), {}
-    model = (ParetoNBDFitter() if settings.method is Method.PARETO else BetaGeoFitter()).fit(summary)
+    model = _fit_with_fallback(ParetoNBDFitter if settings.method is Method.PARETO else BetaGeoFitter, summary)
     repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
     spend_model = None
     if len(repeat) >= MIN_BTYD_CUSTOMERS:
@@ -161,12 +169,28 @@ def transaction_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tup
             spend_model = GammaGammaFitter().fit(repeat)
         except RetainError:
             spend_model = None
+        if spend_model is not None and spend_model.params_["q"] <= 1:  # no finite mean: use observed spend
+            spend_model = None
     out = customer_predictions(model, summary, spend_model=spend_model, horizon_months=settings.horizon_months,
                                discount_rate=settings.discount_rate, margin=settings.margin, unit_days=7.0)
     models = {settings.method.value: model}
     if spend_model is not None:
         models["gamma_gamma"] = spend_model
     return out.assign(method=settings.method.value)[RESULT_COLUMNS], models
+
+
+PENALTIES = (0.0, 0.001, 0.01, 0.1)
+
+
+def _fit_with_fallback(model_cls, summary: pd.DataFrame):
+    """Fit; on sparse data that does not converge, retry with growing penalties (lifetimes' advice)."""
+    error: ConvergenceError | None = None
+    for penalty in PENALTIES:
+        try:
+            return model_cls(penalizer_coef=penalty).fit(summary)
+        except ConvergenceError as exc:
+            error = exc
+    raise error
 
 
 # -- simple ------------------------------------------------------------------------------------------------
@@ -200,8 +224,15 @@ def account_clv(wh: Warehouse, as_of: AsOf, settings: ClvSettings | None = None)
     except ModelError as exc:
         subs = pd.DataFrame(columns=RESULT_COLUMNS)
         notes.append(f"subscriptions: {exc.message}")
-    tx, tx_models = transaction_values(wh, as_of, settings)
+    try:
+        tx, tx_models = transaction_values(wh, as_of, settings)
+    except ConvergenceError as exc:
+        tx, tx_models = pd.DataFrame(columns=RESULT_COLUMNS), {}
+        notes.append(f"transactions: {exc.message}")
     models.update(tx_models)
+    penalised = [f"{k} (penalizer {m.penalizer_coef})" for k, m in tx_models.items() if m.penalizer_coef]
+    if penalised:
+        notes.append("sparse repeat purchases: fitted with a penalty " + ", ".join(penalised))
     if subs.empty and tx.empty:
         raise ModelError("nothing to value: no active subscriptions with churn history and no transactions",
                          hint="load subscriptions (with some cancellations) or transactions, or use --model simple")
