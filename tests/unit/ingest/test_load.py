@@ -171,3 +171,12 @@ def test_json_records_with_mixed_types_and_nested_values(wh):
     assert report.committed and report.loaded == 2
     assert rows(wh, "SELECT account_id, employees, attributes FROM accounts ORDER BY 1") == [
         ("1", 3, None), ("A2", 4, '{"crm":{"tier":1}}')]
+
+
+def test_progress_is_reported_per_step(wh, write):
+    write("accounts.csv", ACCOUNTS_CSV)
+    folder = write("usage.csv", "account_id,usage_on,feature\nA1,2024-03-01,all\n").parent
+    seen = []
+    ingest_path(wh, folder, now=NOW, progress=lambda done, total, message: seen.append((done, total, message)))
+    assert [s[:2] for s in seen] == [(i, 6) for i in range(1, 7)]
+    assert seen[0][2] == "reading accounts.csv" and seen[-1][2] == "writing usage.csv"
