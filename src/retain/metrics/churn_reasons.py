@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from retain.errors import RetainError
 from retain.metrics.dimensions import Dimension, attach_dimension, parse_dimension, period_label_expr, safe_ratio
 from retain.metrics.periods import Grain, parse_grain, period_frame
 from retain.metrics.spells import churn_events
@@ -35,8 +36,9 @@ def churn_reasons(
     e = e.filter(e.churned_on >= ibis.literal(first, type="date"))
     e = e.mutate(period=period_label_expr(e.churned_on, g), period_start=e.churned_on.truncate(_unit(g)),
                  first_started_on=e.spell_start)
-    e = attach_dimension(e, wh, as_of, dim, grain=g) if dim is not Dimension.PRODUCT else attach_dimension(
-        e, wh, as_of, Dimension.ALL)
+    if dim is Dimension.PRODUCT:
+        raise RetainError("churn reasons are of accounts, not products", hint="use --by segment, region, owner...")
+    e = attach_dimension(e, wh, as_of, dim, grain=g)
     keys = ["period", "period_start", "dimension", "dimension_value"]
     agg = e.group_by([*keys, "cancel_reason"]).aggregate(churned=e.count(), mrr_lost=e.mrr_lost.sum())
     total = ibis.window(group_by=keys)
