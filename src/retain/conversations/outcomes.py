@@ -99,7 +99,7 @@ def _buckets(factor: str, bucket: pd.Series, won: pd.Series) -> pd.DataFrame:
 
 def top_findings(table: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     """Buckets whose whole interval lies above or below the baseline, large enough to trust, biggest gap first."""
-    ok = table[~table["too_small"]].copy()
+    ok = table[~table["too_small"].astype(bool)].copy()
     ok["gap"] = ok["win_rate"] - ok["baseline"]
     sure = ok[(ok["ci_low"] > ok["baseline"]) | (ok["ci_high"] < ok["baseline"])]
     return sure.reindex(sure["gap"].abs().sort_values(ascending=False).index).head(k)
