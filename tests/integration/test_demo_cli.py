@@ -30,3 +30,19 @@ def test_demo_rejects_bad_options(tmp_path):
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "x.duckdb"), "demo", "--accounts", "0", "--no-serve"])
     assert result.exit_code == 2
     assert "invalid demo options" in result.output
+
+
+def test_demo_again_skips_and_other_data_is_protected(tmp_path, monkeypatch):
+    import retain.cli.job as job
+
+    monkeypatch.setattr(job, "run_main_job", lambda wh, as_of=None: None)
+    db = str(tmp_path / "demo.duckdb")
+    args = ["--db", db, "demo", "--accounts", "30", "--years", "1", "--no-serve"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and "already holds this demo" in " ".join(again.output.split())
+    other = CliRunner().invoke(app, [*args[:-1], "--seed", "8", "--no-serve"])
+    assert other.exit_code == 5 and "--replace" in other.output
+    replaced = CliRunner().invoke(app, [*args[:-1], "--seed", "8", "--no-serve", "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert Warehouse.open(db).count("accounts") == 30

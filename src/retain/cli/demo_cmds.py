@@ -54,6 +54,7 @@ def register(app: typer.Typer) -> None:
         end: str = typer.Option(None, "--end", help="Last day of data (YYYY-MM-DD); default 2026-10-31."),
         out_dir: Path = typer.Option(None, "--out-dir", help="Also keep the generated Parquet files here."),
         no_serve: bool = typer.Option(False, "--no-serve", help="Do not start the dashboard at the end."),
+        replace: bool = typer.Option(False, "--replace", help="Empty the warehouse first if it holds other data."),
     ) -> None:
         """Generate a realistic demo company, ingest it, run the main job, then serve the dashboard."""
         from retain.cli.job import run_main_job
@@ -71,13 +72,17 @@ def register(app: typer.Typer) -> None:
             def step(name: str) -> None:
                 progress.update(task, description=name, completed=steps.index(name))
 
-            result = build_demo(wh, spec, out_dir=out_dir, step=step)
+            result = build_demo(wh, spec, out_dir=out_dir, step=step, replace=replace)
         secs = result.seconds
-        console.print(
-            f"demo company: [bold]{spec.accounts:,}[/bold] accounts, {spec.start} to {spec.end}, seed {spec.seed}: "
-            f"{result.report.loaded:,} rows loaded, {result.report.quarantined:,} quarantined "
-            f"(generate {secs['generate']:.1f}s, write {secs['write']:.1f}s, ingest {secs['ingest']:.1f}s)")
-        if out_dir is not None:
+        if result.skipped:
+            console.print(f"the warehouse already holds this demo company ({spec.accounts:,} accounts, seed "
+                          f"{spec.seed}); nothing to load")
+        else:
+            console.print(
+                f"demo company: [bold]{spec.accounts:,}[/bold] accounts, {spec.start} to {spec.end}, seed "
+                f"{spec.seed}: {result.report.loaded:,} rows loaded, {result.report.quarantined:,} quarantined "
+                f"(generate {secs['generate']:.1f}s, write {secs['write']:.1f}s, ingest {secs['ingest']:.1f}s)")
+        if result.out_dir is not None:
             console.print(f"Parquet files in [bold]{out_dir}[/bold] (hidden truth in {out_dir}/_hidden)")
         run_main_job(wh, spec.end)
         if not no_serve:
