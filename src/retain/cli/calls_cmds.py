@@ -24,7 +24,9 @@ def _day(wh: Warehouse, as_of: str | None) -> dt.date:
     from retain.cli.job import latest_data_date
 
     last_call = wh.raw("conversations").started_at.max().execute()
-    days = [latest_data_date(wh)] + ([as_of_date(last_call)] if last_call is not None and last_call == last_call else [])
+    days = [latest_data_date(wh)]
+    if last_call is not None and last_call == last_call:  # not NaT
+        days.append(as_of_date(last_call))
     return max(days)
 
 

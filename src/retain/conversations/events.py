@@ -30,7 +30,8 @@ def call_events(hits: pd.DataFrame, utterances: pd.DataFrame, conversations: pd.
     ev = hits[hits["category"].isin(EVENT_OF_CATEGORY)].copy()
     ev["event"] = ev["category"].map(EVENT_OF_CATEGORY)
     ev["detail"] = ev["keyword"].where(ev["event"] == "competitor_mentioned", "").str.casefold()
-    ev = ev.sort_values(["conversation_id", "seq", "start_char"]).drop_duplicates(["conversation_id", "event", "detail"])
+    ev = ev.sort_values(["conversation_id", "seq", "start_char"])
+    ev = ev.drop_duplicates(["conversation_id", "event", "detail"])
     text = utterances.set_index(["conversation_id", "seq"])["text"]
     keys = pd.MultiIndex.from_frame(ev[["conversation_id", "seq"]])
     ev["quote"] = text.reindex(keys).to_numpy()
@@ -42,7 +43,8 @@ def call_events(hits: pd.DataFrame, utterances: pd.DataFrame, conversations: pd.
     if len(cb):
         prev = text.reindex(pd.MultiIndex.from_arrays([ev.loc[cb, "conversation_id"], ev.loc[cb, "seq"] - 1]))
         dues, exprs = [], []
-        for quote, before, cid in zip(ev.loc[cb, "quote"], prev.to_numpy(), ev.loc[cb, "conversation_id"], strict=True):
+        rows = zip(ev.loc[cb, "quote"], prev.to_numpy(), ev.loc[cb, "conversation_id"], strict=True)
+        for quote, before, cid in rows:  # callbacks only: a few per hundred calls
             start = started[cid].to_pydatetime()
             found = resolve(str(quote), start) or (resolve(str(before), start) if isinstance(before, str) else None)
             dues.append(pd.Timestamp(found.due_at) if found else pd.NaT)

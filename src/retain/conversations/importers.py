@@ -25,13 +25,17 @@ from retain.errors import IngestError
 from retain.schema import table as table_spec
 
 ROLES = ("rep", "customer", "other")
-_REP_LABELS = {"rep", "agent", "sales", "salesperson", "seller", "ae", "sdr", "csm", "host", "销售", "客服", "顾问", "坐席"}
+_REP_LABELS = {"rep", "agent", "sales", "salesperson", "seller", "ae", "sdr", "csm", "host",
+               "销售", "客服", "顾问", "坐席"}
 _CUSTOMER_LABELS = {"customer", "client", "prospect", "buyer", "lead", "caller", "客户", "顾客", "买家"}
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?"
 _CUE = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
 _VOICE = re.compile(r"<v(?:\.[^ >]+)?\s+([^>]+)>")
 _TAGS = re.compile(r"</?[^>]+>")
-_SPEAKER_LINE = re.compile(r"^\s*(?:\[?(?P<ts>(?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d+)?)\]?\s*)?(?P<speaker>[^:：\[\]]{1,40}?)\s*[:：]\s*(?P<text>.*)$")
+_SPEAKER_LINE = re.compile(
+    r"^\s*(?:\[?(?P<ts>(?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d+)?)\]?\s*)?"
+    r"(?P<speaker>[^:：\[\]]{1,40}?)\s*[:：]\s*(?P<text>.*)$"
+)
 _PACE_EN = 150 / 60  # words per second, for plain files without times
 _PACE_ZH = 4.0  # characters per second
 
@@ -111,7 +115,8 @@ def parse_json(text: str, name: str) -> list[Transcript]:
         parsed = []
         for j, u in enumerate(turns):
             if not isinstance(u, dict) or not u.get("speaker") or u.get("text") is None:
-                problems.append(Problem(name, 1, f"conversation #{i + 1}, utterance #{j + 1}: needs 'speaker' and 'text'"))
+                problems.append(Problem(name, 1, f"conversation #{i + 1}, utterance #{j + 1}: "
+                                                 "needs 'speaker' and 'text'"))
                 continue
             start = float(u.get("start", u.get("start_seconds", 0.0)) or 0.0)
             end = float(u.get("end", u.get("end_seconds", start)) or start)
@@ -134,7 +139,8 @@ def _cues(text: str, name: str, *, srt: bool) -> list[Transcript]:
         i = 1
     while i < len(lines):
         line = lines[i].strip()
-        if not line or line.startswith("NOTE") or (srt and line.isdigit() and i + 1 < len(lines) and "-->" in lines[i + 1]):
+        srt_index = srt and line.isdigit() and i + 1 < len(lines) and "-->" in lines[i + 1]
+        if not line or line.startswith("NOTE") or srt_index:
             i += 1
             continue
         if "-->" not in line:
@@ -257,7 +263,8 @@ def load_speaker_map(path: Path) -> dict[str, str]:
     data = data.get("speakers", data) if isinstance(data, dict) else None
     if not isinstance(data, dict):
         raise TranscriptError([Problem(str(path), 1, "expected a mapping 'Name: role'")])
-    bad = [Problem(str(path), 1, f"speaker {k!r}: role must be one of {ROLES}") for k, v in data.items() if v not in ROLES]
+    bad = [Problem(str(path), 1, f"speaker {k!r}: role must be one of {ROLES}")
+           for k, v in data.items() if v not in ROLES]
     if bad:
         raise TranscriptError(bad)
     return {str(k).casefold(): v for k, v in data.items()}

@@ -24,12 +24,14 @@ CALL_METRIC_COLUMNS = [
     "conversation_id", "duration_seconds", "rep_talk_seconds", "customer_talk_seconds", "rep_talk_share",
     "benchmark_rep_share", "talk_share_gap", "longest_monologue_seconds", "longest_customer_story_seconds",
     "switches_per_minute", "patience_seconds", "rep_questions", "customer_questions", "rep_pace_per_minute",
-    "customer_pace_per_minute", "pace_unit", "filler_count", "fillers_per_minute", "silences", "longest_silence_seconds",
+    "customer_pace_per_minute", "pace_unit", "filler_count", "fillers_per_minute", "silences",
+    "longest_silence_seconds",
     "interruptions_by_rep", "interruptions_by_customer", "sentiment", "customer_sentiment", "customer_sentiment_end",
 ]
 
 
-def utterance_features(utterances: pd.DataFrame, fillers: Sequence[str] = (), *, sentiment: bool = True) -> pd.DataFrame:
+def utterance_features(utterances: pd.DataFrame, fillers: Sequence[str] = (), *,
+                       sentiment: bool = True) -> pd.DataFrame:
     """Per-utterance features: duration, words, questions, fillers, sentiment, language."""
     u = utterances.sort_values(["conversation_id", "seq"], ignore_index=True).copy()
     texts = u["text"].fillna("").astype(str).tolist()
@@ -124,7 +126,8 @@ def call_metrics(
     overlap = (gap < 0) & (u["speaker"] != u.groupby("conversation_id")["speaker"].shift())
     for role in ("rep", "customer"):
         sel = overlap & (u["role"] == role)
-        out[f"interruptions_by_{role}"] = sel.groupby(u["conversation_id"]).sum().reindex(calls, fill_value=0).astype(int)
+        by_call = sel.groupby(u["conversation_id"]).sum()
+        out[f"interruptions_by_{role}"] = by_call.reindex(calls, fill_value=0).astype(int)
 
     out["sentiment"] = g["sentiment"].mean()
     cust = u[u["role"] == "customer"]

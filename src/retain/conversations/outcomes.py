@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-OUTCOME_COLUMNS = ["scope", "factor", "bucket", "deals", "wins", "win_rate", "ci_low", "ci_high", "too_small", "baseline"]
+OUTCOME_COLUMNS = ["scope", "factor", "bucket", "deals", "wins", "win_rate", "ci_low", "ci_high", "too_small",
+                   "baseline"]
 TALK_BINS = [0.0, 0.4, 0.5, 0.6, 0.7, 1.0001]
 TALK_LABELS = ["<40%", "40-50%", "50-60%", "60-70%", ">=70%"]
 QUESTION_BINS = [-0.1, 2, 5, 9, np.inf]

@@ -25,7 +25,9 @@ _EN_MODAL = re.compile(r"^(?:would|could|can|will|does|did|is|are|was|were)\s+(?
 _EN_EXCLAIM = re.compile(r"^(?:what an? |how (?:nice|great|cool|lovely|wonderful|kind|interesting)\b)")
 _EN_CLAUSE = re.compile(r"^(?:what|how|where|why|when)\s+(?:we|i|you|they|he|she|it)\s+(?!doing\b)")
 _EN_TAG = re.compile(r",\s*(?:right|correct|isn't it|don't you|aren't you|is that right|no)\s*$")
-_EN_INDIRECT = re.compile(r"^(?:i was wondering|i wonder|tell me (?:about|how|what|why)|can you tell me|any (?:idea|thoughts))\b")
+_EN_INDIRECT = re.compile(
+    r"^(?:i was wondering|i wonder|tell me (?:about|how|what|why)|can you tell me|any (?:idea|thoughts))\b"
+)
 _ZH_FINAL = re.compile(r"(?:吗|么|嘛|呢|对吧|是吧|好吗|行吗|的吧|了吧)[\s。．.!！~～…]*$")
 _ZH_WORD = re.compile(
     r"什么|怎么|怎样|为什么|为何|多少|哪|谁|多久|多大|几点|几号|几天|几个|几位|几家|如何|是否|"

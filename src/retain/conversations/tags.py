@@ -1,7 +1,8 @@
 """CRM-tag correction: compare manual tags with what the calls say; suggest corrections and missing tags.
 
 Rules (customer side, English and Chinese) infer ``budget`` (none / yes), ``decision_maker`` (yes / no),
-``competitor`` (which) and ``interested_product`` (a product named on the call, by either side). Each inference is compared
+``competitor`` (which) and ``interested_product`` (a product named on the call, by either side).
+Each inference is compared
 with the tag on the call's lead (or account): a different value is a ``correction``, no tag is ``missing``.
 Every suggestion quotes the words and the call time; accepting one writes a tag with source ``inferred``.
 """

@@ -23,7 +23,8 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
 _MONTHS |= {m[:3]: i for m, i in list(_MONTHS.items())} | {"sept": 9}
 _EN_NUM = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "couple of": 2, "a couple of": 2, "few": 3, "a few": 3}
-_ZH_NUM = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "几": 3}
+_ZH_NUM = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+           "几": 3}
 _PARTS_EN = {"morning": 9, "noon": 12, "lunchtime": 12, "lunch": 12, "afternoon": 14, "evening": 18, "tonight": 19,
              "night": 19, "end of day": 17, "eod": 17}
 _PARTS_ZH = {"上午": 9, "早上": 9, "早晨": 9, "明早": 9, "中午": 12, "下午": 14, "傍晚": 18, "晚上": 19, "今晚": 19,
@@ -97,7 +98,8 @@ def _en_day(s: str, base: dt.date) -> tuple[dt.date | None, str]:
     if m := re.search(r"\b(?:end of (?:the )?week|friday)\b", s):
         return base + dt.timedelta(days=(4 - base.weekday()) % 7), m.group(0)
     months = "|".join(sorted(_MONTHS, key=len, reverse=True))
-    if m := re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({months})\b|\b({months}) (\d{{1,2}})(?:st|nd|rd|th)?\b", s):
+    day_month = rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({months})\b|\b({months}) (\d{{1,2}})(?:st|nd|rd|th)?\b"
+    if m := re.search(day_month, s):
         day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         return _dated(base, _MONTHS[month], int(day)), m.group(0)
     return None, ""
@@ -120,7 +122,7 @@ def _zh_day(s: str, base: dt.date) -> tuple[dt.date | None, str]:
         return base + dt.timedelta(days=1), m.group(0)
     if m := re.search(r"今天|今晚|今儿", s):
         return base, m.group(0)
-    if m := re.search(rf"(下下|下个?|这个?|本)?(?:周|星期|礼拜)([一二三四五六日天末])", s):
+    if m := re.search(r"(下下|下个?|这个?|本)?(?:周|星期|礼拜)([一二三四五六日天末])", s):
         prefix = m.group(1) or ""
         day = _next_weekday(base, _ZH_DAYS[m.group(2)], next_week=prefix.startswith("下"))
         if prefix == "下下":

@@ -32,7 +32,7 @@ import pandas as pd
 
 from retain.conversations.questions import is_question_sentence
 from retain.conversations.text import has_cjk, normalize, stem
-from retain.conversations.tracker_spec import MatchMode, SpeakerScope, TrackerKind, TrackerSpec
+from retain.conversations.tracker_spec import SpeakerScope, TrackerKind, TrackerSpec
 
 try:  # Python 3.11+: the regex parser is private but stable
     from re import _constants as _sre_c
@@ -336,8 +336,7 @@ class TrackerMatcher:
                 rows_t.append(np.full(len(arr), t_idx, dtype=np.int64))
                 rows_s.append(arr[:, 1])
                 rows_e.append(arr[:, 2])
-        cat = (lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.array([], dtype=np.int64))
-        rows_u, rows_t, rows_s, rows_e = cat(rows_u), cat(rows_t), cat(rows_s), cat(rows_e)
+        rows_u, rows_t, rows_s, rows_e = _cat(rows_u), _cat(rows_t), _cat(rows_s), _cat(rows_e)
         return pd.DataFrame({"utt": rows_u, "tracker": rows_t, "keyword": np.full(len(rows_u), -1, dtype=np.int64),
                              "start": rows_s, "end": rows_e})
 
@@ -365,6 +364,10 @@ class TrackerMatcher:
             for u in np.flatnonzero(best >= spec.threshold).tolist():
                 rows.append((u, t_idx, int(which[u]), 0, len(normalize(texts[u]))))
         return pd.DataFrame(rows, columns=list(cols)).astype("int64")
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.array([], dtype=np.int64)
 
 
 _SHARED: tuple[TrackerMatcher, list[str]] | None = None

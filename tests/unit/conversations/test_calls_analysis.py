@@ -48,7 +48,8 @@ def test_call_metrics_by_hand():
 def test_sentiment_per_language():
     f = utterance_features(pd.DataFrame({
         "conversation_id": "x", "seq": [0, 1, 2, 3], "speaker": "s", "role": "customer", "start_seconds": 0.0,
-        "end_seconds": 1.0, "text": ["This is great, I love it", "This is terrible", "非常好，很满意", "太差了，很失望"]}))
+        "end_seconds": 1.0,
+        "text": ["This is great, I love it", "This is terrible", "非常好，很满意", "太差了，很失望"]}))
     s = f["sentiment"].to_numpy()
     assert s[0] > 0.5 and s[1] < -0.3 and s[2] > 0.3 and s[3] < -0.3
 

@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 
 from retain.conversations.importers import (
-    Link, TranscriptError, assign_roles, import_transcripts, parse_file, parse_files, to_frames,
+    Link,
+    TranscriptError,
+    assign_roles,
+    import_transcripts,
+    parse_file,
+    parse_files,
+    to_frames,
 )
 
 FX = Path(__file__).resolve().parents[2] / "fixtures" / "conversations"
