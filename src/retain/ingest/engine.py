@@ -35,16 +35,21 @@ def validate(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, staged: Staged, n
 
 
 def _duplicates_sql(table: Table, typed: str) -> str:
+    """Rows whose key repeats an earlier row. Keys are grouped by a 64-bit hash first (cheap, usually no
+    repeats at all); only rows sharing a hash are grouped by their real key."""
     keys = [q(k) for k in table.key]
     on = " AND ".join(f"t.{k} = d.{k}" for k in keys)
     label = ", ".join(table.key)
     shown = " || ', ' || ".join(f"{lit(k + '=')} || CAST(t.{q(k)} AS VARCHAR)" for k in table.key)
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+    hashed = f"hash({', '.join(keys)})"
+    candidates = (f"SELECT {hashed} AS h FROM {q(typed)} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1")
+    repeats = (f"SELECT {', '.join(keys)}, min(__row) AS __first FROM {q(typed)} WHERE {not_null} "
+               f"AND {hashed} IN ({candidates}) GROUP BY ALL HAVING count(*) > 1")
     return (
         f"SELECT t.__row, {lit(label)} AS column_name, "
         f"printf('duplicate key (%s): the same key is first at row %d', {shown}, d.__first) AS reason "
-        f"FROM {q(typed)} t JOIN (SELECT {', '.join(keys)}, min(__row) AS __first FROM {q(typed)} "
-        f"WHERE {not_null} GROUP BY ALL HAVING count(*) > 1) d ON {on} WHERE t.__row > d.__first"
+        f"FROM {q(typed)} t JOIN ({repeats}) d ON {on} WHERE t.__row > d.__first"
     )
 
 
