@@ -132,43 +132,17 @@ class BaseFitter:
         """Fit the model to ``frame`` (one row per customer or cohort, with the model's data columns)."""
         data = self._prepare(frame)
         data, w = unique_rows(data, None if weights is None else np.asarray(weights, dtype=float))
-        data["_codes"] = {name: codes_of(data[name]) for name in self._data_columns}
         self._n_obs = float(w.sum())
         start = np.log(np.asarray(initial_params if initial_params is not None else self._initial_values, float))
-        scale = self._n_obs
-
-        analytic = self._has_gradient
-
-        def negative_ll(log_params: np.ndarray) -> float:
-            params = np.exp(log_params)
-            with np.errstate(all="ignore"):
-                ll = float(np.dot(w, self._log_likelihood(params, data)))
-            value = -ll / scale + self.penalizer_coef * float(np.sum(params**2))
-            return value if np.isfinite(value) else 1e100
-
-        def gradient(log_params: np.ndarray) -> np.ndarray:
-            params = np.exp(log_params)
-            if analytic:
-                with np.errstate(all="ignore"):
-                    grad = -(self._gradient(params, data) @ w) / scale * params
-                grad += 2 * self.penalizer_coef * params**2
-                return np.where(np.isfinite(grad), grad, 0.0)
-            step = 1e-6
-            grad = np.empty_like(log_params)
-            for i in range(len(log_params)):
-                e = np.zeros_like(log_params)
-                e[i] = step
-                grad[i] = (negative_ll(log_params + e) - negative_ll(log_params - e)) / (2 * step)
-            return grad
-
-        result = optimize.minimize(negative_ll, start, jac=gradient, method="L-BFGS-B",
-                                   options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10})
-        best = result
-        if not analytic and len(w) <= self._polish_max_rows:
-            polished = optimize.minimize(negative_ll, result.x, method="Nelder-Mead",
-                                         options={"xatol": tol, "fatol": 1e-15, "maxiter": maxiter})
-            best = polished if polished.fun <= result.fun else result
-        converged = result.success or np.max(np.abs(gradient(best.x))) < 1e-6
+        data["_codes"] = {name: codes_of(data[name]) for name in self._data_columns}
+        result = None
+        if initial_params is None and len(w) > self._warm_start_rows and self._has_gradient:
+            result = self._fit_large(data, w, start, maxiter, tol)
+        if result is None:
+            result, best = self._optimise(data, w, start, maxiter, tol, polish=True)
+        else:
+            best = result
+        converged = result.success or np.max(np.abs(self._objective_gradient(best.x, data, w))) < 1e-6
         if not np.isfinite(best.fun) or best.fun >= 1e99 or not converged:
             raise ConvergenceError(
                 f"{type(self).__name__} did not converge ({result.message})",
@@ -185,6 +159,87 @@ class BaseFitter:
         )
         return self
 
+    #: above this many unique rows, start from a fit on a subsample of this size
+    _warm_start_rows: int = 100_000
+
+    def _subsample(self, data, w, seed: int = 0):
+        """About ``_warm_start_rows`` customers drawn with replacement (probability ∝ weight), as unique rows."""
+        rng = np.random.default_rng(seed)
+        picks = rng.choice(len(w), size=self._warm_start_rows, p=w / w.sum())
+        counts = np.bincount(picks, minlength=len(w)).astype(float)
+        keep = counts > 0
+        sub = {name: data[name][keep] for name in self._data_columns}
+        sub["_codes"] = {name: codes_of(sub[name]) for name in self._data_columns}
+        return sub, counts[keep]
+
+    def _fit_large(self, data, w, start, maxiter: int, tol: float):
+        """Large data: fit a weighted subsample, then Newton steps on all rows with the subsample's curvature.
+
+        The per-customer objective of a 100k subsample has nearly the Hessian of the full one, so each full-data
+        step costs one gradient and gains one to two digits. Returns ``None`` to fall back to L-BFGS-B.
+        """
+        sub_data, sub_w = self._subsample(data, w)
+        warm, _ = self._optimise(sub_data, sub_w, start, maxiter, tol, polish=False)
+        x = warm.x
+        if not np.all(np.isfinite(x)):
+            return None
+        k, h = len(x), 1e-5
+        hess = np.empty((k, k))
+        for i in range(k):
+            e = np.zeros(k)
+            e[i] = h
+            hess[i] = (self._objective_gradient(x + e, sub_data, sub_w)
+                       - self._objective_gradient(x - e, sub_data, sub_w)) / (2 * h)
+        hess = (hess + hess.T) / 2
+        try:
+            inverse = np.linalg.inv(hess)
+        except np.linalg.LinAlgError:
+            return None
+        for _ in range(30):
+            grad = self._objective_gradient(x, data, w)
+            if np.max(np.abs(grad)) < 1e-10:
+                break
+            x = x - inverse @ grad
+            if not np.all(np.isfinite(x)):
+                return None
+        else:
+            return None
+        return optimize.OptimizeResult(x=x, fun=self._objective(x, data, w), success=True, message="Newton")
+
+    def _objective(self, log_params: np.ndarray, data, w) -> float:
+        """Mean negative log-likelihood per customer (plus the penalty), in log-parameters."""
+        params = np.exp(log_params)
+        with np.errstate(all="ignore"):
+            ll = float(np.dot(w, self._log_likelihood(params, data)))
+        value = -ll / float(w.sum()) + self.penalizer_coef * float(np.sum(params**2))
+        return value if np.isfinite(value) else 1e100
+
+    def _objective_gradient(self, log_params: np.ndarray, data, w) -> np.ndarray:
+        params = np.exp(log_params)
+        if self._has_gradient:
+            with np.errstate(all="ignore"):
+                grad = -(self._gradient(params, data) @ w) / float(w.sum()) * params
+            grad += 2 * self.penalizer_coef * params**2
+            return np.where(np.isfinite(grad), grad, 0.0)
+        step = 1e-6
+        grad = np.empty_like(log_params)
+        for i in range(len(log_params)):
+            e = np.zeros_like(log_params)
+            e[i] = step
+            grad[i] = (self._objective(log_params + e, data, w) - self._objective(log_params - e, data, w)) / (2 * step)
+        return grad
+
+    def _optimise(self, data, w, start, maxiter: int, tol: float, *, polish: bool):
+        """L-BFGS-B in log-parameters; without an analytic gradient, polished by Nelder-Mead on small data."""
+        result = optimize.minimize(self._objective, start, args=(data, w), jac=self._objective_gradient,
+                                   method="L-BFGS-B", options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-8})
+        best = result
+        if polish and not self._has_gradient and len(w) <= self._polish_max_rows:
+            polished = optimize.minimize(self._objective, result.x, args=(data, w), method="Nelder-Mead",
+                                         options={"xatol": tol, "fatol": 1e-15, "maxiter": maxiter})
+            best = polished if polished.fun <= result.fun else result
+        return result, best
+
     @property
     def _has_gradient(self) -> bool:
         return type(self)._gradient is not BaseFitter._gradient
@@ -196,11 +251,15 @@ class BaseFitter:
         eye = np.diag(h)
         hess = np.empty((k, k))
         with np.errstate(all="ignore"):
-            if self._has_gradient:  # differences of the analytic gradient: 2k evaluations
+            if self._has_gradient:  # differences of the analytic gradient (forward ones on large data)
+                central = len(self._weights) <= self._warm_start_rows
+                here = None if central else self._gradient(p, self._data) @ self._weights
                 for i in range(k):
                     up = self._gradient(p + eye[i], self._data) @ self._weights
-                    down = self._gradient(p - eye[i], self._data) @ self._weights
-                    hess[i] = (up - down) / (2 * h[i])
+                    if central:
+                        hess[i] = (up - self._gradient(p - eye[i], self._data) @ self._weights) / (2 * h[i])
+                    else:
+                        hess[i] = (up - here) / h[i]
                 return (hess + hess.T) / 2
 
             def ll(params: np.ndarray) -> float:

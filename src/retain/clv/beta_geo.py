@@ -34,9 +34,10 @@ class BetaGeoFitter(BaseFitter):
 
     def _parts(self, params, data):
         """Shared pieces of the likelihood and its gradient (cached for the last ``params``)."""
-        key = (tuple(params), id(data))
-        if getattr(self, "_parts_key", None) == key:
-            return self._parts_value
+        key = tuple(float(v) for v in params)
+        cache = data.get("_cache") if isinstance(data, dict) else None
+        if cache is not None and cache[0] == key:
+            return cache[1]
         r, alpha, a, b = params
         x = data["frequency"]
         log_t = on_levels(data, "T", lambda v: np.log(alpha + v))
@@ -47,8 +48,10 @@ class BetaGeoFitter(BaseFitter):
         a3 = -(r + x) * log_t
         a4 = drop - (r + x) * log_tx
         total = log_add_exp(a3, a4)
-        self._parts_key, self._parts_value = key, (x, log_t, log_tx, total, np.exp(a4 - total))
-        return self._parts_value
+        value = (x, log_t, log_tx, total, np.exp(a4 - total))
+        if isinstance(data, dict):
+            data["_cache"] = (key, value)
+        return value
 
     def _log_likelihood(self, params, data):
         r, alpha, a, b = params

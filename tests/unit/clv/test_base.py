@@ -73,3 +73,12 @@ def test_weights_equal_repeated_rows(cdnow):
     weighted = BetaGeoFitter().fit(small, weights=np.full(len(small), 2.0))
     np.testing.assert_allclose(doubled.params_, weighted.params_, rtol=1e-6)
     assert doubled.log_likelihood_ == pytest.approx(weighted.log_likelihood_)
+
+
+def test_large_data_path_matches_the_direct_fit(cdnow):
+    class Subsampling(BetaGeoFitter):
+        _warm_start_rows = 300  # CDNOW has ~1,000 unique rows: take the subsample + Newton path
+
+    direct, staged = BetaGeoFitter().fit(cdnow), Subsampling().fit(cdnow)
+    np.testing.assert_allclose(staged.params_, direct.params_, rtol=1e-6)
+    np.testing.assert_allclose(staged.standard_errors_, direct.standard_errors_, rtol=1e-3)
