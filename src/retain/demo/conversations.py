@@ -255,6 +255,8 @@ def transcripts(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     price = np.array([p[4] for p in PRODUCTS])[product_idx]
     price = np.where(price > 0, price, 25.0) * np.where(calls.good, 1.0, 1.1)
     competitor = np.where(calls.competitor != None, calls.competitor, pick(rng, COMPETITORS, n))  # noqa: E711
+    own = pd.Series(cust_name, dtype=object).str.lower().str.replace(" ", ".", regex=False).to_numpy(dtype=object)
+    local = np.where(calls.zh, local, own)
     email = local + "@" + np.where(calls.zh, "qq.example.com", "mail.example.com").astype(object)
     dm = np.where(calls.zh, pick(rng, ("王总", "李总", "张总", "陈总"), n),
                   pick(rng, ("Our CFO", "Our VP of Customer Success", "Our COO", "The CEO"), n))
@@ -264,11 +266,22 @@ def transcripts(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
         "email": email, "dm": dm, "quarter": rng.integers(1, 5, n),
     }
     text = _fill(templates, {k: np.asarray(v, dtype=object)[conv] for k, v in values.items()})
+    # filler words, more from less skilled reps
+    skill = team.skill[calls.member][conv]
+    filler = rng.random(len(text)) < np.where(is_customer, 0.08, sigmoid(-1.8 - 0.8 * skill))
+    words = np.where(zh, pick(rng, ("嗯，", "那个，", "就是说，"), len(text)),
+                     pick(rng, ("Um, ", "So, you know, ", "Uh, ", "Like, "), len(text)))
+    series = pd.Series(text, dtype=object)
+    first = series.str.slice(0, 1)
+    first = first.where(~series.str.match(r"^[A-Z][a-z]"), first.str.lower()).to_numpy(dtype=object)
+    text = np.where(filler, words + np.where(zh, text, first + series.str.slice(1).to_numpy(dtype=object)), text)
     # timing: words (or characters) at a speaking pace, pauses between turns, the odd long silence
     s = pd.Series(text, dtype=object).astype(str)
     length = np.where(zh, s.str.len().to_numpy() / 4.2, (s.str.count(" ").to_numpy() + 1) / 2.6)
     dur = np.round(length * rng.lognormal(0, 0.15, len(text)) + 0.4, 2)
     pause = rng.lognormal(np.log(0.6), 0.5, len(text)) + (rng.random(len(text)) < 0.03) * rng.uniform(3, 8, len(text))
+    # now and then someone starts before the other has finished (an interruption)
+    pause = np.where(rng.random(len(text)) < 0.04, -rng.uniform(0.2, 0.9, len(text)), pause)
     pause[np.r_[True, conv[1:] != conv[:-1]]] = rng.uniform(0.5, 2.0, (np.r_[True, conv[1:] != conv[:-1]]).sum())
     step = pause + dur
     cs = np.cumsum(step)
