@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -102,6 +103,22 @@ def test_equals_lifetimes_on_cdnow(freq, multiplier):
                                                       freq_multiplier=multiplier).sort_index()
     ours = rfm_summary(ibis.memtable(frame), "customer_id", "date", "amount", observation_end=end, freq=freq,
                        freq_multiplier=multiplier).execute().set_index("customer_id").sort_index()
+    assert ours.index.equals(theirs.index)
+    for column in ("frequency", "recency", "T"):
+        np.testing.assert_array_equal(ours[column].to_numpy(), theirs[column].to_numpy())
+    np.testing.assert_allclose(ours["monetary_value"], theirs["monetary_value"], rtol=1e-12, atol=0)
+
+
+FROZEN = Path(__file__).parent / "data" / "cdnow_lifetimes_summary.csv"
+
+
+@pytest.mark.parametrize(("freq", "multiplier"), [("D", 7), ("W", 1)])
+def test_equals_frozen_lifetimes_output_on_cdnow(freq, multiplier):
+    """lifetimes 0.11.3's output, saved (so this runs without lifetimes installed; it is a bench-only extra)."""
+    frozen = pd.read_csv(FROZEN)
+    theirs = frozen[frozen["freq"] == f"{freq}{multiplier}"].set_index("customer_id").sort_index()
+    ours = rfm_summary(ibis.memtable(load_cdnow()), "customer_id", "date", "amount", observation_end="1997-09-30",
+                       freq=freq, freq_multiplier=multiplier).execute().set_index("customer_id").sort_index()
     assert ours.index.equals(theirs.index)
     for column in ("frequency", "recency", "T"):
         np.testing.assert_array_equal(ours[column].to_numpy(), theirs[column].to_numpy())
