@@ -71,8 +71,9 @@ def register(app: typer.Typer) -> None:
 
 
 def print_report(report: ingest.IngestReport) -> None:
-    table = report.table()[["table", "file", "read", "loaded", "quarantined", "inserted", "updated", "unchanged"]]
-    show_frame(table, title=f"Load {report.load_id}")
+    show_frame(report.table()[["table", "file", "read", "loaded", "quarantined"]], title=f"Load {report.load_id}")
+    unchanged = sum(r.unchanged for r in report.results)
+    console.print(f"[dim]by key: {report.inserted:,} new, {report.updated:,} changed, {unchanged:,} unchanged[/dim]")
     for derived in report.derived:
         origin = derived.source.removeprefix("rollup of ")
         console.print(f"[dim]{derived.table}: {derived.loaded:,} rows rebuilt from {origin} "
