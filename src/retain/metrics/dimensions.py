@@ -135,6 +135,26 @@ def count_if(condition: ir.BooleanValue) -> ir.IntegerScalar:
     return as_int(condition).sum()
 
 
+def account_dimensions(wh: Warehouse, as_of: AsOf, ids: ir.Table, dims: list[Dimension]) -> ir.Table:
+    """Long table ``(account_id, dimension, dimension_value)``: each account of ``ids`` once per account-level dim.
+
+    Joining it to per-account rows splits them by several dimensions in one pass.
+    """
+    accounts = wh.as_of("accounts", as_of)
+    parts = []
+    for dim in dims:
+        if dim is Dimension.ALL:
+            parts.append(ids.select("account_id", dimension=ibis.literal(ALL), dimension_value=ibis.literal(ALL)))
+            continue
+        attrs = accounts.select(account_id=accounts.account_id, _value=accounts[ACCOUNT_COLUMNS[dim]].cast("string"))
+        joined = ids.left_join(attrs, "account_id")
+        parts.append(joined.select(
+            account_id=joined.account_id, dimension=ibis.literal(dim.value),
+            dimension_value=joined._value.fill_null(UNKNOWN),
+        ))
+    return parts[0] if len(parts) == 1 else ibis.union(*parts)
+
+
 def safe_ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
     """``numerator / denominator``, null when the denominator is zero."""
     return numerator.cast("float64") / denominator.cast("float64").nullif(0.0)

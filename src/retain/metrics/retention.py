@@ -22,7 +22,9 @@ import ibis
 import ibis.expr.types as ir
 
 from retain.metrics.dimensions import (
+    ACCOUNT_COLUMNS,
     Dimension,
+    account_dimensions,
     active_on,
     attach_dimension,
     count_if,
@@ -75,17 +77,24 @@ def _unit_periods(wh: Warehouse, as_of: AsOf, grid: ir.Table, unit: list[str]) -
 
 
 def _with_dimensions(wh: Warehouse, as_of: AsOf, grid: ir.Table, dims: Sequence[Dimension]) -> ir.Table:
-    """Unit-period rows once per requested dimension (stacked), each with its ``dimension_value``."""
+    """Unit-period rows once per requested dimension (stacked), each with its ``dimension_value``.
+
+    Account-level dimensions share one computation of the unit periods, split by a join to a long
+    (account, dimension, value) table; ``product`` and ``signup_cohort`` are stacked on.
+    """
+    dims = list(dict.fromkeys(dims))
     parts = []
-    account_units = None
-    for dim in dict.fromkeys(dims):
-        if dim is Dimension.PRODUCT:
-            units = _unit_periods(wh, as_of, grid, unit_columns(dim))
-        else:
-            account_units = account_units if account_units is not None else _unit_periods(
-                wh, as_of, grid, unit_columns(dim)).mutate(product_id=ibis.null("string"))
-            units = account_units
-        parts.append(attach_dimension(units, wh, as_of, dim).select(*UNIT_COLUMNS))
+    by_account = [d for d in dims if d is Dimension.ALL or d in ACCOUNT_COLUMNS]
+    if any(d is not Dimension.PRODUCT for d in dims):
+        units = _unit_periods(wh, as_of, grid, unit_columns(Dimension.ALL)).mutate(product_id=ibis.null("string"))
+        if by_account:
+            long = account_dimensions(wh, as_of, units.select("account_id").distinct(), by_account)
+            parts.append(units.join(long, "account_id").select(*UNIT_COLUMNS))
+        if Dimension.SIGNUP_COHORT in dims:
+            parts.append(attach_dimension(units, wh, as_of, Dimension.SIGNUP_COHORT).select(*UNIT_COLUMNS))
+    if Dimension.PRODUCT in dims:
+        units = _unit_periods(wh, as_of, grid, unit_columns(Dimension.PRODUCT))
+        parts.append(attach_dimension(units, wh, as_of, Dimension.PRODUCT).select(*UNIT_COLUMNS))
     return parts[0] if len(parts) == 1 else ibis.union(*parts)
 
 
