@@ -31,7 +31,7 @@ def caller(request: Request, db: DB, key: Annotated[str | None, Security(key_hea
     if not key:
         raise ApiError(401, "missing API key", hint="send the key in the X-API-Key header",
                        headers={"WWW-Authenticate": "ApiKey"})
-    found = users.check_key(db, key)
+    found = request.app.state.runtime.api_key(db, key)
     if found is None:
         raise ApiError(401, "invalid or revoked API key", hint="create a key with `retain keys create`",
                        headers={"WWW-Authenticate": "ApiKey"})

@@ -56,15 +56,24 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Address to bind (127.0.0.1: this machine only)."),
         port: int = typer.Option(8000, min=1, max=65535, help="Port."),
         dev: bool = typer.Option(False, "--dev", help="Development mode: allows the default secret key."),
+        workers: int = typer.Option(1, "--workers", min=1, max=64, help="Server processes (one per core)."),
     ) -> None:
         """Serve the dashboard and the API (http://HOST:PORT, API docs at /api/docs)."""
         import uvicorn
 
         from retain.web import create_app
 
-        application = create_app(_settings(ctx, dev=dev) if dev else _settings(ctx))
+        settings = _settings(ctx, dev=True) if dev else _settings(ctx)
+        application = create_app(settings)  # checks the secret and migrates once, before any worker starts
         console.print(f"Retain dashboard on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
-        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+        if workers == 1:
+            uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+            return
+        os.environ.update({"RETAIN_MIGRATE": "false", "RETAIN_DEV": "true" if settings.dev else "false"})
+        if settings.warehouse:
+            os.environ["RETAIN_WAREHOUSE"] = settings.warehouse
+        uvicorn.run("retain.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", proxy_headers=True)
 
     @app.command()
     def publish(ctx: typer.Context, as_of: str = AsOfOption) -> None:

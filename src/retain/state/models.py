@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> dt.datetime:
@@ -136,12 +136,36 @@ class AccountSnapshot(Base):
     adoption_tier: Mapped[str | None] = mapped_column(String(32), nullable=True)
     products_held: Mapped[int] = mapped_column(Integer, default=0)
     open_tickets: Mapped[int] = mapped_column(Integer, default=0)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    extra: Mapped[AccountDetail | None] = relationship(lazy="select", uselist=False, viewonly=True)
+
+    __table_args__ = (Index("ix_account_snapshots_name", "name"), Index("ix_account_snapshots_region", "region"),
+                      Index("ix_account_snapshots_adoption_tier", "adoption_tier"))
+
+    @property
+    def components(self) -> list | None:
+        return self.extra.components if self.extra is not None else None
+
+    @property
+    def reasons(self) -> list | None:
+        return self.extra.reasons if self.extra is not None else None
+
+    @property
+    def detail(self) -> dict | None:
+        return self.extra.detail if self.extra is not None else None
+
+
+class AccountDetail(Base):
+    """The heavy part of an account's snapshot (components, reasons, subscriptions, timeline), read by the 360
+    page only; kept apart so list scans and counts stay on a narrow table."""
+
+    __tablename__ = "account_details"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("account_snapshots.account_id", ondelete="CASCADE"),
+                                            primary_key=True)
     components: Mapped[list | None] = mapped_column(JSON, nullable=True)
     reasons: Mapped[list | None] = mapped_column(JSON, nullable=True)
     detail: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    as_of: Mapped[dt.date] = mapped_column(Date)
-
-    __table_args__ = (Index("ix_account_snapshots_name", "name"),)
 
 
 class ScoreHistory(Base):

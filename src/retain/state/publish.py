@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from retain.errors import WarehouseError
-from retain.state.models import AccountSnapshot, MetricSnapshot, PublishRun, ScoreHistory, TeamMember
+from retain.state.models import AccountDetail, AccountSnapshot, MetricSnapshot, PublishRun, ScoreHistory, TeamMember
 from retain.warehouse import Warehouse, as_of_date
 
 METRIC_RESULTS = (
@@ -289,22 +289,24 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     if "health_total" in frame:
         frame["health_change"] = frame["health_total"] - frame["account_id"].map(prev)
     columns = {c.name for c in AccountSnapshot.__table__.columns}
-    records = []
+    records, extras = [], []
     for rec in frame.to_dict("records"):
-        row = {k: json_safe(v) for k, v in rec.items() if k in columns and k not in ("renewal_on", "reasons")}
+        row = {k: json_safe(v) for k, v in rec.items() if k in columns and k != "renewal_on"}
         row["renewal_on"] = _as_date(rec.get("renewal_on"))
-        row["reasons"] = reason_codes(rec.get("critical"), rec.get("reasons"), rec.get("model_reasons"))
-        row["components"] = parts.get(rec["account_id"])
-        row["detail"] = details.get(rec["account_id"], {})
         row["as_of"] = day
         row["name"] = row.get("name") or rec["account_id"]
         records.append(row)
+        extras.append({"account_id": rec["account_id"], "components": parts.get(rec["account_id"]),
+                       "reasons": reason_codes(rec.get("critical"), rec.get("reasons"), rec.get("model_reasons")),
+                       "detail": details.get(rec["account_id"], {})})
     db.execute(delete(TeamMember))
     if len(team):
         db.execute(insert(TeamMember), [json_safe(r) for r in team.to_dict("records")])
+    db.execute(delete(AccountDetail))
     db.execute(delete(AccountSnapshot))
     if records:
         db.execute(insert(AccountSnapshot), records)
+        db.execute(insert(AccountDetail), extras)
     frame["components"] = frame["account_id"].map(
         {k: {str(c.get("component")): c.get("score") for c in v} for k, v in parts.items()})
     _write_history(db, hist, frame, day)

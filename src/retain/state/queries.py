@@ -151,7 +151,9 @@ def _filtered(scope: Scope, query: AccountQuery, stmt: Select) -> Select:
 def _ordered(stmt: Select, query: AccountQuery) -> Select:
     column = getattr(AccountSnapshot, query.sort.value)
     ordered = column.asc() if query.order is SortOrder.ASC else column.desc()
-    return stmt.order_by(column.is_(None), ordered, AccountSnapshot.account_id)
+    if column.nullable:
+        ordered = ordered.nulls_last()  # unscored accounts at the end in both directions, on every engine
+    return stmt.order_by(ordered, AccountSnapshot.account_id)
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,10 @@ def metric(db: Session, name: str) -> MetricSnapshot | None:
 
 def metric_names(db: Session) -> list[str]:
     return [n for (n,) in db.execute(select(MetricSnapshot.name).order_by(MetricSnapshot.name))]
+
+
+def last_publish_id(db: Session) -> int | None:
+    return db.scalar(select(func.max(PublishRun.id)))
 
 
 def last_publish(db: Session) -> PublishRun | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from retain.errors import NotFoundError, RetainError
@@ -223,10 +223,14 @@ def check_key(db: Session, key: str) -> tuple[ApiKey, User] | None:
 
 
 def note_key_use(db: Session, row: ApiKey, *, ip: str | None, every: dt.timedelta = dt.timedelta(minutes=5)) -> None:
-    """Audit key use at most once per ``every`` per key, so the log stays readable and reads stay fast."""
+    """Audit key use at most once per ``every`` per key, so the log stays readable and reads stay fast.
+
+    ``row`` may be a cached, detached copy: the update is a statement by id, and the copy is refreshed.
+    """
     now = utcnow()
     if row.last_used_at is not None and now - row.last_used_at < every:
         return
-    row.last_used_at = now
+    db.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
     audit.record(db, "key.use", actor=None, target=row.prefix, ip=ip)
     db.commit()
+    row.last_used_at = now

@@ -116,3 +116,8 @@ def _install_page_errors(app: FastAPI) -> None:
     async def crash(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return _error_page(request, 500, "Internal error", "Something went wrong; the server log has the details.")
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` / ``retain serve --workers N``: settings from ``RETAIN_*`` variables."""
+    return create_app(Settings())

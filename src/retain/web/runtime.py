@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from retain.state import queries, users
 from retain.state.db import default_url, make_engine, session_factory, upgrade
 from retain.web.settings import Settings
+
+T = TypeVar("T")
+MEMO_SIZE = 1024
+KEY_TTL = 10.0
 
 
 @dataclass
@@ -16,6 +24,37 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    _memo: dict = field(default_factory=dict)
+    _memo_run: int | None = None
+    _keys: dict = field(default_factory=dict)
+
+    def api_key(self, db: Session, key: str):
+        """``users.check_key`` with a short per-process cache (``KEY_TTL`` seconds): a key revoked from another
+        process stops working within that time; revoked from this one (Admin page), at once."""
+        now = time.monotonic()
+        entry = self._keys.get(key)
+        if entry is not None and now - entry[0] < KEY_TTL:
+            return entry[1]
+        found = users.check_key(db, key)
+        if len(self._keys) >= MEMO_SIZE:
+            self._keys.clear()
+        self._keys[key] = (now, found)
+        return found
+
+    def forget_keys(self) -> None:
+        self._keys.clear()
+
+    def memo(self, db: Session, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per key until the next ``retain publish`` (aggregates over 100k rows are not free)."""
+        run = queries.last_publish_id(db)
+        if run != self._memo_run:
+            self._memo.clear()
+            self._memo_run = run
+        if key not in self._memo:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -14,7 +14,7 @@ from retain.state import queries
 from retain.state.insight import account_insight
 from retain.state.queries import AccountQuery
 from retain.web import charts
-from retain.web.deps import DB, CurrentViewer
+from retain.web.deps import DB, CurrentViewer, runtime
 from retain.web.render import page
 from retain.web.routes.portfolio import LIST_COLUMNS, NUMERIC
 
@@ -52,8 +52,9 @@ def accounts(request: Request, db: DB, viewer: CurrentViewer, query: AccountQuer
         order = "asc" if query.sort.value == key and query.order.value == "desc" else "desc"
         return "/accounts?" + _qs(query, sort=key, order=order, page=1)
 
+    options = runtime(request).memo(db, ("options", viewer.scope), lambda: queries.filter_options(db, viewer.scope))
     return page(request, "accounts.html", db=db, viewer=viewer, nav="accounts", query=query, page=result,
-                options=queries.filter_options(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC,
+                options=options, columns=LIST_COLUMNS, numeric=NUMERIC,
                 sort_link=sort_link, page_link=lambda n: "/accounts?" + _qs(query, page=n),
                 export_qs=_qs(query, page=None, per_page=None))
 

@@ -50,6 +50,7 @@ def set_active(request: Request, db: DB, viewer: CsrfAdmin, username: str = Path
     if username == viewer.user.username:
         return _admin_page(request, db, viewer, error="You cannot deactivate yourself.", status_code=400)
     users.set_active(db, username, active, actor=viewer.user.username)
+    runtime(request).forget_keys()
     return RedirectResponse("/admin", status_code=303)
 
 
@@ -73,8 +74,9 @@ def create_key(
 
 
 @router.post("/admin/keys/{prefix}/revoke")
-def revoke_key(db: DB, viewer: CsrfAdmin, prefix: str = Path(max_length=16)):
+def revoke_key(request: Request, db: DB, viewer: CsrfAdmin, prefix: str = Path(max_length=16)):
     users.revoke_key(db, prefix, actor=viewer.user.username)
+    runtime(request).forget_keys()
     return RedirectResponse("/admin", status_code=303)
 
 

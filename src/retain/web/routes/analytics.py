@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from retain.state import queries
 from retain.web import charts
-from retain.web.deps import DB, CurrentViewer
+from retain.web.deps import DB, CurrentViewer, runtime
 from retain.web.render import page
 
 router = APIRouter()
@@ -22,7 +22,12 @@ def _first(db, names: tuple[str, ...], builder):
 
 @router.get("/analytics", name="analytics")
 def analytics(request: Request, db: DB, viewer: CurrentViewer):
-    figs = {
+    figs = runtime(request).memo(db, ("analytics", viewer.scope), lambda: _figures(db, viewer))
+    return page(request, "analytics.html", db=db, viewer=viewer, nav="analytics", figs=figs)
+
+
+def _figures(db, viewer) -> dict:
+    return {
         "cohorts": _first(db, ("cohorts_logo", "cohorts"), charts.cohort_heatmap),
         "survival": _first(db, ("survival",), charts.survival_curves),
         "products": _first(db, ("products_held",), charts.products_held),
@@ -30,4 +35,3 @@ def analytics(request: Request, db: DB, viewer: CurrentViewer):
         "clv_channel": _first(db, ("clv_by_channel",), charts.clv_by_channel)
         or charts.clv_by_channel(queries.clv_by_channel(db, viewer.scope)),
     }
-    return page(request, "analytics.html", db=db, viewer=viewer, nav="analytics", figs=figs)

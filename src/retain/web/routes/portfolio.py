@@ -8,7 +8,7 @@ from retain.state import queries
 from retain.state.models import Role
 from retain.state.queries import Scope
 from retain.web import charts
-from retain.web.deps import DB, CurrentViewer, Forbidden
+from retain.web.deps import DB, CurrentViewer, Forbidden, runtime
 from retain.web.render import page
 
 router = APIRouter()
@@ -29,9 +29,13 @@ def _portfolio_figs(db, p: dict) -> dict:
     return figs
 
 
+def _summary(request: Request, db, scope: Scope) -> dict:
+    return runtime(request).memo(db, ("portfolio", scope), lambda: queries.portfolio(db, scope))
+
+
 @router.get("/", name="portfolio")
 def portfolio(request: Request, db: DB, viewer: CurrentViewer):
-    p = queries.portfolio(db, viewer.scope)
+    p = _summary(request, db, viewer.scope)
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="portfolio", heading="Portfolio", p=p,
                 subtitle="All accounts you can see.", figs=_portfolio_figs(db, p),
                 worst=queries.worst_accounts(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC)
@@ -42,7 +46,7 @@ def book(request: Request, db: DB, viewer: CurrentViewer):
     if not viewer.user.member_id:
         raise Forbidden("your user is not linked to a team member, so it has no book")
     scope = Scope(Role.MEMBER, viewer.user.member_id)
-    p = queries.portfolio(db, scope)
+    p = _summary(request, db, scope)
     figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
             "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="book", heading="My book", p=p, figs=figs,
@@ -55,12 +59,12 @@ def team(request: Request, db: DB, viewer: CurrentViewer):
     if viewer.user.role not in (Role.MANAGER, Role.ADMIN):
         raise Forbidden("the Team page is for managers")
     scope = viewer.scope
-    p = queries.portfolio(db, scope)
+    p = _summary(request, db, scope)
     figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
             "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="team", heading="Team", p=p, figs=figs,
                 subtitle="Your reports' books: health and its change since the last score.",
-                team_rows=queries.team(db, scope))
+                team_rows=runtime(request).memo(db, ("team", scope), lambda: queries.team(db, scope)))
 
 
 LIST_COLUMNS = (("name", "Account"), ("health_total", "Health"), ("health_change", "Change"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-25 09:09:43.169018
+Create Date: 2026-11-25 09:43:34.044464
 """
 
 from __future__ import annotations
@@ -39,13 +39,11 @@ def upgrade() -> None:
     sa.Column('adoption_tier', sa.String(length=32), nullable=True),
     sa.Column('products_held', sa.Integer(), nullable=False),
     sa.Column('open_tickets', sa.Integer(), nullable=False),
-    sa.Column('components', sa.JSON(), nullable=True),
-    sa.Column('reasons', sa.JSON(), nullable=True),
-    sa.Column('detail', sa.JSON(), nullable=True),
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.PrimaryKeyConstraint('account_id')
     )
     with op.batch_alter_table('account_snapshots', schema=None) as batch_op:
+        batch_op.create_index('ix_account_snapshots_adoption_tier', ['adoption_tier'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_arr'), ['arr'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_churn_probability'), ['churn_probability'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_clv'), ['clv'], unique=False)
@@ -54,6 +52,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_account_snapshots_health_total'), ['health_total'], unique=False)
         batch_op.create_index('ix_account_snapshots_name', ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_account_snapshots_region', ['region'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_renewal_on'), ['renewal_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_segment'), ['segment'], unique=False)
 
@@ -133,6 +132,14 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_member_id'), ['member_id'], unique=False)
 
+    op.create_table('account_details',
+    sa.Column('account_id', sa.String(length=128), nullable=False),
+    sa.Column('components', sa.JSON(), nullable=True),
+    sa.Column('reasons', sa.JSON(), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['account_snapshots.account_id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id')
+    )
     op.create_table('api_keys',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
@@ -175,6 +182,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_user_id'))
 
     op.drop_table('api_keys')
+    op.drop_table('account_details')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_member_id'))
 
@@ -199,6 +207,7 @@ def downgrade() -> None:
     with op.batch_alter_table('account_snapshots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_snapshots_segment'))
         batch_op.drop_index(batch_op.f('ix_account_snapshots_renewal_on'))
+        batch_op.drop_index('ix_account_snapshots_region')
         batch_op.drop_index(batch_op.f('ix_account_snapshots_owner_id'))
         batch_op.drop_index('ix_account_snapshots_name')
         batch_op.drop_index(batch_op.f('ix_account_snapshots_health_total'))
@@ -207,5 +216,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_account_snapshots_clv'))
         batch_op.drop_index(batch_op.f('ix_account_snapshots_churn_probability'))
         batch_op.drop_index(batch_op.f('ix_account_snapshots_arr'))
+        batch_op.drop_index('ix_account_snapshots_adoption_tier')
 
     op.drop_table('account_snapshots')
