@@ -4,7 +4,8 @@ A weekly loop over the calendar (vectorised across accounts; never a loop over r
 line (its plan) and optionally add-on lines. Any change ends the current row of a line and starts the next one,
 so ``subscriptions`` has one row per period of constant price and quantity.
 
-Churn, as a log-odds: ``base - 2.4 h + 1.9 detractor_90d - 0.6 (products - 1)``. Yearly contracts can only end
+Churn, as a log-odds: ``base + segment - 2.4 h + 1.9 detractor_90d - 0.6 (products - 1)`` (segment: smb 0,
+mid-market -0.3, enterprise -0.8). Yearly contracts can only end
 at their term end; monthly ones any month. Healthy customers expand licences and buy add-ons; unhealthy monthly
 customers cut licences, and unhealthy yearly ones drop add-ons at renewal.
 """
@@ -37,6 +38,7 @@ CHURN_BASE_MONTHLY = -6.3
 CHURN_HEALTH = 2.4
 CHURN_DETRACTOR = 1.9
 CHURN_PER_PRODUCT = 0.6
+CHURN_SEGMENT = np.array([0.0, -0.3, -0.8])  # smb, mid-market, enterprise: bigger customers are stickier
 
 
 @dataclass
@@ -120,7 +122,8 @@ def simulate_lifecycle(spec: DemoSpec, clock: Clock, acc: Accounts, health: Heal
         h = health.weekly[alive, w].astype(np.float64)
         det = tp.detractor[alive, w]
         n_prod = book.open[alive].sum(axis=1)
-        logit = -CHURN_HEALTH * h + CHURN_DETRACTOR * det - CHURN_PER_PRODUCT * (n_prod - 1)
+        logit = (-CHURN_HEALTH * h + CHURN_DETRACTOR * det - CHURN_PER_PRODUCT * (n_prod - 1)
+                 + CHURN_SEGMENT[acc.segment[alive]])
         term = book.term_end[alive, 0]
         due = annual[alive] & (term >= d0) & (term <= last)
         # --- yearly renewals
