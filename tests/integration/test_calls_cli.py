@@ -56,3 +56,13 @@ def test_bad_trackers_file_is_a_config_error(tmp_path):
     bad.write_text("version: 1\ntrackers: [{name: x, kind: regex}]\n")
     res = _run(tmp_path / "w.duckdb", "calls", "analyze", "--trackers", str(bad), "--as-of", "2026-03-31")
     assert res.exit_code == 2 and "needs 'pattern'" in res.output
+
+
+def test_import_with_an_unknown_lead_names_it_and_writes_nothing(tmp_path):
+    db = tmp_path / "w.duckdb"
+    res = _run(db, "calls", "import", str(FX / "call.vtt"), "--lead", "NOPE", "--started-at", "2026-03-04")
+    assert res.exit_code == 4
+    assert "conversations row 1 (lead_id): 'NOPE' not found in leads.lead_id" in " ".join(res.output.split())
+    from retain.warehouse import Warehouse
+
+    assert Warehouse.open(db).count("conversations") == 0

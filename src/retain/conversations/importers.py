@@ -383,12 +383,20 @@ def write_frames(wh, frames: dict[str, pd.DataFrame], source: str) -> dict[str, 
 
 
 def _report_errors(report) -> str:
+    """The first rejected rows as 'table row N (column): reason', the root causes first."""
     errors = report.errors
     if errors is None or len(errors) == 0:
         return "rows were rejected"
-    cols = [c for c in ("table", "row_number", "column", "reason") if c in errors.columns]
-    lines = errors[cols].head(10).astype(str).agg(" ".join, axis=1)
-    return "; ".join(lines)
+    e = errors.astype(str)
+    lines = (e.get("table_name", "") + " row " + e.get("row_number", "?") + " (" + e.get("column_name", "") + "): "
+             + e.get("reason", ""))
+    primary = ~e.get("reason", pd.Series("", index=e.index)).str.contains("not found in conversations")
+    shown = lines[primary] if primary.any() else lines
+    more = f"; ... {len(shown) - 5} more" if len(shown) > 5 else ""
+    cascade = ""
+    if primary.any() and (~primary).any():
+        cascade = f" (and {int((~primary).sum())} utterance rows of those calls)"
+    return "; ".join(shown.head(5)) + more + cascade
 
 
 def _typed(df: pd.DataFrame, spec) -> pd.DataFrame:
