@@ -13,16 +13,17 @@ DB = "retain_ingest_test"
 
 
 @pytest.fixture
-def pg(postgres_url) -> Warehouse:
-    """A warehouse in a PostgreSQL database of its own (emptied first), so other tests' tables never mix in."""
+def pg(postgres_url, worker_id) -> Warehouse:
+    """A warehouse in a PostgreSQL database of its own per xdist worker (emptied first): no other test's tables."""
     import psycopg
 
+    db = f"{DB}_{worker_id}"
     with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as con:
-        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,)).fetchone():
-            con.execute(f"CREATE DATABASE {DB}")
-    with psycopg.connect(f"host=127.0.0.1 port=5432 dbname={DB} user=postgres", autocommit=True) as con:
+        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone():
+            con.execute(f"CREATE DATABASE {db}")
+    with psycopg.connect(f"host=127.0.0.1 port=5432 dbname={db} user=postgres", autocommit=True) as con:
         con.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    return Warehouse.open(f"postgres://postgres@127.0.0.1:5432/{DB}")
+    return Warehouse.open(f"postgres://postgres@127.0.0.1:5432/{db}")
 
 
 def _count(wh, table: str) -> int:
