@@ -29,7 +29,9 @@ def invoices_table(spec: DemoSpec, clock: Clock, acc: Accounts, health: Health, 
     row, issued = row[keep], issued[keep]
     account = r["account"][row]
     term_days = np.where(r["term_end"][row] == NO_DAY, 365, r["term_end"][row] - r["start"][row])
-    amount = np.where(monthly[row], r["mrr"][row], r["mrr"][row] * 12 * np.clip(term_days, 1, 366) / 365)
+    # a monthly invoice covers a month, or the part of it before the period ends (pro-rated)
+    covered = np.clip(np.minimum(issued + MONTH, end[row]) - issued, 1, MONTH) / MONTH
+    amount = np.where(monthly[row], r["mrr"][row] * covered, r["mrr"][row] * 12 * np.clip(term_days, 1, 366) / 365)
     net = np.where(monthly[row], 14, 30)
     due = issued + net
     h = health.at(account, clock.week(issued), lag=3)

@@ -229,7 +229,7 @@ def build_opportunities(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team,
     closed = r["start"][xs] * DAY + rng.integers(9 * 3600, 18 * 3600, len(xs))
     addon_names = np.asarray((None, *ADDONS), dtype=object)
     product = np.where(r["line"][xs] == 0, core[acc.segment[a]], addon_names[r["line"][xs]])
-    prev_qty = np.where(r["kind"][xs] == KINDS.index("expansion"), np.r_[0, r["qty"]][xs], 0)
+    prev_qty = np.where(r["kind"][xs] == KINDS.index("expansion"), _previous_qty(r)[xs], 0)
     parts.append(dict(
         type="add_on", account=a, lead=np.full(len(a), -1), owner=acc.owner[a],
         created=closed - rng.integers(10, 60, len(xs)) * DAY, closed=closed, won=np.ones(len(a), bool),
@@ -320,6 +320,17 @@ def build_opportunities(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team,
         competitor=cat["competitor"][order], product=cat["product"][order], amount=amount[order], table=table,
         stages=stages,
     )
+
+
+def _previous_qty(r: dict[str, np.ndarray]) -> np.ndarray:
+    """Per subscription row the quantity of the previous period of the same account and line (0 for the first)."""
+    order = np.lexsort((r["start"], r["line"], r["account"]))
+    acc, line, qty = r["account"][order], r["line"][order], r["qty"][order]
+    same = np.r_[False, (acc[1:] == acc[:-1]) & (line[1:] == line[:-1])]
+    prev = np.where(same, np.r_[0, qty[:-1]], 0)
+    out = np.empty_like(prev)
+    out[order] = prev
+    return out
 
 
 def _stage_history(rng, opp_id, created, closed, reached, won, is_open, amount, horizon) -> pa.Table:

@@ -31,7 +31,7 @@ BLOCK = 1500
 
 
 def usage_tables(spec: DemoSpec, clock: Clock, acc: Accounts, health: Health, life: Lifecycle) -> Iterator[pa.Table]:
-    """Usage as Arrow tables, one per block of accounts (deterministic for a seed whatever the block size)."""
+    """Usage as Arrow tables, one per block of :data:`BLOCK` accounts, each block with its own random stream."""
     r = life.rows
     habit = stream(spec, "usage-habit").normal(0, 0.35, len(acc))
     f_line = np.array([f[0] for f in FEATURES])
