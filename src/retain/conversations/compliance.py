@@ -30,6 +30,6 @@ def compliance(hits: pd.DataFrame, conversations: pd.DataFrame, spec: Compliance
     ]
     out["missing_disclosures"] = missing
     out["compliant"] = (out["forbidden_hits"] == 0) & (out["missing_disclosures"] == "")
-    quotes = forb.groupby("conversation_id")["matched"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    quotes = forb.drop_duplicates(["conversation_id", "matched"]).groupby("conversation_id")["matched"].agg("; ".join)
     out["forbidden_quotes"] = quotes.reindex(out.index).fillna("")
     return out.reset_index()[COMPLIANCE_COLUMNS]

@@ -63,7 +63,8 @@ def qa_scores(flow: pd.DataFrame, compliance: pd.DataFrame, conversations: pd.Da
     qa = flow.merge(compliance, on="conversation_id", how="left").merge(
         conversations[["conversation_id", "member_id"]].drop_duplicates("conversation_id"), on="conversation_id",
         how="left")
-    missing = qa["missing_disclosures"].fillna("").str.split(",").map(lambda parts: sum(bool(p.strip()) for p in parts))
+    listed = qa["missing_disclosures"].fillna("").str.strip()
+    missing = (listed.str.count(",") + 1).where(listed != "", 0)
     penalty = 20 * qa["forbidden_hits"].fillna(0) + 10 * missing
     qa["qa_score"] = (qa["sop_score"] - penalty).clip(lower=0)
     return qa[QA_COLUMNS]
@@ -75,7 +76,9 @@ def qa_by_rep(qa: pd.DataFrame, team_members: pd.DataFrame | None = None) -> pd.
         return pd.DataFrame(columns=["member_id", "name", "calls", "qa_score", "sop_score", "most_missed_stage"])
     missed = qa.assign(stage=qa["stages_missing"].str.split(", ")).explode("stage")
     missed = missed[missed["stage"].fillna("") != ""]
-    top_missed = missed.groupby("member_id")["stage"].agg(lambda s: s.value_counts().index[0])
+    counts = missed.groupby(["member_id", "stage"]).size().reset_index(name="n")
+    top = counts.sort_values(["member_id", "n", "stage"], ascending=[True, False, True]).drop_duplicates("member_id")
+    top_missed = top.set_index("member_id")["stage"]
     out = qa.groupby("member_id").agg(calls=("conversation_id", "size"), qa_score=("qa_score", "mean"),
                                       sop_score=("sop_score", "mean"))
     out["most_missed_stage"] = top_missed.reindex(out.index).fillna("")

@@ -136,9 +136,8 @@ def write_tags(wh: Warehouse, rows: pd.DataFrame) -> None:
     from retain.schema import table as table_spec
 
     spec = table_spec("tags")
-    for r in rows[["entity_type", "entity_id", "tag"]].itertuples(index=False):  # a handful of accepted tags
-        values = [str(v).replace("'", "''") for v in r]
-        wh.con.raw_sql(f"DELETE FROM tags WHERE entity_type = '{values[0]}' AND entity_id = '{values[1]}' "
-                       f"AND tag = '{values[2]}'")
+    keys = rows[["entity_type", "entity_id", "tag"]].astype(str).to_numpy().tolist()
+    quoted = ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in key) + ")" for key in keys)
+    wh.con.raw_sql(f"DELETE FROM tags WHERE (entity_type, entity_id, tag) IN ({quoted})")
     frame = rows.reindex(columns=spec.stored_names)
     wh.con.insert("tags", ibis.memtable(frame).cast(spec.ibis_schema()).execute())
