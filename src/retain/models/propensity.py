@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import ClassVar, Literal
 
-import lightgbm as lgb
+# OpenMP threads that spin while waiting make LightGBM ~50x slower when the cores are shared (CI, a busy
+# server); passive waiting costs nothing when they are not. Read when LightGBM's OpenMP runtime loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import lightgbm as lgb  # noqa: E402
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
