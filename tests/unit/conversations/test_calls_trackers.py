@@ -130,3 +130,13 @@ def test_regex_matches_never_cross_utterances():
     fast = TrackerMatcher(specs).raw_hits(norm).reset_index(drop=True)
     pd.testing.assert_frame_equal(fast, naive_hits(specs, norm))
     assert set(fast["utt"]) == {1, 2, 3}
+
+
+def test_committed_json_schema_matches_the_spec():
+    import json
+    from pathlib import Path
+
+    import retain.conversations
+
+    path = Path(retain.conversations.__file__).with_name("playbook.schema.json")
+    assert json.loads(path.read_text(encoding="utf-8")) == PlaybookSpec.model_json_schema()
