@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
@@ -57,14 +56,9 @@ def register(app: typer.Typer) -> None:
         """Check scorecard files and report every problem with its file, key and fix."""
         paths = files or [default_path()]
         issues = [issue for path in paths for issue in validate_file(path)]
-        if issues:
-            frame = pd.DataFrame({
-                "level": [i.level.value for i in issues],
-                "where": [f"{i.file}:{i.line}" if i.line else i.file for i in issues],
-                "key": [i.key for i in issues], "problem": [i.message for i in issues],
-                "fix": [i.fix or "" for i in issues],
-            })
-            show_frame(frame, title="Scorecard problems", max_rows=500)
+        for issue in issues:  # one line per problem, compiler style: file:line: level: key: message (fix: ...)
+            style = "red" if issue.level is Level.ERROR else "yellow"
+            console.print(f"[{style}]{issue}[/{style}]", highlight=False, soft_wrap=True)
         errors = sum(i.level is Level.ERROR for i in issues)
         if errors:
             raise ConfigError(f"{errors} error(s) in {len(paths)} file(s)", hint="fix each key listed above")

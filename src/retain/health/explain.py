@@ -144,7 +144,7 @@ def riskiest(result: HealthResult, spec, n: int = 10) -> pd.DataFrame:
     """The ``n`` accounts with the lowest totals (ARR breaks ties), with their main reasons."""
     top = result.scores.dropna(subset=["total"]).sort_values(["total", "arr"], ascending=[True, False]).head(n)
     why = reasons(result, top["account_id"], critical_reasons=critical_reasons(spec))
-    cols = ["account_id", "scorecard", "segment", "arr", "total", "grade"]
+    cols = ["account_id", "segment", "arr", "total", "grade"]
     return top[cols].reset_index(drop=True).assign(reasons=why.to_numpy())
 
 

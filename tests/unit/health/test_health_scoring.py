@@ -127,9 +127,9 @@ def test_segment_rules_choose_one_scorecard_per_account():
 def test_default_scorecard_on_tiny_tables_by_hand(tiny):
     r = score(tiny, AS_OF, load_scorecard(None))
     s = r.scores.set_index("account_id")
-    # B: usage 0 (35 %), support (2*25 + 0 + 50)/4 = 25 (20 %), surveys 0 (NPS 3, CSAT N/A), billing 0,
-    # relationship ((1 - 106/225)*100 + 0)/2 = 26.44 (10 %), breadth 40 (5 %)
-    assert s.loc["B", "raw_total"] == pytest.approx(0.2 * 25 + 0.1 * (1 - 106 / 225) * 50 + 0.05 * 40)
+    # B: usage 0 (40 %), support (1*25 + 2*0 + 2*70)/5 = 33 (25 %), surveys 0 (NPS 3, CSAT N/A), billing 0,
+    # relationship ((1 - 106/225)*100 + 0)/2 = 26.44 (5 %), breadth 40 (5 %)
+    assert s.loc["B", "raw_total"] == pytest.approx(0.25 * 33 + 0.05 * (1 - 106 / 225) * 50 + 0.05 * 40)
     assert s.loc["B", "critical_factor"] == "invoice_60_days_overdue" and s.loc["B", "grade"] == "red"
     assert s.loc["C", "scorecard"] == "enterprise"
     assert s.loc["A", "grade"] == "green"

@@ -1,0 +1,44 @@
+"""What happened next to each grade: the churn rate within ``horizon`` days of accounts graded at past dates.
+
+Used to check (and tune) a scorecard: red accounts should churn far more than green ones. An account churned
+when it held a running subscription at the scoring date and none ``horizon`` days later (point in time at both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pandas as pd
+
+from retain.health.history import resolve, score
+from retain.health.measures import Context
+from retain.warehouse import AsOf, Warehouse, as_of_date
+
+
+def customers_at(wh: Warehouse, as_of: AsOf) -> pd.DataFrame:
+    """Account ids holding a running subscription at ``as_of``."""
+    return wh.execute(Context(wh, as_of).population().select("account_id"))
+
+
+def graded_outcomes(wh: Warehouse, dates: Iterable[AsOf], horizon: int = 90, scorecards=None) -> pd.DataFrame:
+    """One row per account and scoring date: total, grade, critical_factor and ``churned`` within ``horizon``."""
+    spec = resolve(scorecards)
+    frames = []
+    for day in map(as_of_date, dates):
+        scores = score(wh, day, spec).scores
+        later = set(customers_at(wh, day + dt.timedelta(days=horizon))["account_id"])
+        frames.append(scores.assign(churned=~scores["account_id"].isin(later)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def churn_by_grade(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Accounts, churned and churn rate (%) per grade, plus the red/green ratio in ``attrs``."""
+    out = outcomes.groupby("grade", as_index=False).agg(accounts=("account_id", "size"),
+                                                        churned=("churned", "sum"))
+    out["churn_pct"] = 100 * out["churned"] / out["accounts"]
+    out = out.sort_values("grade", key=lambda g: g.map({"red": 0, "yellow": 1, "green": 2}), ignore_index=True)
+    rates = out.set_index("grade")["churn_pct"]
+    if {"red", "green"} <= set(rates.index) and rates["green"] > 0:
+        out.attrs["red_green_ratio"] = float(rates["red"] / rates["green"])
+    return out
