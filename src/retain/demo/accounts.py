@@ -61,6 +61,13 @@ def _assign(rng: np.random.Generator, team: Team, role: str, regions: np.ndarray
     return out
 
 
+def speaks_chinese(rng: np.random.Generator, region: np.ndarray, zh_share: float) -> np.ndarray:
+    """Chinese-speaking companies: all of the China region, then APAC and a few elsewhere to reach ``zh_share``."""
+    elsewhere = max(0.0, (zh_share - REGIONS["china"][1]) / (1 - REGIONS["china"][1]))
+    u = rng.random(len(region))
+    return (region == "china") | np.where(region == "apac", u < min(1.0, 3.0 * elsewhere), u < 0.5 * elsewhere)
+
+
 def build_accounts(spec: DemoSpec, clock: Clock, team: Team) -> Accounts:
     rng = stream(spec, "accounts")
     n = spec.accounts
@@ -78,9 +85,7 @@ def build_accounts(spec: DemoSpec, clock: Clock, team: Team) -> Accounts:
     for r, (countries, _) in REGIONS.items():
         rows = np.flatnonzero(region == r)
         country[rows] = pick(rng, countries, len(rows))
-    zh_elsewhere = max(0.0, (spec.zh_share - REGIONS["china"][1]) / (1 - REGIONS["china"][1]))
-    chinese = (region == "china") | ((region == "apac") & (rng.random(n) < min(1.0, 3.0 * zh_elsewhere)))
-    chinese |= (region != "apac") & (rng.random(n) < zh_elsewhere * 0.5)
+    chinese = speaks_chinese(rng, region, spec.zh_share)
     seats = np.maximum(1, np.round(np.asarray(SEGMENT_SEATS)[segment] * rng.lognormal(0, 0.5, n))).astype(np.int64)
     employees = np.maximum(seats * 2, np.round(np.asarray(SEGMENT_EMPLOYEES)[segment] * rng.lognormal(0, 0.6, n)))
     monthly = (segment == 0) & (rng.random(n) < 0.8)

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from retain.demo._base import DAY, NO_DAY, Clock, arrow_table, ids, lookup, pick, stream
-from retain.demo.accounts import Accounts, Contacts
+from retain.demo.accounts import Accounts, Contacts, speaks_chinese
 from retain.demo.health import Health
 from retain.demo.lifecycle import KINDS, Lifecycle
 from retain.demo.names import company_names, person_names, phones
@@ -109,7 +109,7 @@ def build_leads(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
         ["new", "working", "disqualified", "dropped", "nurturing"], "qualified").astype(object)
     region_names = np.asarray(REGION_NAMES, dtype=object)
     o_region = region_names[rng.choice(len(REGIONS), n_other, p=[s for _, s in REGIONS.values()])]
-    o_chinese = (o_region == "china") | ((o_region == "apac") & (rng.random(n_other) < 0.3))
+    o_chinese = speaks_chinese(rng, o_region, spec.zh_share)
     o_company = company_names(rng, n_other, o_chinese)
     o_contact, _ = person_names(rng, n_other, o_chinese)
     # referral leads name a customer; accounts won by referral too
