@@ -62,6 +62,12 @@ def test_score_stores_and_exports(db, tmp_path):
     assert len(stored) == 3
 
 
+def test_score_sql_shows_the_query(db):
+    res = run(db, "score", "--as-of", "2024-06-30", "--sql")
+    assert res.exit_code == 0, res.output
+    assert "SELECT" in res.output and "usage" in res.output
+
+
 def test_explain_shows_change_and_what_to_improve(db, tmp_path):
     out = tmp_path / "m.parquet"
     res = run(db, "explain", "B", "--as-of", "2024-06-30", "--since", "2024-05-31", "--out", str(out))

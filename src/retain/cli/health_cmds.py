@@ -16,6 +16,7 @@ from retain.health import books as health_books
 from retain.health.explain import explain_change, grade_distribution, riskiest, what_to_improve
 from retain.health.history import backfill as run_backfill
 from retain.health.history import resolve, score, store
+from retain.health.measures import measure_values_expr
 from retain.health.validate import Level, default_path, validate_file
 from retain.warehouse import Warehouse, as_of_date
 
@@ -67,9 +68,13 @@ def register(app: typer.Typer) -> None:
     @app.command("score")
     def score_cmd(ctx: typer.Context, as_of: str = AsOfOption, scorecard: Path = ScorecardOption,
                   top: int = typer.Option(10, "--top", help="How many of the riskiest accounts to show."),
+                  sql: bool = typer.Option(False, "--sql", help="Print the SQL of the measure values and stop."),
                   out: Path = OutOption) -> None:
         """Score every account as of a date, store the scores and show the riskiest accounts."""
         wh = warehouse(ctx)
+        if sql:
+            console.print(wh.sql(measure_values_expr(wh, _day(wh, as_of), resolve(scorecard))), highlight=False)
+            return
         result = show_riskiest(wh, _day(wh, as_of), scorecard, top)
         export(result.scores, out)
 

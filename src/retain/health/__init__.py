@@ -16,6 +16,7 @@ from retain.health.books import books
 from retain.health.explain import explain_change, what_to_improve
 from retain.health.history import backfill, score, scores_at, store, stored_scores
 from retain.health.measures import MEASURES, measure_values, measure_values_expr
+from retain.health.outcomes import churn_by_grade, graded_outcomes
 from retain.health.scoring import HealthResult, score_frame
 from retain.health.spec import ScorecardSet, ScorecardSetSpec, ScorecardSpec
 from retain.health.validate import Issue, load_scorecard, validate_file, validate_text
@@ -39,7 +40,7 @@ def measure_scores(wh: Warehouse, as_of: AsOf, scorecards=None) -> pd.DataFrame:
 
 __all__ = [
     "MEASURES", "HealthResult", "Issue", "ScorecardSet", "ScorecardSetSpec", "ScorecardSpec", "backfill", "books",
-    "component_scores", "explain_change", "load_scorecard", "measure_scores", "measure_values",
-    "measure_values_expr", "score", "score_accounts", "score_frame", "scores_at", "store", "stored_scores",
-    "validate_file", "validate_text", "what_to_improve",
+    "churn_by_grade", "component_scores", "explain_change", "graded_outcomes", "load_scorecard", "measure_scores",
+    "measure_values", "measure_values_expr", "score", "score_accounts", "score_frame", "scores_at", "store",
+    "stored_scores", "validate_file", "validate_text", "what_to_improve",
 ]

@@ -51,3 +51,13 @@ def test_books_reuse_stored_history(tiny):
     # the stored (here edited) score of 90 days ago is used, not a recomputation
     now, then = stored_scores(tiny, AS_OF), stored_scores(tiny, "2024-04-01")
     assert book.loc["csm1", "change_90d"] == pytest.approx(now["total"].mean() - then["total"].mean())
+
+
+def test_churn_by_grade_on_tiny_tables(tiny):
+    from retain.health.outcomes import churn_by_grade, graded_outcomes
+
+    # X churned on 2024-03-01: graded on 2024-02-01, gone 90 days later; A, B, C still customers on 2024-06-30
+    out = graded_outcomes(tiny, ["2024-02-01"], horizon=90).set_index("account_id")
+    assert out.loc["X", "churned"] and not out.loc[["A", "B", "C"], "churned"].any()
+    table = churn_by_grade(out.reset_index()).set_index("grade")
+    assert table["accounts"].sum() == 4 and table["churned"].sum() == 1
