@@ -156,7 +156,8 @@ def _stage_json(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
         f"format='auto', maximum_object_size={MAX_LINE_BYTES})"
     )
     not_objects = con.execute(
-        f"SELECT min(rowid) + 1 FROM {q(objects)} WHERE json_type(j) <> 'OBJECT'"
+        f"SELECT min(rowid) - (SELECT min(rowid) FROM {q(objects)}) + 1 FROM {q(objects)} "
+        f"WHERE json_type(j) <> 'OBJECT'"
     ).fetchone()[0]
     if not_objects is not None:
         raise IngestError(f"{path.name}: record {not_objects} is not a JSON object",
@@ -224,5 +225,10 @@ def _read_error(path: Path, exc: duckdb.Error) -> IngestError:
                            "loaded", hint="remove or shorten the oversized value (Retain keeps values up to 1 MB)")
     first = text.split("Possible fixes")[0].split("\n\n")[0].replace("\n", " ").strip()
     first = first.removeprefix("Invalid Input Error: ")
-    return IngestError(f"{path.name}: cannot be read: {first}",
-                       hint="fix the line shown (unbalanced quotes, wrong number of fields) and ingest again")
+    if file_format(path) == "json":
+        hint = "fix the JSON at the place shown (a JSON validator such as `python -m json.tool` helps)"
+    elif file_format(path) == "parquet":
+        hint = "export the Parquet file again; it may be truncated or not Parquet at all"
+    else:
+        hint = "fix the line shown (unbalanced quotes, wrong number of fields) and ingest again"
+    return IngestError(f"{path.name}: cannot be read: {first}", hint=hint)

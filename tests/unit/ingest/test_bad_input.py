@@ -188,3 +188,12 @@ def test_unknown_file_in_a_folder_is_refused_with_the_closest_table(wh, write):
     write("acounts.csv", ACCOUNTS_CSV)
     with pytest.raises(SchemaError, match=r"'acounts.csv' \(did you mean accounts\?\)"):
         ingest_path(wh, write("usage.csv", "account_id,usage_on,feature\n").parent, now=NOW)
+
+
+def test_malformed_json_and_non_object_records(wh, write):
+    path = write("accounts.json", '[{"account_id": "A1", "name": "x", "created_at": "2024-01-01"},\n {"name": }]')
+    with pytest.raises(IngestError, match="accounts.json: cannot be read: Malformed JSON") as info:
+        ingest_path(wh, path, now=NOW)
+    assert "json.tool" in info.value.hint
+    with pytest.raises(IngestError, match="record 2 is not a JSON object"):
+        ingest_path(wh, write("accounts.jsonl", '{"account_id": "A1"}\n[1, 2]\n'), now=NOW)
