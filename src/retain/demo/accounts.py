@@ -130,11 +130,14 @@ class Contacts:
     left_sec: np.ndarray
     table: pa.Table
 
-    def random_of(self, rng: np.random.Generator, account: np.ndarray) -> np.ndarray:
-        """A random contact row of each given account (contacts are sorted by account)."""
+    def random_of(self, rng: np.random.Generator, account: np.ndarray, at_sec: np.ndarray | None = None) -> np.ndarray:
+        """A random contact row of each given account, one already there at ``at_sec`` (the first one otherwise)."""
         first = np.searchsorted(self.account, account, side="left")
         last = np.searchsorted(self.account, account, side="right")
-        return first + np.floor(rng.random(len(account)) * (last - first)).astype(np.int64)
+        pick = first + np.floor(rng.random(len(account)) * (last - first)).astype(np.int64)
+        if at_sec is not None:
+            pick = np.where(self.created_sec[pick] <= at_sec, pick, first)
+        return pick
 
     def first_of_role(self, n_accounts: int, role: str) -> np.ndarray:
         """Per account the index of its first contact with ``role`` (any contact when none), as contact rows."""
@@ -165,7 +168,7 @@ def build_contacts(spec: DemoSpec, clock: Clock, acc: Accounts, champion_leave_d
     role_by_rank = np.array(["champion", "decision_maker", "billing", "executive_sponsor", "technical"], dtype=object)
     role = np.where(rank < len(role_by_rank), role_by_rank[np.minimum(rank, len(role_by_rank) - 1)],
                     pick(rng, ("user", "user", "technical", "other"), len(account)))
-    created = acc.created_sec[account] - rng.integers(0, 30, len(account)) * DAY
+    created = acc.created_sec[account] + rng.integers(0, 3600, len(account))  # entered with the account
     left = np.full(len(account), NO_DAY)
     champ = (role == "champion") & (champion_leave_day[account] != NO_DAY)
     left[champ] = champion_leave_day[account[champ]] * DAY + 10 * 3600

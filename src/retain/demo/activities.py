@@ -72,8 +72,10 @@ def activities_table(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Cont
         reps = count[a, w]
         a, w = np.repeat(a, reps), np.repeat(w, reps)
         t = clock.week_start(w) * DAY + rng.integers(8 * 3600, 5 * DAY, len(w))
+        ok = life.alive(a, t // DAY)
+        a, t = a[ok], t[ok]
         subject = {"email": "check-in", "meeting": "working session", "call": "customer called"}[kind]
-        add(t, kind, a, -1, -1, acc.csm[a], direction, subject, "completed", contacts.random_of(rng, a))
+        add(t, kind, a, -1, -1, acc.csm[a], direction, subject, "completed", contacts.random_of(rng, a, t))
     # onboarding milestones, later when health is low
     for name, days in MILESTONES:
         a = np.arange(len(acc))
@@ -85,7 +87,7 @@ def activities_table(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Cont
     # QBRs as scheduled (held or cancelled)
     q = tp.qbr.take(life.alive(tp.qbr.account, tp.qbr.day))
     add(q.day * DAY + 14 * 3600, "qbr", q.account, -1, -1, acc.csm[q.account], "outbound", "quarterly business review",
-        np.where(q.score == 1, "completed", "cancelled"), contacts.random_of(rng, q.account))
+        np.where(q.score == 1, "completed", "cancelled"), contacts.random_of(rng, q.account, q.day * DAY))
     # executive meetings for larger accounts, twice a year when the relationship allows
     from retain.demo.touchpoints import recurring
 

@@ -85,7 +85,7 @@ def tickets(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts, hea
     first_resp = np.where(first_resp >= horizon, NO_DAY, first_resp)
     status = np.where(open_, np.where(first_resp == NO_DAY, "open", "pending"),
                       np.where(rng.random(n) < 0.7, "closed", "resolved")).astype(object)
-    contact = contacts.random_of(rng, account)
+    contact = contacts.random_of(rng, account, opened)
     ticket_id = ids("tkt_", n, 7)
     table = arrow_table("support_tickets", {
         "ticket_id": ticket_id, "account_id": acc.account_id[account], "opened_at": opened, "priority": priority,
@@ -129,7 +129,8 @@ def surveys(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts, hea
     survey_type = np.concatenate([np.full(len(nps.day) + len(ren_acc), "nps", dtype=object),
                                   np.full(len(c_acc), "csat", dtype=object)])
     score = np.concatenate([nps.score, ren_score, csat]).astype(np.int64)
-    contact = np.concatenate([contacts.random_of(rng, np.concatenate([nps.account, ren_acc])),
+    nps_sec = np.concatenate([nps.day, ren_day]) * DAY
+    contact = np.concatenate([contacts.random_of(rng, np.concatenate([nps.account, ren_acc]), nps_sec),
                               t["contact"][answered][ok]])
     band = np.where(survey_type == "nps", np.digitize(score, [7, 9]), np.digitize(score, [3, 5]))
     comment = np.full(len(score), None, dtype=object)
