@@ -22,7 +22,7 @@ from retain.ingest.columns import normalise_name, plan_columns
 from retain.ingest.ledger import record_load_sql
 from retain.ingest.mapping import MappingSpec, load_mapping
 from retain.ingest.report import ERROR_COLUMNS, MAX_REPORTED_ERRORS, IngestReport, LoadResult
-from retain.ingest.sources import FORMATS, stage_file, stage_frame
+from retain.ingest.sources import FORMATS, drop_staged, stage_file, stage_frame
 from retain.schema import TABLES, Table
 from retain.schema import table as table_spec
 from retain.warehouse import Warehouse
@@ -188,7 +188,7 @@ def _load_one(session, src: Source, i: int, mapping: MappingSpec | None, now: dt
         found = engine.first_errors(con, spec.name, src.label, err)
     if bad or src.path is not None:
         engine.quarantine(con, load_id, spec.name, staged, err, started, replace_file=src.path is not None)
-    session.drop(staged.name)
+    drop_staged(con, staged)
     tick(f"writing {src.label}")
     derived: list[LoadResult] = []
     delta = engine.upsert(con, spec, typed, err if bad else None, prefix,

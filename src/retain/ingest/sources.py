@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -37,11 +38,27 @@ class Staged:
     types: dict[str, str]
     rows: int
     first_rowid: int = 0  # rowids start high inside a transaction; row number = rowid - first_rowid + 1
+    row_column: str | None = None  # a column holding the 1-based row number (views over Parquet and frames)
+    kind: str = "table"  # "table" (a copy), "view" (over a Parquet file) or "registered" (an Arrow frame)
 
     @property
     def row_number(self) -> str:
         """SQL for the 1-based data row number of a staged row."""
+        if self.row_column:
+            return q(self.row_column)
         return f"(rowid - {self.first_rowid} + 1)"
+
+
+ROW_COLUMN = "__retain_row"
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    if staged.kind == "registered":
+        con.unregister(staged.name)
+    elif staged.kind == "view":
+        con.execute(f"DROP VIEW IF EXISTS {q(staged.name)}")
+    else:
+        con.execute(f"DROP TABLE IF EXISTS {q(staged.name)}")
 
 
 def q(identifier: str) -> str:
@@ -77,7 +94,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Staged:
         if fmt == "csv":
             _stage_csv(con, path, name, head)
         elif fmt == "parquet":
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM read_parquet({lit(path)})")
+            # no copy: Parquet is typed and numbers its rows itself
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {q(name)} AS SELECT * EXCLUDE (file_row_number), "
+                        f"file_row_number + 1 AS {ROW_COLUMN} FROM read_parquet({lit(path)}, file_row_number=true)")
+            return _describe(con, name, path.name, kind="view")
         else:
             _stage_json(con, path, name)
     except duckdb.Error as exc:
@@ -86,15 +106,11 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Staged:
 
 
 def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame | pa.Table, name: str, source: str) -> Staged:
-    """Copy an in-memory frame into the temporary table ``name`` (through Arrow, no Python row loop)."""
+    """Register an in-memory frame as ``name`` through Arrow, with its row numbers (no copy, no Python loop)."""
     table = frame if isinstance(frame, pa.Table) else _arrow(frame)
-    view = f"{name}__arrow"
-    con.register(view, table)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {q(name)} AS SELECT * FROM {q(view)}")
-    finally:
-        con.unregister(view)
-    return _describe(con, name, source)
+    table = table.append_column(ROW_COLUMN, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
+    con.register(name, table)
+    return _describe(con, name, source, kind="registered")
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:
@@ -112,10 +128,14 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.table(arrays)
 
 
-def _describe(con: duckdb.DuckDBPyConnection, name: str, source: str) -> Staged:
-    described = con.execute(f"DESCRIBE {q(name)}").fetchall()
+def _describe(con: duckdb.DuckDBPyConnection, name: str, source: str, kind: str = "table") -> Staged:
+    described = [r for r in con.execute(f"DESCRIBE {q(name)}").fetchall() if r[0] != ROW_COLUMN]
+    columns, types = [r[0] for r in described], {r[0]: r[1] for r in described}
+    if kind != "table":
+        rows = con.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0]
+        return Staged(name, source, columns, types, rows, row_column=ROW_COLUMN, kind=kind)
     rows, first = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {q(name)}").fetchone()
-    return Staged(name, source, [r[0] for r in described], {r[0]: r[1] for r in described}, rows, first)
+    return Staged(name, source, columns, types, rows, first)
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, name: str, head: bytes) -> None:

@@ -180,3 +180,15 @@ def test_progress_is_reported_per_step(wh, write):
     ingest_path(wh, folder, now=NOW, progress=lambda done, total, message: seen.append((done, total, message)))
     assert [s[:2] for s in seen] == [(i, 6) for i in range(1, 7)]
     assert seen[0][2] == "reading accounts.csv" and seen[-1][2] == "writing usage.csv"
+
+
+def test_parquet_rows_are_numbered_as_in_the_file(wh, tmp_path):
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    pd.DataFrame({"account_id": ["A1", "A2", "A3"], "name": ["a", None, "c"],
+                  "created_at": pd.to_datetime(["2024-01-01 10:00"] * 3),  # naive: read as UTC
+                  "employees": [1, -5, 3]}).to_parquet(folder / "accounts.parquet", row_group_size=1)
+    report = ingest_path(wh, folder, now=NOW)
+    assert report.errors[["row_number", "column_name"]].values.tolist() == [[2, "employees"], [2, "name"]]
+    assert rows(wh, "SELECT account_id, created_at::VARCHAR FROM accounts ORDER BY 1") == [
+        ("A1", "2024-01-01 10:00:00+00"), ("A3", "2024-01-01 10:00:00+00")]
