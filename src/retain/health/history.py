@@ -53,14 +53,9 @@ def score(wh: Warehouse, as_of: AsOf, scorecards: ScorecardSetSpec | str | None 
 
 def _arrow(frame: pd.DataFrame, name: str) -> pa.Table:
     schema = SCHEMAS[name]
-    cols = {}
-    for field in schema:
-        col = frame[field.name] if field.name in frame else pd.Series([None] * len(frame))
-        if pa.types.is_string(field.type):
-            col = col.astype(object).where(col.notna(), None)
-        cols[field.name] = pa.array(col.tolist() if pa.types.is_string(field.type) else col.to_numpy("float64",
-                                    na_value=float("nan")), type=field.type, from_pandas=True)
-    return pa.table(cols, schema=schema)
+    missing = {f.name: None for f in schema if f.name not in frame}
+    data = frame.assign(**missing)[schema.names] if missing else frame[schema.names]
+    return pa.Table.from_pandas(data, schema=schema, preserve_index=False)
 
 
 def store(wh: Warehouse, result: HealthResult, as_of: AsOf, *, measures: bool = True) -> None:

@@ -42,3 +42,32 @@ def churn_by_grade(outcomes: pd.DataFrame) -> pd.DataFrame:
     if {"red", "green"} <= set(rates.index) and rates["green"] > 0:
         out.attrs["red_green_ratio"] = float(rates["red"] / rates["green"])
     return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m retain.health.outcomes DB START END [--freq 2MS] [--scorecard FILE]``: churn by grade."""
+    import argparse
+
+    from sklearn.metrics import roc_auc_score
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("db")
+    ap.add_argument("start")
+    ap.add_argument("end")
+    ap.add_argument("--freq", default="2MS")
+    ap.add_argument("--horizon", type=int, default=90)
+    ap.add_argument("--scorecard", default=None)
+    args = ap.parse_args(argv)
+    wh = Warehouse.open(args.db, create=False)
+    dates = pd.date_range(args.start, args.end, freq=args.freq).date
+    out = graded_outcomes(wh, dates, args.horizon, args.scorecard).dropna(subset=["total"])
+    table = churn_by_grade(out)
+    auc = roc_auc_score(out["churned"], -out["total"]) if out["churned"].nunique() == 2 else float("nan")
+    print(f"{len(dates)} dates, {len(out):,} account-dates, churn within {args.horizon} d: "
+          f"{out['churned'].mean():.1%}, ROC-AUC of -total {auc:.3f}, "
+          f"red/green {table.attrs.get('red_green_ratio', float('nan')):.1f}")
+    print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
