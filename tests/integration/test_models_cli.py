@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -66,6 +67,9 @@ def test_backtest_command(db, tmp_path):
     out = tmp_path / "bt.csv"
     result = runner.invoke(app, ["--db", db, "backtest", "--test-days", "200", "--no-reliability", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "propensity model" in result.output and out.exists()
+    summary = pd.read_csv(out)
+    assert summary["scorer"].tolist() == ["scorecard (hand weights)", "scorecard (learned weights)",
+                                          "propensity model (LightGBM)"]
+    assert summary["auc"].between(0, 1).all() and "Backtest on" in result.output
     result = runner.invoke(app, ["--db", db, "backtest", "--dates", "2099-01-01"])
     assert result.exit_code == 6 and "too recent" in result.output

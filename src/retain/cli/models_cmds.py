@@ -41,7 +41,7 @@ def main_job(wh: Warehouse, as_of: dt.date) -> None:
     trained = pipeline.train(wh, as_of, cache=cache, step_days=MAIN_JOB_STEP_DAYS)
     prediction = pipeline.predict(wh, as_of, trained.churn, trained.upsell, trained.tiers)
     show_frame(pipeline.riskiest(prediction), title=f"The 10 accounts most likely to churn within 90 days "
-               f"(as of {as_of})", floatfmt="{:,.2f}")
+               f"(as of {as_of})", floatfmt="{:,.0f}")
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
         show_backtest(result)
         show_frame(result.weights, title=f"Suggested scorecard weights (AUC gain {result.auc_gain:+.3f})",
                    floatfmt="{:,.1f}")
+        if result.calibration is not None:
+            show_frame(result.calibration, title="Health score → probability (isotonic, on the backtest dates)",
+                       floatfmt="{:,.2f}")
         if reliability:
             for name, part in result.reliability.groupby("scorer", sort=False):
                 show_frame(part.drop(columns="scorer"), title=f"Reliability: {name}", floatfmt="{:,.3f}")

@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from retain.errors import ModelError
 from retain.models import metrics
+from retain.models.calibration import HealthCalibration
 from retain.models.dataset import TimeSplit
 from retain.models.propensity import ChurnModel
 from retain.models.scorecard import ScorecardSource, weighted_total
@@ -34,6 +35,7 @@ class BacktestResult:
     auc_gain: float
     scorecard: str
     test_dates: tuple
+    calibration: pd.DataFrame | None = None  # health score → P(churn 90 d), P(renewal), P(expansion 180 d)
 
 
 def learn_weights(components: pd.DataFrame, y: np.ndarray, seed: int = 0) -> pd.Series:
@@ -113,7 +115,16 @@ def run_backtest(
         "hand_weight_pct": (hand / hand.sum() * 100.0).to_numpy(),
         "learned_weight_pct": learned.to_numpy(),
     })
+    history = pd.DataFrame({"score": hand_total.to_numpy()})
+    for label in ("churned", "renewed", "expanded"):
+        if label in frame.columns:
+            history[label] = frame[label].astype(float).to_numpy()
+    try:
+        calibration = HealthCalibration().fit(history).table()
+    except ModelError:
+        calibration = None
     return BacktestResult(
+        calibration=calibration,
         summary=summary, reliability=pd.concat(rels, ignore_index=True), weights=weights,
         auc_gain=float(summary.loc[1, "auc"] - summary.loc[0, "auc"]), scorecard=source.name,
         test_dates=tuple(sorted(test_dates)),

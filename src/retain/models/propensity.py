@@ -29,6 +29,20 @@ from retain.models.features import CATEGORICAL, FEATURES
 FILE_FORMAT = 1
 
 
+def binned_isotonic(raw: np.ndarray, y: np.ndarray, min_bin: int = 50) -> IsotonicRegression:
+    """Isotonic calibration on bins of at least ``min_bin`` validation rows (mean score → observed rate),
+    interpolated linearly in between: no calibration point rests on a handful of accounts, so a few
+    lucky rows cannot push a probability to exactly 0 or 1."""
+    order = np.argsort(raw, kind="stable")
+    n_bins = max(1, len(raw) // min_bin)
+    bins = np.array_split(order, n_bins)
+    x = np.array([raw[b].mean() for b in bins])
+    rate = np.array([y[b].mean() for b in bins])
+    weight = np.array([len(b) for b in bins], dtype=float)
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    return iso.fit(x, rate, sample_weight=weight)
+
+
 class ModelMismatchError(ModelError):
     """A saved model was trained on another feature/config spec than the one asked for."""
 
@@ -97,9 +111,7 @@ class PropensityModel:
             lgb.Dataset(self._matrix(train), label=y, categorical_feature=list(s.categorical) or "auto"),
             num_boost_round=s.n_estimators,
         )
-        raw = self.raw_score(validation)
-        self.calibration_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-        self.calibration_.fit(raw, validation[self.target].astype(int).to_numpy())
+        self.calibration_ = binned_isotonic(self.raw_score(validation), validation[self.target].astype(int).to_numpy())
         self.train_rows_ = len(train)
         return self
 

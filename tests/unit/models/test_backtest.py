@@ -46,3 +46,5 @@ def test_backtest_compares_three_scorers(company, churn_split, frames):
     assert result.test_dates == churn_split.test and min(result.test_dates) > max(churn_split.validation)
     assert set(result.weights["component"]) == set(BASELINE_WEIGHTS)
     assert all(isinstance(d, dt.date) for d in result.test_dates)
+    cal = result.calibration
+    assert cal is not None and cal["p_churn_90d"].is_monotonic_decreasing
