@@ -15,23 +15,28 @@ import pandas as pd
 
 from retain.ingest.columns import ColumnPlan
 from retain.ingest.report import ERROR_COLUMNS, MAX_REPORTED_ERRORS, LoadResult
-from retain.ingest.rules import raw_row_json, typed_select
+from retain.ingest.rules import typed_select
 from retain.ingest.sources import Staged, lit, q
 from retain.schema import TABLES, Table
 
 
-def validate(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, staged: Staged, now: dt.datetime,
-             prefix: str) -> tuple[str, str]:
-    """Create ``{prefix}_typed`` (typed rows) and ``{prefix}_err`` (one row per problem); return their names."""
-    typed, err = f"{prefix}_typed", f"{prefix}_err"
-    table = plan.table
+def build_typed(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, staged: Staged, now: dt.datetime,
+                prefix: str) -> str:
+    """Create ``{prefix}_typed``: typed rows with their own problems (and source JSON when they have some)."""
+    typed = f"{prefix}_typed"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {q(typed)} AS {typed_select(plan, staged, now)}")
+    return typed
+
+
+def find_errors(con: duckdb.DuckDBPyConnection, table: Table, typed: str, prefix: str) -> str:
+    """Create ``{prefix}_err``: one row per problem, adding repeated keys and unresolved references."""
+    err = f"{prefix}_err"
     parts = [f"SELECT __row, e.column_name, e.reason FROM (SELECT __row, unnest(__errs) AS e FROM {q(typed)} "
              f"WHERE __errs IS NOT NULL)"]
     parts.append(_duplicates_sql(table, typed))
     parts += _references_sql(table, typed)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {q(err)} AS " + " UNION ALL ".join(f"({p})" for p in parts))
-    return typed, err
+    return err
 
 
 def _duplicates_sql(table: Table, typed: str) -> str:
@@ -72,10 +77,9 @@ def _references_sql(table: Table, typed: str) -> list[str]:
     return out
 
 
-def counts(con: duckdb.DuckDBPyConnection, staged: Staged, err: str) -> tuple[int, int]:
-    """(read, quarantined) of a validated source."""
-    bad = con.execute(f"SELECT count(DISTINCT __row) FROM {q(err)}").fetchone()[0]
-    return staged.rows, int(bad)
+def count_bad(con: duckdb.DuckDBPyConnection, err: str) -> int:
+    """Rows with at least one problem."""
+    return int(con.execute(f"SELECT count(DISTINCT __row) FROM {q(err)}").fetchone()[0])
 
 
 def first_errors(con: duckdb.DuckDBPyConnection, table: str, source: str, err: str,
@@ -87,23 +91,25 @@ def first_errors(con: duckdb.DuckDBPyConnection, table: str, source: str, err: s
     return frame[ERROR_COLUMNS]
 
 
-def quarantine(con: duckdb.DuckDBPyConnection, load_id: str, table: str, staged: Staged, err: str,
+def quarantine(con: duckdb.DuckDBPyConnection, load_id: str, table: Table, source: str, typed: str, err: str,
                at: dt.datetime, quarantine_table: str = "quarantine", *, replace_file: bool = False) -> None:
     """Write every problem with the row it came from (as JSON) to the quarantine table.
 
-    With ``replace_file`` the problems an earlier load of the same file (same table and file name) left are
-    replaced: the quarantine shows each file's latest state, so re-ingesting a file changes nothing.
+    The row is the source row; for a row whose only problem is a repeated key or a missing reference it is
+    the typed row (the source is gone by then). With ``replace_file`` the problems an earlier load of the same
+    file (same table and file name) left are replaced: the quarantine shows each file's latest state, so
+    re-ingesting a file changes nothing.
     """
     if replace_file:
-        con.execute(f"DELETE FROM {q(quarantine_table)} WHERE table_name = {lit(table)} "
-                    f"AND file = {lit(staged.source)}")
+        con.execute(f"DELETE FROM {q(quarantine_table)} WHERE table_name = {lit(table.name)} "
+                    f"AND file = {lit(source)}")
+    typed_json = "CAST(json_object(" + ", ".join(f"{lit(c)}, t.{q(c)}" for c in table.stored_names) + ") AS VARCHAR)"
     con.execute(
         f"INSERT INTO {q(quarantine_table)} BY NAME "
-        f"SELECT {lit(load_id)} AS load_id, {lit(table)} AS table_name, {lit(staged.source)} AS file, "
-        f"e.__row AS row_number, e.column_name, e.reason, s.__raw AS raw_row, "
+        f"SELECT {lit(load_id)} AS load_id, {lit(table.name)} AS table_name, {lit(source)} AS file, "
+        f"e.__row AS row_number, e.column_name, e.reason, COALESCE(t.__raw, {typed_json}) AS raw_row, "
         f"TIMESTAMPTZ {lit(at.isoformat())} AS quarantined_at "
-        f"FROM {q(err)} e JOIN (SELECT {staged.row_number} AS __row, {raw_row_json(staged)} AS __raw "
-        f"FROM {q(staged.name)} WHERE {staged.row_number} IN (SELECT __row FROM {q(err)})) s USING (__row)"
+        f"FROM {q(err)} e JOIN {q(typed)} t USING (__row)"
     )
 
 

@@ -181,14 +181,16 @@ def _load_one(session, src: Source, i: int, mapping: MappingSpec | None, now: dt
     con.execute("SET preserve_insertion_order = false")  # rows carry their number from here on
     plan = plan_columns(spec, staged.columns, src.label, mapping.for_table(spec.name) if mapping else None)
     tick(f"validating {src.label}")
-    typed, err = engine.validate(con, plan, staged, now, prefix)
-    read, bad = engine.counts(con, staged, err)
+    typed = engine.build_typed(con, plan, staged, now, prefix)
+    read = staged.rows
+    drop_staged(con, staged)  # typed rows keep the source JSON of rows with problems
+    err = engine.find_errors(con, spec, typed, prefix)
+    bad = engine.count_bad(con, err)
     found = None
     if bad:
         found = engine.first_errors(con, spec.name, src.label, err)
     if bad or src.path is not None:
-        engine.quarantine(con, load_id, spec.name, staged, err, started, replace_file=src.path is not None)
-    drop_staged(con, staged)
+        engine.quarantine(con, load_id, spec, src.label, typed, err, started, replace_file=src.path is not None)
     tick(f"writing {src.label}")
     derived: list[LoadResult] = []
     delta = engine.upsert(con, spec, typed, err if bad else None, prefix,

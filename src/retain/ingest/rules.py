@@ -126,11 +126,14 @@ def attributes_value(plan: ColumnPlan, staged: Staged) -> str:
     return "NULL::VARCHAR"
 
 
-def raw_row_json(staged: Staged) -> str:
-    """The source row as JSON text for the quarantine (very long values cut to 10,000 characters)."""
+def raw_row_json(staged: Staged, column=q) -> str:
+    """The source row as JSON text for the quarantine (very long values cut to 10,000 characters).
+
+    ``column(name)`` gives the SQL for the source column ``name`` (its staged name by default).
+    """
     parts = []
     for name in staged.columns:
-        value = q(name)
+        value = column(name)
         if _is_text(staged.types[name]):
             value = f"(CASE WHEN length({value}) > 10000 THEN left({value}, 10000) || '...[cut]' ELSE {value} END)"
         parts.append(f"{lit(name)}, {value}")
@@ -193,18 +196,21 @@ def _checks(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> list[tuple[st
 
 
 def typed_select(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> str:
-    """SQL: ``__row``, the table's stored columns, and ``__errs`` (every problem of the row, NULL when none)."""
+    """SQL: ``__row``, the table's stored columns, ``__errs`` (every problem of the row, NULL when none) and
+    ``__raw`` (the source row as JSON, only for rows with problems: the staged source can go right after)."""
     table = plan.table
     texts = [n for n in staged.columns if _is_text(staged.types[n])]
+    raw = {name: q(f"__raw_{i}") for i, name in enumerate(staged.columns)}  # the source row, for bad rows
     layer1 = [f"{staged.row_number} AS __row", f"{attributes_value(plan, staged)} AS attributes"]
     layer1 += [f"strlen({q(n)}) AS {q('__len_' + n)}" for n in texts]
+    layer1 += [f"{q(name)} AS {alias}" for name, alias in raw.items()]
     layer2 = ["*"]
     for col in table.columns:  # each source value is computed once (l1), then typed from its column (l2)
         expr, sql_type = source_value(plan, staged, col.name)
         layer1.append(f"{expr} AS {q('__s_' + col.name)}")
         layer2.append(f"{typed_value(col, q('__s_' + col.name), sql_type)} AS {q('__t_' + col.name)}")
     layer3 = ["*"] + [f"{q('__t_' + c.name)} AS {q(c.name)}" for c in table.columns]
-    layer4 = ["__row", "attributes"] + [q("__len_" + n) for n in texts]
+    layer4 = ["__row", "attributes"] + [q("__len_" + n) for n in texts] + list(raw.values())
     for col in table.columns:
         value = q(col.name)
         layer4 += [q("__s_" + col.name), q("__t_" + col.name),
@@ -215,11 +221,12 @@ def typed_select(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> str:
         any_bad = "(" + " OR ".join(f"({cond})" for _, cond, _ in checks) + ") IS TRUE"
         listed = ", ".join(_err(column, cond, reason) for column, cond, reason in checks)
         errs = f"CASE WHEN {any_bad} THEN list_filter([{listed}], lambda e: e IS NOT NULL) END"
+        raw_json = f"CASE WHEN {any_bad} THEN {raw_row_json(staged, raw.__getitem__)} END"
     else:
-        errs = f"NULL::{ERR_TYPE}[]"
+        errs, raw_json = f"NULL::{ERR_TYPE}[]", "NULL::VARCHAR"
     stored = [q(c.name) for c in table.columns] + (["attributes"] if table.attributes else [])
     return (
-        f"SELECT __row, {', '.join(stored)}, {errs} AS __errs FROM ("
+        f"SELECT __row, {', '.join(stored)}, {errs} AS __errs, {raw_json} AS __raw FROM ("
         f"SELECT {', '.join(layer4)} FROM ("
         f"SELECT {', '.join(layer3)} FROM ("
         f"SELECT {', '.join(layer2)} FROM ("
