@@ -239,9 +239,10 @@ def transcripts(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     alt = np.floor(rng.random(len(conv)) * size[beat, side]).astype(np.int64)
     asks = (beat == B["callback"]) & is_customer
     alt[asks] = calls.callback_alt[conv[asks]]
-    flat = {(b, s, a): tpl for b in range(len(BEAT_NAMES)) for s in range(4) for a, tpl in enumerate(pools[b][s])}
-    keys = pd.Series(list(zip(beat.tolist(), side.tolist(), alt.tolist(), strict=True)))
-    templates = keys.map(flat).to_numpy(dtype=object)
+    # every template in one flat array; (beat, side) -> offset of its first alternative
+    flat = np.array([tpl for pool in pools for side_pool in pool for tpl in side_pool], dtype=object)
+    offset = (np.cumsum(size.ravel()) - size.ravel()).reshape(size.shape)
+    templates = flat[offset[beat, side] + alt]
     # values per conversation
     cust_name, local = person_names(rng, n, calls.zh)
     lead_name = leads.contact_name[np.maximum(calls.lead, 0)]

@@ -23,7 +23,6 @@ from retain.demo.health import Health
 from retain.demo.spec import ADDONS, CANCEL_REASONS, CORE_BY_SEGMENT, PRODUCT_INDEX, PRODUCTS, DemoSpec
 from retain.demo.touchpoints import Touchpoints
 
-LINE_PRODUCTS = None  # per account: core product differs by segment; add-ons are shared
 N_LINES = 1 + len(ADDONS)
 ADDON_PRICE = np.array([PRODUCTS[PRODUCT_INDEX[p]][4] for p in ADDONS])
 ADDON_LAUNCH = np.array([PRODUCTS[PRODUCT_INDEX[p]][6] for p in ADDONS])
