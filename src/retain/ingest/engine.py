@@ -92,7 +92,8 @@ def first_errors(con: duckdb.DuckDBPyConnection, table: str, source: str, err: s
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, load_id: str, table: Table, source: str, typed: str, err: str,
-               at: dt.datetime, quarantine_table: str = "quarantine", *, replace_file: bool = False) -> None:
+               at: dt.datetime, quarantine_table: str = "quarantine", *, replace_file: bool = False,
+               any_bad: bool = True) -> None:
     """Write every problem with the row it came from (as JSON) to the quarantine table.
 
     The row is the source row; for a row whose only problem is a repeated key or a missing reference it is
@@ -103,6 +104,8 @@ def quarantine(con: duckdb.DuckDBPyConnection, load_id: str, table: Table, sourc
     if replace_file:
         con.execute(f"DELETE FROM {q(quarantine_table)} WHERE table_name = {lit(table.name)} "
                     f"AND file = {lit(source)}")
+    if not any_bad:
+        return
     typed_json = "CAST(json_object(" + ", ".join(f"{lit(c)}, t.{q(c)}" for c in table.stored_names) + ") AS VARCHAR)"
     con.execute(
         f"INSERT INTO {q(quarantine_table)} BY NAME "

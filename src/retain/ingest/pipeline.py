@@ -190,7 +190,8 @@ def _load_one(session, src: Source, i: int, mapping: MappingSpec | None, now: dt
     if bad:
         found = engine.first_errors(con, spec.name, src.label, err)
     if bad or src.path is not None:
-        engine.quarantine(con, load_id, spec, src.label, typed, err, started, replace_file=src.path is not None)
+        engine.quarantine(con, load_id, spec, src.label, typed, err, started, replace_file=src.path is not None,
+                          any_bad=bad > 0)
     tick(f"writing {src.label}")
     derived: list[LoadResult] = []
     delta = engine.upsert(con, spec, typed, err if bad else None, prefix,
