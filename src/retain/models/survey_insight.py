@@ -50,13 +50,14 @@ def response_outcomes(wh: Warehouse, as_of: AsOf, survey_type: str = "nps"):
         live90=running(d90).any(),
         mrr0=ibis.ifelse(running(d0), j.mrr, 0.0).sum(),
         mrr180=ibis.ifelse(running(d180), j.mrr, 0.0).sum(),
-        started_after=ibis.ifelse((j.started_on > d0) & (j.started_on <= d180), j.product_id, ibis.null("string"))
-        .nunique(),
-        products0=ibis.ifelse(running(d0), j.product_id, ibis.null("string")).nunique(),
-        products180=ibis.ifelse(running(d180), j.product_id, ibis.null("string")).nunique(),
     )
+    held0 = j.filter(running(d0)).select("response_id", "product_id").distinct()
+    started = j.filter((j.started_on > d0) & (j.started_on <= d180)).select("response_id", "product_id").distinct()
+    fresh = started.anti_join(held0, ["response_id", "product_id"])
+    fresh = fresh.group_by("response_id").aggregate(new_products=fresh.count())
     per = per.filter(per.live0)
-    new_product = (per.products180 > per.products0) | ((per.started_after > 0) & (per.mrr180 > per.mrr0))
+    per = per.left_join(fresh, per.response_id == fresh.response_id).select(per, fresh.new_products)
+    new_product = per.new_products.fill_null(0) > 0
     return per.select(
         "account_id", "score", responded_on=per.on,
         churned_90d=(~per.live90).cast("int8"),

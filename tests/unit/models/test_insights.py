@@ -61,3 +61,32 @@ def test_adoption_tiers_are_learned_and_ordered(frames):
     assert table["retention_90d"].is_monotonic_increasing
     assert table["accounts"].sum() == frame["churned"].notna().sum()
     assert set(tiers.assign(frame.head(50))) <= set(TIERS)
+
+
+def test_survey_outcomes_by_hand(wh):
+    _insert(wh, "accounts", [{"account_id": a, "name": a, "segment": "smb",
+                              "created_at": pd.Timestamp("2022-01-01", tz="UTC")} for a in "ABC"])
+    _insert(wh, "subscriptions", [
+        # A upgrades core (more MRR, same product): expansion, not a new product
+        {"subscription_id": "A1", "account_id": "A", "product_id": "core", "started_on": dt.date(2022, 1, 1),
+         "mrr": 10.0, "ended_on": dt.date(2022, 3, 1)},
+        {"subscription_id": "A2", "account_id": "A", "product_id": "core", "started_on": dt.date(2022, 3, 1),
+         "mrr": 20.0},
+        # B adds api: a new product; C leaves 30 days after its survey
+        {"subscription_id": "B1", "account_id": "B", "product_id": "core", "started_on": dt.date(2022, 1, 1),
+         "mrr": 10.0},
+        {"subscription_id": "B2", "account_id": "B", "product_id": "api", "started_on": dt.date(2022, 4, 1),
+         "mrr": 5.0},
+        {"subscription_id": "C1", "account_id": "C", "product_id": "core", "started_on": dt.date(2022, 1, 1),
+         "mrr": 10.0, "ended_on": dt.date(2022, 3, 3)},
+    ])
+    _insert(wh, "survey_responses", [
+        {"response_id": f"r{a}", "account_id": a, "survey_type": "nps", "score": s,
+         "responded_at": pd.Timestamp("2022-02-01", tz="UTC")} for a, s in (("A", 9), ("B", 9), ("C", 2))
+    ])
+    t = score_outcomes(wh, dt.date(2023, 1, 1)).set_index("score")
+    assert t.loc[9, "responses"] == 2 and t.loc[9, "expansion_180d"] == 1.0
+    assert t.loc[9, "new_product_180d"] == 0.5 and t.loc[9, "churn_90d"] == 0.0
+    assert t.loc[2, "churn_90d"] == 1.0 and t.loc[2, "expansion_180d"] == 0.0
+    # Responses whose 180-day window is not complete at as_of are left out.
+    assert score_outcomes(wh, dt.date(2022, 5, 1)).empty
