@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from retain.errors import ModelError
 from retain.models import metrics
-from retain.models.calibration import HealthCalibration
+from retain.models.calibration import HealthCalibration, binned_isotonic
 from retain.models.dataset import TimeSplit
 from retain.models.propensity import ChurnModel
 from retain.models.scorecard import ScorecardSource, weighted_total
@@ -65,9 +64,7 @@ def _evaluate(name: str, y: np.ndarray, risk: np.ndarray, p: np.ndarray) -> tupl
 def _scored_total(total: pd.Series, y_fit: np.ndarray, fit_mask: np.ndarray) -> np.ndarray:
     """Churn probability from a 0–100 total via isotonic regression fitted on the earlier rows only."""
     filled = total.fillna(50.0).to_numpy()
-    iso = IsotonicRegression(increasing=False, out_of_bounds="clip", y_min=0.0, y_max=1.0)
-    iso.fit(filled[fit_mask], y_fit)
-    return iso.predict(filled)
+    return binned_isotonic(filled[fit_mask], y_fit, increasing=False).predict(filled)
 
 
 def run_backtest(

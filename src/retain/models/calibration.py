@@ -23,6 +23,21 @@ OUTCOMES: dict[str, tuple[str, bool]] = {
 }
 
 
+def binned_isotonic(raw, y, min_bin: int = 50, *, increasing: bool = True) -> IsotonicRegression:
+    """Isotonic regression on bins of at least ``min_bin`` rows (mean score → observed rate), interpolated
+    linearly in between: no calibration point rests on a handful of rows, so a few lucky ones cannot push a
+    probability to exactly 0 or 1."""
+    raw = np.asarray(raw, dtype=float)
+    y = np.asarray(y, dtype=float)
+    order = np.argsort(raw, kind="stable")
+    bins = np.array_split(order, max(1, len(raw) // min_bin))
+    x = np.array([raw[b].mean() for b in bins])
+    rate = np.array([y[b].mean() for b in bins])
+    weight = np.array([len(b) for b in bins], dtype=float)
+    iso = IsotonicRegression(increasing=increasing, out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    return iso.fit(x, rate, sample_weight=weight)
+
+
 class HealthCalibration:
     """One monotone map per outcome from a 0–100 score to the observed rate of that outcome."""
 
@@ -41,8 +56,7 @@ class HealthCalibration:
             rows = history[history[label].notna() & history[score].notna()]
             if len(rows) < self.min_rows:
                 continue
-            iso = IsotonicRegression(increasing=rising, out_of_bounds="clip", y_min=0.0, y_max=1.0)
-            self.maps_[label] = iso.fit(rows[score].astype(float), rows[label].astype(float))
+            self.maps_[label] = binned_isotonic(rows[score], rows[label], increasing=rising)
             self.rows_[label] = len(rows)
         if not self.maps_:
             raise ModelError("too little scored history to calibrate",

@@ -24,23 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.isotonic import IsotonicRegression
 
 from retain.errors import ModelError
+from retain.models.calibration import binned_isotonic
 from retain.models.features import CATEGORICAL, FEATURES
 
 FILE_FORMAT = 1
-
-
-def binned_isotonic(raw: np.ndarray, y: np.ndarray, min_bin: int = 50) -> IsotonicRegression:
-    """Isotonic calibration on bins of at least ``min_bin`` validation rows (mean score → observed rate),
-    interpolated linearly in between: no calibration point rests on a handful of accounts, so a few
-    lucky rows cannot push a probability to exactly 0 or 1."""
-    order = np.argsort(raw, kind="stable")
-    n_bins = max(1, len(raw) // min_bin)
-    bins = np.array_split(order, n_bins)
-    x = np.array([raw[b].mean() for b in bins])
-    rate = np.array([y[b].mean() for b in bins])
-    weight = np.array([len(b) for b in bins], dtype=float)
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-    return iso.fit(x, rate, sample_weight=weight)
 
 
 class ModelMismatchError(ModelError):
