@@ -52,6 +52,17 @@ def _first_value(table: ir.Table, value: ir.FloatingColumn, key: ir.DateColumn) 
     return value.argmin(key)
 
 
+def _on_or_before(column: ir.Value, day: dt.date) -> ir.BooleanValue:
+    """``column``'s day is ``day`` or earlier, compared in the column's own type (no cast per row, so the engine
+    can skip Parquet row groups by their statistics)."""
+    dtype = column.type()
+    if dtype.is_timestamp():
+        return column < ibis.literal(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()), type=dtype)
+    if dtype.is_date():
+        return column <= ibis.literal(day, type="date")
+    return column.cast("date") <= ibis.literal(day, type="date")
+
+
 def _check_columns(table: ir.Table, *names: str | None) -> None:
     for name in names:
         if name is not None and name not in table.columns:
@@ -61,12 +72,12 @@ def _check_columns(table: ir.Table, *names: str | None) -> None:
 
 def _per_period(table, customer_col, datetime_col, monetary_col, freq, start=None, end=None) -> ir.Table:
     """One row per customer and purchase period with the summed value, periods in (start, end]."""
-    period = _period(table[datetime_col], freq)
-    expr = table.mutate(_period=period)
+    expr = table
     if end is not None:
-        expr = expr.filter(expr._period <= ibis.literal(end, type="date"))
+        expr = expr.filter(_on_or_before(expr[datetime_col], end + dt.timedelta(days=PERIOD_DAYS[freq] - 1)))
     if start is not None:
-        expr = expr.filter(expr._period > ibis.literal(start, type="date"))
+        expr = expr.filter(~_on_or_before(expr[datetime_col], start + dt.timedelta(days=PERIOD_DAYS[freq] - 1)))
+    expr = expr.mutate(_period=_period(expr[datetime_col], freq))
     if not monetary_col:
         return expr.select(customer_col, "_period").distinct().mutate(_value=ibis.literal(0.0))
     return expr.group_by([customer_col, "_period"]).aggregate(_value=expr[monetary_col].sum())
