@@ -101,7 +101,9 @@ def search_cmd(
                    call_type=call_type, language=language, min_talk_ratio=min_talk_ratio,
                    max_talk_ratio=max_talk_ratio, min_qa=min_qa, max_qa=max_qa, text=text)
     frame = wh.execute(search_calls(wh, _day(wh, as_of), f))
-    show_frame(frame, title=f"{len(frame):,} matching calls")
+    shown = frame[["conversation_id", "started_at", "member_id", "call_type", "language", "rep_talk_share",
+                   "qa_score"]].assign(started_at=pd.to_datetime(frame["started_at"]).dt.strftime("%Y-%m-%d %H:%M"))
+    show_frame(shown, title=f"{len(frame):,} matching calls (all columns with --out)")
     export(frame, out)
 
 

@@ -80,7 +80,9 @@ def touches_histogram(touches: pd.Series, cap: int = 10) -> pd.DataFrame:
     """How many items got 0, 1, … ``cap``+ touches (with the reference line at five)."""
     counts = touches.clip(upper=cap).value_counts().reindex(range(cap + 1), fill_value=0)
     return pd.DataFrame({"touches": [str(i) if i < cap else f"{cap}+" for i in counts.index],
-                         "items": counts.to_numpy(), "reference": [i == REFERENCE_TOUCHES for i in counts.index]})
+                         "items": counts.to_numpy(),
+                         "reference": ["<- most deals need about five follow-ups" if i == REFERENCE_TOUCHES else ""
+                                       for i in counts.index]})
 
 
 def lead_cadence(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
