@@ -281,6 +281,7 @@ def transcripts(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     length = np.where(zh, s.str.len().to_numpy() / 4.2, (s.str.count(" ").to_numpy() + 1) / 2.6)
     dur = np.round(length * rng.lognormal(0, 0.15, len(text)) + 0.4, 2)
     pause = rng.lognormal(np.log(0.6), 0.5, len(text)) + (rng.random(len(text)) < 0.03) * rng.uniform(3, 8, len(text))
+    pause = np.where(is_customer, pause, pause * np.exp(0.25 * skill))  # better reps let the customer finish
     # now and then someone starts before the other has finished (an interruption)
     pause = np.where(rng.random(len(text)) < 0.04, -rng.uniform(0.2, 0.9, len(text)), pause)
     pause[np.r_[True, conv[1:] != conv[:-1]]] = rng.uniform(0.5, 2.0, (np.r_[True, conv[1:] != conv[:-1]]).sum())
