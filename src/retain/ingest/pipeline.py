@@ -201,7 +201,8 @@ def _load_one(session, src: Source, i: int, mapping: MappingSpec | None, now: dt
     if spec.name == "product_events":
         derived.append(_roll_up(session, delta, prefix, src.label))
     result = engine.result(spec.name, src.label, read, bad, delta)
-    con.execute(record_load_sql(load_id, result, started, dt.datetime.now(dt.UTC)))
+    for done in (result, *derived):
+        con.execute(record_load_sql(load_id, done, started, dt.datetime.now(dt.UTC)))
     session.drop(*delta.temp_tables)
     return result, derived, found
 

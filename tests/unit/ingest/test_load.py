@@ -103,6 +103,9 @@ def test_product_events_roll_up_into_usage_idempotently(wh, write):
     assert {k: v for k, v in snapshot(wh).items() if k != "loads"} == {
         k: v for k, v in before.items() if k != "loads"}
     assert rows(wh, "SELECT count(*) FROM product_events") == [(4,)]
+    assert rows(wh, "SELECT table_name, source, inserted FROM loads WHERE source LIKE '%product_events%' "
+                    "ORDER BY finished_at, table_name LIMIT 2") == [
+        ("product_events", "product_events.csv", 4), ("usage", "rollup of product_events.csv", 3)]
 
 
 def test_a_load_that_fails_midway_leaves_the_warehouse_as_before(wh, write, monkeypatch):
