@@ -13,7 +13,7 @@ from retain.demo import DemoSpec, generate
 @pytest.fixture(scope="session")
 def story():
     """A mid-size company (1,000 accounts, 3 years) as pandas frames, with its hidden truth."""
-    from checks import frames
+    from demo_checks import frames
 
     data = generate(DemoSpec(accounts=1000, seed=11))
     return data, frames(data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from checks import auc, churn_days, panel, signals
+from demo_checks import auc, churn_days, panel, signals
 
 
 def test_churn_rate_falls_with_products_held(story):
