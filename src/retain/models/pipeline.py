@@ -94,14 +94,17 @@ def predict(wh: Warehouse, as_of: AsOf, churn: ChurnModel, upsell: UpsellModel, 
     if feats.empty:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
     out = feats[["account_id"]].copy()
-    out["churn_probability"] = churn.predict_proba(feats)
+    raw = churn.raw_score(feats)
+    out["churn_probability"] = churn.calibration_.predict(raw)
     out["upsell_probability"] = upsell.predict_proba(feats)
     out["reasons"] = churn.reasons(feats)
     nxt = next_products(wh, day)
     out = out.merge(nxt[["account_id", "next_product"]], on="account_id", how="left")
     out["adoption_tier"] = tiers.assign(feats) if tiers is not None else None
-    out = out[list(RESULT_COLUMNS)].sort_values("churn_probability", ascending=False, kind="stable")
-    out = out.reset_index(drop=True)
+    # Calibrated probabilities tie within a calibration bin: the booster's own score breaks the ties.
+    out["_raw"] = raw
+    out = out.sort_values(["churn_probability", "_raw"], ascending=False, kind="stable")
+    out = out[list(RESULT_COLUMNS)].reset_index(drop=True)
     if store:
         wh.store_result(RESULT, out.astype({"next_product": "object", "adoption_tier": "object"}), day)
     return out
