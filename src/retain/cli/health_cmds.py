@@ -15,7 +15,7 @@ from retain.errors import ConfigError
 from retain.health import books as health_books
 from retain.health.explain import explain_change, grade_distribution, riskiest, what_to_improve
 from retain.health.history import backfill as run_backfill
-from retain.health.history import resolve, score, store
+from retain.health.history import first_data_date, resolve, score, store
 from retain.health.measures import measure_values_expr
 from retain.health.validate import Level, default_path, validate_file
 from retain.warehouse import Warehouse, as_of_date
@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def backfill(ctx: typer.Context,
-                 start: str = typer.Option(None, "--start", help="First date (default: one year before --end)."),
+                 start: str = typer.Option(None, "--start", help="First date (default: the whole history)."),
                  end: str = typer.Option(None, "--end", help="Last date (default: latest data)."),
                  freq: str = typer.Option("W", "--freq", help="pandas frequency: W (weekly), MS (monthly), D."),
                  scorecard: Path = ScorecardOption,
@@ -132,9 +132,10 @@ def register(app: typer.Typer) -> None:
         """Compute and store health scores at every date of a range (weekly by default)."""
         wh = warehouse(ctx)
         last = _day(wh, end)
-        first = as_of_date(start) if start else last - dt.timedelta(days=365)
+        first = as_of_date(start) if start else (first_data_date(wh) or last)
         with console.status("backfilling health scores...") as status:
             summary = run_backfill(wh, first, last, freq, scorecard, measures=measures,
                                    progress=lambda d, n: status.update(f"scored {n:,} accounts as of {d}"))
-        show_frame(summary, title=f"Health backfill {first} .. {last} ({freq})", floatfmt="{:,.1f}", max_rows=20)
+        title = f"Health backfill {first} .. {last} ({freq}, {len(summary)} dates; the last 20)"
+        show_frame(summary.tail(20), title=title, floatfmt="{:,.1f}")
         export(summary, out)

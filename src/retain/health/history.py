@@ -66,6 +66,12 @@ def store(wh: Warehouse, result: HealthResult, as_of: AsOf, *, measures: bool = 
         wh.store_result("health_measures", _arrow(result.measures, "health_measures"), as_of)
 
 
+def first_data_date(wh: Warehouse) -> dt.date | None:
+    """The first day any subscription started: where the whole history begins."""
+    value = wh.execute(wh.raw("subscriptions").started_on.min())
+    return as_of_date(value) if value is not None and value == value else None
+
+
 def backfill_dates(start: AsOf, end: AsOf, freq: str = "W") -> list[dt.date]:
     """Dates from ``start`` to ``end`` at ``freq`` (pandas offset, e.g. W = weekly on Sundays, MS, D), end included."""
     days = [d.date() for d in pd.date_range(as_of_date(start), as_of_date(end), freq=freq)]
