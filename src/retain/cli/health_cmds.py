@@ -107,9 +107,14 @@ def register(app: typer.Typer) -> None:
         show_frame(change.components[cols], title="Why it changed (points of the total)")
         improve = what_to_improve(result, account)
         show_frame(improve, title="What to improve (each component alone reaching its peers' 75th percentile)")
+        if isinstance(now.get("critical_factor"), str):
+            console.print(f"  first resolve the critical factor '{now['critical_factor']}': while it holds, the "
+                          f"total stays at most {now['cap']:.0f} (uncapped_if = the total once it is resolved)")
         for row in improve.head(3).itertuples():
             console.print(f"  {row.component} {row.score:.0f} -> {row.target:.0f} lifts the total "
-                          f"{row.total_now:.0f} -> {row.total_if:.0f}")
+                          f"{row.total_now:.0f} -> {row.total_if:.0f}"
+                          + (f" ({row.uncapped_if:.0f} once the critical factor is resolved)"
+                             if row.uncapped_if > row.total_if + 0.5 else ""))
         export(change.measures, out)
 
     @app.command()

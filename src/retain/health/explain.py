@@ -106,11 +106,13 @@ def what_to_improve(result: HealthResult, account_id: str, target: float | None 
     cap = row["cap"] if pd.notna(row["cap"]) else np.inf
     comps["total_now"] = row["total"]
     comps["total_if"] = np.minimum(raw_if, cap)
+    comps["uncapped_if"] = raw_if  # what the total would become once the critical factor is resolved
     comps["gain"] = comps["total_if"] - comps["total_now"]
     weakest = _weakest_measures(result, account_id)
     comps = comps.merge(weakest, on="component", how="left")
-    cols = ["component", "score", "target", "weight_pct", "total_now", "total_if", "gain", "weakest_measure"]
-    return comps.sort_values(["gain", "score"], ascending=[False, True], ignore_index=True)[cols]
+    cols = ["component", "score", "target", "weight_pct", "total_now", "total_if", "uncapped_if", "gain",
+            "weakest_measure"]
+    return comps.sort_values(["gain", "uncapped_if", "score"], ascending=[False, False, True], ignore_index=True)[cols]
 
 
 def _weakest_measures(result: HealthResult, account_id: str) -> pd.DataFrame:

@@ -100,6 +100,7 @@ def test_what_to_improve_keeps_the_critical_cap():
     r = result(AS_OF, active_users=[0.0], meetings=[0.0], tickets=[0.0], days_overdue=[90.0])
     imp = what_to_improve(r, "a0", target=100).set_index("component")
     assert imp.loc["usage", "total_if"] == 30.0  # raw would be 75, the overdue invoice caps it at 30
+    assert imp.loc["usage", "uncapped_if"] == pytest.approx(75.0)
 
 
 def test_reasons_and_riskiest(tiny):
