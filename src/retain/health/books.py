@@ -15,12 +15,14 @@ from retain.health.history import scores_at
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 GRADE_RANK = {"red": 0, "yellow": 1, "green": 2}
-BOOK_COLUMNS = ("owner_id", "accounts", "arr", "avg_health", "change_30d", "change_90d", "red", "yellow", "green",
-                "moved_up_90d", "moved_down_90d", "arr_at_risk")
+BOOK_COLUMNS = ("owner_id", "owner", "accounts", "arr", "avg_health", "change_30d", "change_90d", "red", "yellow",
+                "green", "moved_up_90d", "moved_down_90d", "arr_at_risk")
 
 
-def book_table(now: pd.DataFrame, ago_30: pd.DataFrame, ago_90: pd.DataFrame) -> pd.DataFrame:
-    """Books from three score frames (``account_id, owner_id, total, grade, critical_factor, arr``)."""
+def book_table(now: pd.DataFrame, ago_30: pd.DataFrame, ago_90: pd.DataFrame,
+               names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Books from three score frames (``account_id, owner_id, total, grade, critical_factor, arr``) and optional
+    ``names`` (``member_id, name``) of the owners."""
     cur = now.assign(owner_id=now["owner_id"].fillna("(unassigned)"))
     cur = cur.merge(ago_30[["account_id", "total"]].rename(columns={"total": "total_30"}), on="account_id", how="left")
     cur = cur.merge(ago_90[["account_id", "total", "grade"]].rename(columns={"total": "total_90", "grade": "grade_90"}),
@@ -40,6 +42,10 @@ def book_table(now: pd.DataFrame, ago_30: pd.DataFrame, ago_90: pd.DataFrame) ->
         green=("is_green", "sum"), moved_up_90d=("up", "sum"), moved_down_90d=("down", "sum"),
         arr_at_risk=("risk_arr", "sum"),
     )
+    if names is not None and len(names):
+        out = out.merge(names.rename(columns={"member_id": "owner_id", "name": "owner"}), on="owner_id", how="left")
+    else:
+        out["owner"] = None
     return out.sort_values(["arr_at_risk", "avg_health"], ascending=[False, True], ignore_index=True)[
         list(BOOK_COLUMNS)]
 
@@ -48,4 +54,5 @@ def books(wh: Warehouse, as_of: AsOf, scorecards=None) -> pd.DataFrame:
     """Owners' books as of a date (stored scores are reused for dates already backfilled)."""
     day = as_of_date(as_of)
     frames = [scores_at(wh, day - dt.timedelta(days=back), scorecards) for back in (0, 30, 90)]
-    return book_table(*frames)
+    names = wh.execute(wh.as_of("team_members", day).select("member_id", "name"))
+    return book_table(*frames, names=names)
