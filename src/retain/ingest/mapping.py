@@ -10,6 +10,7 @@ A mapping is a YAML file parsed into a frozen :class:`MappingSpec`::
         columns:
           account_id: Record ID       # canonical column: source column
           name: [Company name, Name]  # alternatives: the first one present in the file is used
+          created_at: {source: Since, format: "%m/%d/%Y"}   # dates written as 01/31/2024
           segment:
             source: Tier
             values: {Gold: enterprise, Silver: mid_market}   # value map (case-insensitive)
@@ -53,6 +54,9 @@ class ColumnMapSpec(BaseModel):
     values: dict[str, str | None] = Field(default_factory=dict, description="Source value -> canonical value.")
     other: Unmapped = Unmapped.KEEP
     default: str | None = Field(None, description="Value used when the source column is absent or empty.")
+    format: str | None = Field(
+        None, description="strptime format of a date or time column, e.g. '%m/%d/%Y' (default: ISO 8601).",
+    )
     only_if: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Keep the value only where these source columns hold one of these values (else empty).",
@@ -196,4 +200,6 @@ def _check_names(spec: MappingSpec) -> list[str]:
                               + (f" (did you mean '{close[0]}'?)" if close else ""))
             elif not col.source and col.default is None:
                 issues.append(f"tables.{table}.columns.{column}: give a source column or a default")
+            elif col.format and TABLES[table].column(column).dtype.value not in ("date", "timestamp"):
+                issues.append(f"tables.{table}.columns.{column}: format is only for date and time columns")
     return issues

@@ -169,8 +169,11 @@ def _checks(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> list[tuple[st
             checks.append((col.name, f"{s} IS NOT NULL AND {t} NOT IN ({allowed})",
                            f"printf('''%s'' is not one of: {', '.join(col.enum)}', {_shown(s)})"))
         elif col.dtype in _EXPECTED:
+            fmt = plan.maps[col.name].format if col.name in plan.maps else None
+            expected = f"a {col.dtype.value} in the format {fmt}" if fmt else _EXPECTED[col.dtype]
+            expected = expected.replace("%", "%%").replace("'", "''")  # inside a printf SQL literal
             checks.append((col.name, f"{s} IS NOT NULL AND {t} IS NULL",
-                           f"printf('''%s'' is not {_EXPECTED[col.dtype]}', {_shown(s)})"))
+                           f"printf('''%s'' is not {expected}', {_shown(s)})"))
         if col.minimum is not None:
             checks.append((col.name, f"{v} < {col.minimum!r}",
                            f"printf('%s is below the minimum {col.minimum:g}', {shown})"))
@@ -208,7 +211,13 @@ def typed_select(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> str:
     for col in table.columns:  # each source value is computed once (l1), then typed from its column (l2)
         expr, sql_type = source_value(plan, staged, col.name)
         layer1.append(f"{expr} AS {q('__s_' + col.name)}")
-        layer2.append(f"{typed_value(col, q('__s_' + col.name), sql_type)} AS {q('__t_' + col.name)}")
+        spec = plan.maps.get(col.name)
+        if spec is not None and spec.format and col.dtype in (DType.DATE, DType.TIMESTAMP):
+            parsed = f"try_strptime(CAST({q('__s_' + col.name)} AS VARCHAR), {lit(spec.format)})"
+            typed = f"CAST({parsed} AS {col.dtype.sql})"
+        else:
+            typed = typed_value(col, q("__s_" + col.name), sql_type)
+        layer2.append(f"{typed} AS {q('__t_' + col.name)}")
     layer3 = ["*"] + [f"{q('__t_' + c.name)} AS {q(c.name)}" for c in table.columns]
     layer4 = ["__row", "attributes"] + [q("__len_" + n) for n in texts] + list(raw.values())
     for col in table.columns:

@@ -18,16 +18,18 @@ tables:
     columns:
       account_id: Company Key
       name: [Company Name, Title]
-      created_at: Since
+      created_at: {source: Since, format: "%m/%d/%Y"}
       segment:
         source: Tier
         values: {Gold: enterprise, Silver: mid_market}
         default: smb
 """, folder="cfg")
-    write("companies.csv", "Company Key,Title,Since,Tier,Region\nK1,Acme,2024-01-01,GOLD,emea\n"
-                           "K2,Beta,2024-01-02,,apac\nK3,Gamma,2024-01-03,Bronze,na\n")
+    write("companies.csv", "Company Key,Title,Since,Tier,Region\nK1,Acme,01/31/2024,GOLD,emea\n"
+                           "K2,Beta,02/01/2024,,apac\nK3,Gamma,02/02/2024,Bronze,na\nK4,Delta,2024-02-02,,na\n")
     report = ingest_path(wh, write("x.md", "").parent, mapping=mapping, now=NOW)
     assert report.result("accounts").loaded == 3
+    assert report.errors["reason"].tolist() == ["'2024-02-02' is not a timestamp in the format %m/%d/%Y"]
+    assert rows(wh, "SELECT min(created_at)::VARCHAR FROM accounts") == [("2024-01-31 00:00:00+00",)]
     assert rows(wh, "SELECT account_id, name, segment, region FROM accounts ORDER BY 1") == [
         ("K1", "Acme", "enterprise", "emea"), ("K2", "Beta", "smb", "apac"), ("K3", "Gamma", "Bronze", "na")]
 
