@@ -46,3 +46,14 @@ def test_demo_again_skips_and_other_data_is_protected(tmp_path, monkeypatch):
     replaced = CliRunner().invoke(app, [*args[:-1], "--seed", "8", "--no-serve", "--replace"])
     assert replaced.exit_code == 0, replaced.output
     assert Warehouse.open(db).count("accounts") == 30
+
+
+def test_every_demo_option_is_documented():
+    from pathlib import Path
+
+    import typer.main
+
+    command = typer.main.get_command(app).commands["demo"]
+    doc = (Path(__file__).parents[2] / "docs" / "demo.md").read_text()
+    options = [opt for p in command.params for opt in p.opts if opt.startswith("--") and opt != "--help"]
+    assert options and all(opt in doc for opt in options), [o for o in options if o not in doc]
