@@ -102,8 +102,24 @@ class Context:
             self._cache["population"] = held.join(accounts, "account_id")
         return self._cache["population"]
 
+    usage_windows: frozenset[int] = frozenset()
+
+    def usage_summary(self) -> ir.Table:
+        """One pass over usage for every registered window: ``u<days>`` = sum of each day's active users."""
+        if "usage_summary" not in self._cache:
+            u = self.t("usage")
+            u = u.filter(u.usage_on >= ibis.literal(self.since(max(self.usage_windows)), type="date"))
+            per_day = u.group_by(["account_id", "usage_on"]).agg(users=u.active_users.max())
+            since = {w: ibis.literal(self.since(w), type="date") for w in self.usage_windows}
+            self._cache["usage_summary"] = per_day.group_by("account_id").agg(**{
+                f"u{w}": per_day.users.sum(where=per_day.usage_on >= since[w]) for w in sorted(self.usage_windows)})
+        return self._cache["usage_summary"]
+
     def daily_active(self, window_days: int) -> ir.Table:
         """Per account the sum over the window of each day's active users (max over features that day)."""
+        if window_days in self.usage_windows:
+            summary = self.usage_summary()
+            return summary.select("account_id", user_days=summary[f"u{window_days}"].fill_null(0))
         key = ("daily_active", window_days)
         if key not in self._cache:
             u = self.t("usage")
@@ -330,6 +346,9 @@ def tenure_days(ctx: Context) -> ir.Table:
 # -- assembling -------------------------------------------------------------------------------------------
 
 
+USAGE_WINDOWED = ("active_users", "license_utilization", "usage_trend")
+
+
 def _refs(scorecards) -> list[tuple[str, str, dict]]:
     """Distinct (key, measure, params) of a scorecard set, plus ARR (books and risk need it)."""
     seen: dict[str, tuple[str, str, dict]] = {}
@@ -350,6 +369,10 @@ def measure_values_expr(wh: Warehouse, as_of: AsOf, scorecards=None, *,
     refs = ([(measure_key(n, p), n, p) for n, p in measures] if measures is not None else _refs(scorecards))
     pop = ctx.population()
     ctx.check_data({src for _, name, _ in refs for src in MEASURES[name].sources})
+    # every usage window in one pass over the usage table
+    ctx.usage_windows = frozenset(
+        v for _, name, params in refs if name in USAGE_WINDOWED
+        for k, v in {**MEASURES[name].defaults, **params}.items() if k in ("window_days", "baseline_days"))
     parts, values = [], {}
     for key, name, params in refs:
         mdef = MEASURES[name]
