@@ -16,6 +16,7 @@ from string import Formatter
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from retain.demo._base import DAY, NO_DAY, Clock, arrow_table, ids, pick, sigmoid, stream
 from retain.demo.accounts import Accounts, Contacts
@@ -256,7 +257,8 @@ def transcripts(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     price = np.array([p[4] for p in PRODUCTS])[product_idx]
     price = np.where(price > 0, price, 25.0) * np.where(calls.good, 1.0, 1.1)
     competitor = np.where(calls.competitor != None, calls.competitor, pick(rng, COMPETITORS, n))  # noqa: E711
-    own = pd.Series(cust_name, dtype=object).str.lower().str.replace(" ", ".", regex=False).to_numpy(dtype=object)
+    own = pc.replace_substring(pc.utf8_lower(pa.array(cust_name, pa.string())), " ", ".").to_numpy(
+        zero_copy_only=False).astype(object)
     local = np.where(calls.zh, local, own)
     email = local + "@" + np.where(calls.zh, "qq.example.com", "mail.example.com").astype(object)
     dm = np.where(calls.zh, pick(rng, ("王总", "李总", "张总", "陈总"), n),
@@ -272,13 +274,15 @@ def transcripts(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts,
     filler = rng.random(len(text)) < np.where(is_customer, 0.08, sigmoid(-1.8 - 0.8 * skill))
     words = np.where(zh, pick(rng, ("嗯，", "那个，", "就是说，"), len(text)),
                      pick(rng, ("Um, ", "So, you know, ", "Uh, ", "Like, "), len(text)))
-    series = pd.Series(text, dtype=object)
-    first = series.str.slice(0, 1)
-    first = first.where(~series.str.match(r"^[A-Z][a-z]"), first.str.lower()).to_numpy(dtype=object)
-    text = np.where(filler, words + np.where(zh, text, first + series.str.slice(1).to_numpy(dtype=object)), text)
+    text = pa.array(text, pa.string())
+    head = pc.utf8_slice_codeunits(text, 0, 1)
+    head = pc.if_else(pc.match_substring_regex(text, "^[A-Z][a-z]"), pc.utf8_lower(head), head)
+    lowered = pc.if_else(pa.array(zh), text, pc.binary_join_element_wise(head, pc.utf8_slice_codeunits(text, 1), ""))
+    text = pc.if_else(pa.array(filler), pc.binary_join_element_wise(pa.array(words, pa.string()), lowered, ""), text)
     # timing: words (or characters) at a speaking pace, pauses between turns, the odd long silence
-    s = pd.Series(text, dtype=object).astype(str)
-    length = np.where(zh, s.str.len().to_numpy() / 4.2, (s.str.count(" ").to_numpy() + 1) / 2.6)
+    chars = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+    spaces = pc.count_substring(text, " ").to_numpy(zero_copy_only=False)
+    length = np.where(zh, chars / 4.2, (spaces + 1) / 2.6)
     dur = np.round(length * rng.lognormal(0, 0.15, len(text)) + 0.4, 2)
     pause = rng.lognormal(np.log(0.6), 0.5, len(text)) + (rng.random(len(text)) < 0.03) * rng.uniform(3, 8, len(text))
     pause = np.where(is_customer, pause, pause * np.exp(0.25 * skill))  # better reps let the customer finish
