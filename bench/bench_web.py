@@ -166,9 +166,10 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     retain = str(Path(sys.executable).parent / "retain")
     env = {**os.environ, "RETAIN_DATABASE_URL": url, "RETAIN_SECRET_KEY": "bench-" + "x" * 32}
+    log = (folder / "server.log").open("w")
     server = subprocess.Popen([retain, "serve", "--host", "127.0.0.1", "--port", str(port),
                                "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=log)  # a file: a full pipe would stall the server
     try:
         for _ in range(200):
             try:
@@ -177,7 +178,7 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.1)
         else:
-            sys.exit("server did not start: " + server.stderr.read().decode()[-2000:])
+            sys.exit("server did not start: " + (folder / "server.log").read_text()[-2000:])
         admin_cookie = "Cookie: retain_session=" + sign_in(base, "admin", "admin-bench-1")
         mgr_cookie = "Cookie: retain_session=" + sign_in(base, "mgr", "mgr-bench-1")
         rng = random.Random(1)
@@ -185,7 +186,7 @@ def main() -> None:
         own = [f"acc_{i:07d}" for i in range(0, min(n, 200 * 500), 200)]
         sorts = ("arr", "health_total", "churn_probability", "clv", "renewal_on", "name")
         lists = [f"/accounts?sort={rng.choice(sorts)}&order={rng.choice(('asc', 'desc'))}&page={rng.randint(1, 20)}"
-                 + rng.choice(("", "&segment=smb", "&grade=red", "&at_risk=true", "&q=Account 12"))
+                 + rng.choice(("", "&segment=smb", "&grade=red", "&at_risk=true", "&q=Account+12"))
                  for _ in range(500)]
         scenarios = [
             ("baseline GET /healthz", [f"/healthz?{i}" for i in range(10)], None, 50, None),
@@ -214,6 +215,10 @@ def main() -> None:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
+        errors = (folder / "server.log").read_text()
+        if "Traceback" in errors:
+            print("server errors:\n" + errors[-3000:])
         shutil.rmtree(folder, ignore_errors=True)
     print(f"\ncommand: {sys.executable} bench/bench_web.py" + (" --small" if args.small else "")
           + (f" --workers {args.workers}" if args.workers > 1 else "")

@@ -19,6 +19,7 @@ from retain.errors import RetainError
 ENV_URL = "RETAIN_DATABASE_URL"
 DEFAULT_FILE = "retain.sqlite"
 MIGRATIONS = Path(__file__).parent / "migrations"
+POOL_SIZE = 20
 
 
 class StateError(RetainError):
@@ -53,6 +54,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
             path = url.split("sqlite:///", 1)[-1]
             if path:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)  # SQLite connections are cheap
     elif schema:
         kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     try:

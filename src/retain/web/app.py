@@ -79,6 +79,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 def _error_page(request: Request, status: int, title: str, message: str):
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return error_response(status, message)
     return page(request, "error.html", status_code=status, status=status, title=title, message=message)
 
 
@@ -107,8 +109,6 @@ def _install_page_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        if request.url.path == "/api" or request.url.path.startswith("/api/"):  # e.g. a newline in the path
-            return error_response(exc.status_code, str(exc.detail))
         titles = {404: "Not found", 405: "Method not allowed"}
         return _error_page(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -31,9 +31,14 @@ def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with runtime(request).sessions() as db:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session per request. Async on purpose: its teardown (which returns the connection to the pool) then runs
+    on the event loop, never waiting for a worker thread that may itself be waiting for a connection."""
+    db = runtime(request).sessions()
+    try:
         yield db
+    finally:
+        db.close()
 
 
 DB = Annotated[Session, Depends(get_db)]
