@@ -63,7 +63,7 @@ def qa_scores(flow: pd.DataFrame, compliance: pd.DataFrame, conversations: pd.Da
     qa = flow.merge(compliance, on="conversation_id", how="left").merge(
         conversations[["conversation_id", "member_id"]].drop_duplicates("conversation_id"), on="conversation_id",
         how="left")
-    listed = qa["missing_disclosures"].fillna("").str.strip()
+    listed = qa["missing_disclosures"].astype("string").fillna("").str.strip()  # all-null when no call matched
     missing = (listed.str.count(",") + 1).where(listed != "", 0)
     penalty = 20 * qa["forbidden_hits"].fillna(0) + 10 * missing
     qa["qa_score"] = (qa["sop_score"] - penalty).clip(lower=0)
