@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import insert
 
 from retain.state import users
@@ -105,6 +106,19 @@ def synthesise(url: str, n: int, seed: int = 7) -> None:
             con.execute(insert(AccountDetail), extras)
             con.execute(insert(ScoreHistory), hist)
     engine.dispose()
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server and its worker processes."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def free_port() -> int:
@@ -190,8 +204,10 @@ def main() -> None:
                  for _ in range(500)]
         scenarios = [
             ("baseline GET /healthz", [f"/healthz?{i}" for i in range(10)], None, 50, None),
+            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 1, 50.0),
             ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 10, 50.0),
             ("accounts list (manager, 10 reps)", lists, mgr_cookie, 10, 50.0),
+            ("account 360 page (admin)", [f"/accounts/{i}" for i in ids], admin_cookie, 1, 50.0),
             ("account 360 page (admin)", [f"/accounts/{i}" for i in ids], admin_cookie, 10, 50.0),
             ("API account read (admin key)", [f"/api/v1/accounts/{i}" for i in ids],
              f"X-API-Key: {admin_key}", 50, 20.0),
@@ -199,16 +215,21 @@ def main() -> None:
              f"X-API-Key: {member_key}", 50, 20.0),
         ]
         header = f"{'scenario':44} {'conc':>4} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} " \
-                 f"{'target':>7} {'p95/target':>10} {'non-2xx':>7}"
+                 f"{'target':>7} {'p95/target':>10} {'non-2xx':>7} {'cpu ms/req':>10}"
         print(header)
         print("-" * len(header))
         for name, paths, hdr, conc, target in scenarios:
             run_wrk(base, paths[:50], hdr, conc, 1, folder)  # warm-up
+            cpu_before = server_cpu(server.pid)
             r = run_wrk(base, paths, hdr, conc, seconds, folder)
+            cpu_ms = 1000 * (server_cpu(server.pid) - cpu_before) / max(r["requests"], 1)
             p50, p95, p99 = (r[k] / 1000 for k in ("p50", "p95", "p99"))
             ratio = f"{p95 / target:.2f}" if target else "baseline"
             print(f"{name:44} {conc:>4} {r['rps']:>8.0f} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} "
-                  f"{(f'{target:.0f}' if target else '-'):>7} {ratio:>10} {r['non2xx'] + r['errors']:>7}")
+                  f"{(f'{target:.0f}' if target else '-'):>7} {ratio:>10} {r['non2xx'] + r['errors']:>7} "
+                  f"{cpu_ms:>10.2f}")
+        print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work "
+              "on the machine inflates latency; server CPU per request does not depend on it)")
     finally:
         server.terminate()
         try:

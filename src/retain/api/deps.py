@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from retain.api.errors import ApiError
@@ -27,16 +28,21 @@ class Caller:
         return Scope.of(self.user)
 
 
-def caller(request: Request, db: DB, key: Annotated[str | None, Security(key_header)] = None) -> Caller:
+async def caller(request: Request, db: DB, key: Annotated[str | None, Security(key_header)] = None) -> Caller:
+    """The key's user. Async so that the usual case (key cached, use noted recently) needs no worker thread."""
     if not key:
         raise ApiError(401, "missing API key", hint="send the key in the X-API-Key header",
                        headers={"WWW-Authenticate": "ApiKey"})
-    found = request.app.state.runtime.api_key(db, key)
+    runtime = request.app.state.runtime
+    found = runtime.cached_api_key(key)
+    if found is False:  # not cached: look it up in a worker thread
+        found = await run_in_threadpool(runtime.api_key, db, key)
     if found is None:
         raise ApiError(401, "invalid or revoked API key", hint="create a key with `retain keys create`",
                        headers={"WWW-Authenticate": "ApiKey"})
     row, user = found
-    users.note_key_use(db, row, ip=client_ip(request))
+    if users.key_use_due(row):
+        await run_in_threadpool(users.note_key_use, db, row, ip=client_ip(request))
     return Caller(user, row)
 
 

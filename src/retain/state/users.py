@@ -222,14 +222,21 @@ def check_key(db: Session, key: str) -> tuple[ApiKey, User] | None:
     return (row, user) if user is not None else None
 
 
-def note_key_use(db: Session, row: ApiKey, *, ip: str | None, every: dt.timedelta = dt.timedelta(minutes=5)) -> None:
+KEY_USE_EVERY = dt.timedelta(minutes=5)
+
+
+def key_use_due(row: ApiKey, every: dt.timedelta = KEY_USE_EVERY) -> bool:
+    return row.last_used_at is None or utcnow() - row.last_used_at >= every
+
+
+def note_key_use(db: Session, row: ApiKey, *, ip: str | None, every: dt.timedelta = KEY_USE_EVERY) -> None:
     """Audit key use at most once per ``every`` per key, so the log stays readable and reads stay fast.
 
     ``row`` may be a cached, detached copy: the update is a statement by id, and the copy is refreshed.
     """
-    now = utcnow()
-    if row.last_used_at is not None and now - row.last_used_at < every:
+    if not key_use_due(row, every):
         return
+    now = utcnow()
     db.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
     audit.record(db, "key.use", actor=None, target=row.prefix, ip=ip)
     db.commit()

@@ -23,7 +23,7 @@ def page(request: Request, template: str, *, db: Session | None = None, status_c
     """Render ``template`` with the viewer, the last publish date and whether charts are on the page."""
     templates: Jinja2Templates = request.app.state.templates
     if db is not None and "published" not in context:
-        context["published"] = queries.last_publish(db)
+        context["published"] = request.app.state.runtime.memo(db, "published", lambda: queries.last_publish(db))
     context.setdefault("viewer", None)
     context.setdefault("charts", "figs" in context)
     return templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -17,6 +17,7 @@ from retain.web.settings import Settings
 T = TypeVar("T")
 MEMO_SIZE = 1024
 KEY_TTL = 10.0
+PUBLISH_CHECK = 1.0
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     _memo: dict = field(default_factory=dict)
     _memo_run: int | None = None
+    _memo_checked: float = float("-inf")
     _keys: dict = field(default_factory=dict)
 
     def api_key(self, db: Session, key: str):
@@ -41,15 +43,27 @@ class Runtime:
         self._keys[key] = (now, found)
         return found
 
+    def cached_api_key(self, key: str):
+        """The cached answer for ``key`` (a pair, or None for an invalid key), or False when not cached."""
+        entry = self._keys.get(key)
+        if entry is not None and time.monotonic() - entry[0] < KEY_TTL:
+            return entry[1]
+        return False
+
     def forget_keys(self) -> None:
         self._keys.clear()
 
     def memo(self, db: Session, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()`` once per key until the next ``retain publish`` (aggregates over 100k rows are not free)."""
-        run = queries.last_publish_id(db)
-        if run != self._memo_run:
-            self._memo.clear()
-            self._memo_run = run
+        """``compute()`` once per key until the next ``retain publish`` (aggregates over 100k rows are not free).
+
+        Whether a publish happened is checked at most once per ``PUBLISH_CHECK`` seconds."""
+        now = time.monotonic()
+        if now - self._memo_checked >= PUBLISH_CHECK:
+            run = queries.last_publish_id(db)
+            self._memo_checked = now
+            if run != self._memo_run:
+                self._memo.clear()
+                self._memo_run = run
         if key not in self._memo:
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
