@@ -163,7 +163,8 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="1M transactions")
     parser.add_argument("--dir", default="/tmp/retain-bench", help="where the Parquet files go (cached by size)")
     parser.add_argument("--methods", default=None, help="comma list of ours,sql,lifetimes (default: all; >20M: ours)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each engine method (median reported)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs of each engine method, median reported (default 3; 1 above 20M transactions)")
     parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for ours (default 2GB when >20M)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -176,6 +177,7 @@ def main() -> None:
     big = n > 20_000_000
     methods = (args.methods or ("ours" if big else "ours,sql,lifetimes")).split(",")
     memory_limit = args.memory_limit or ("2GB" if big else None)
+    args.repeat = args.repeat or (1 if big else 3)
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / f"transactions_{n}.parquet"
