@@ -38,7 +38,7 @@ def invoices_table(spec: DemoSpec, clock: Clock, acc: Accounts, health: Health, 
     late = rng.random(len(row)) < sigmoid(-2.0 - 1.5 * h)
     late_days = 3 + rng.exponential(12 * (1 + np.maximum(0, -h)), len(row))
     paid = np.where(late, due + np.round(late_days), issued + rng.integers(0, net + 1))
-    churn = life.churn_day[account]
+    churn = life.end_of_spell(account, issued)
     bad_debt = late & (churn != NO_DAY) & (paid > churn + 20) & (rng.random(len(row)) < 0.5)
     open_ = (paid > clock.end) | bad_debt
     status = np.where(bad_debt, "uncollectible", np.where(open_, "open", "paid")).astype(object)
@@ -66,7 +66,7 @@ def transactions_table(spec: DemoSpec, clock: Clock, acc: Accounts, health: Heal
     c_acc = np.repeat(np.arange(n), n_cand)
     c_day = acc.created_day[c_acc] + np.floor(rng.random(len(c_acc)) * (end - acc.created_day)[c_acc]).astype(int)
     h = health.at(c_acc, clock.week(c_day))
-    keep = rng.random(len(c_acc)) < sigmoid(1.2 * h - 1.0)
+    keep = (rng.random(len(c_acc)) < sigmoid(1.2 * h - 1.0)) & life.alive(c_acc, c_day)  # not while churned
     account = np.concatenate([f_acc, c_acc[keep]])
     day = np.concatenate([f_day, c_day[keep]])
     ok = day <= clock.end

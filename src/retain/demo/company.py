@@ -127,4 +127,11 @@ def _truth(clock: Clock, acc, team, health, life, tag_truth: pd.DataFrame) -> di
                                      epoch + leave.astype("timedelta64[D]")).astype("datetime64[s]"),
     })
     reps = pd.DataFrame({"member_id": team.member_id, "role": team.role, "skill": team.skill})
-    return {"health_weekly": weekly, "accounts": accounts, "team_skill": reps, "tags": tag_truth}
+    spells = pd.DataFrame({
+        "account_id": acc.account_id[life.spell_account],
+        "started_on": (epoch + life.spell_start.astype("timedelta64[D]")).astype("datetime64[s]"),
+        "churned_on": np.where(life.spell_end == NO_DAY, np.datetime64("NaT"),
+                               epoch + life.spell_end.astype("timedelta64[D]")).astype("datetime64[s]"),
+    })
+    spells["spell_no"] = spells.groupby("account_id").cumcount() + 1
+    return {"health_weekly": weekly, "accounts": accounts, "team_skill": reps, "tags": tag_truth, "spells": spells}

@@ -29,6 +29,7 @@ from retain.demo.touchpoints import Touchpoints
 from retain.demo.transcripts import BEAT_NAMES, BEATS
 
 CUSTOMER_FIRST = {"competitor", "objection", "callback"}
+DISCLOSURE_LOGIT = 1.25  # P(recording disclosure) = sigmoid(1.25 + 0.9 skill): about 75 % of calls
 # the callback requests of transcripts.BEATS["callback"], in order: (weekday or None, days ahead, hour)
 CALLBACKS = (
     ("next Monday morning", "next_monday", 10),
@@ -182,6 +183,8 @@ def _beats(rng: np.random.Generator, calls: Calls, skill: np.ndarray) -> tuple[n
     counts[:, B["opener_how_are_you"]] = how
     counts[:, B["opener_direct"]] = cold & ~how
     counts[:, B["opener_meeting"]] = ~cold
+    # the recording disclosure right after the opener: most calls, less often with weaker reps
+    counts[:, B["disclosure"]] = rng.random(n) < sigmoid(DISCLOSURE_LOGIT + 0.9 * skill)
     counts[:, B["health_good"]] = customer_call & good
     counts[:, B["health_bad"]] = customer_call & ~good
     q = rng.poisson(np.clip(1.2 + 1.8 * good + 0.6 * skill - 0.8 * customer_call, 0.2, None))

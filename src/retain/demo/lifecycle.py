@@ -8,6 +8,11 @@ Churn, as a log-odds: ``base + segment - 2.4 h + 1.9 detractor_90d - 0.6 (produc
 mid-market -0.3, enterprise -0.8). Yearly contracts can only end
 at their term end; monthly ones any month. Healthy customers expand licences and buy add-ons; unhealthy monthly
 customers cut licences, and unhealthy yearly ones drop add-ons at renewal.
+
+Win-backs: a churned account may come back two to twelve months later with a new core subscription (same account,
+usually fewer licences and for larger customers often a cheaper plan), more likely when its health at churn was not
+terrible and it left for price or budget rather than for a competitor or lack of value. Its later life follows the
+same rules, so an account's history is a sequence of customer *spells* (:class:`Lifecycle` keeps them).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ ADDON_LAUNCH = np.array([PRODUCTS[PRODUCT_INDEX[p]][6] for p in ADDONS])
 CORE_PRICE = np.array([PRODUCTS[PRODUCT_INDEX[p]][4] for p in CORE_BY_SEGMENT])
 
 # how a row began and how it ended (kept for opportunities; not loaded)
-KINDS = ("new", "renewal", "expansion", "contraction", "cross_sell")
+KINDS = ("new", "renewal", "expansion", "contraction", "cross_sell", "winback")
 ENDS = ("open", "superseded", "churn", "dropped")
 
 CHURN_BASE_YEARLY = -2.6
@@ -38,16 +43,52 @@ CHURN_HEALTH = 2.4
 CHURN_DETRACTOR = 1.9
 CHURN_PER_PRODUCT = 0.6
 CHURN_SEGMENT = np.array([0.0, -0.3, -0.8])  # smb, mid-market, enterprise: bigger customers are stickier
+# win-back log-odds: base + health at churn + cancel reason (order of CANCEL_REASONS)
+WINBACK_BASE = -0.9
+WINBACK_HEALTH = 0.8
+WINBACK_REASON = np.array([0.6, -0.9, -1.1, 1.1, -1.6, 0.0])  # price, competitor, no_value, budget, acquired, other
+WINBACK_DAYS = (61, 366)  # returns two to twelve months after churn
+_KEY = np.int64(1) << 32  # (account, day) -> one sortable integer
 
 
 @dataclass
 class Lifecycle:
     rows: dict[str, np.ndarray]  # one entry per subscription period (internal columns included)
-    churn_day: np.ndarray  # per account: day the last core row ended (NO_DAY = still a customer)
+    churn_day: np.ndarray  # per account: day its last spell ended (NO_DAY = a customer at the end)
+    spell_account: np.ndarray  # customer spells sorted by (account, start): from signing or a win-back ...
+    spell_start: np.ndarray
+    spell_end: np.ndarray  # ... to churn (NO_DAY while it runs)
+
+    def _spell(self, account: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index of the latest spell of ``account`` started on or before ``day``, and whether there is one."""
+        account, day = np.broadcast_arrays(np.asarray(account, np.int64), np.asarray(day, np.int64))
+        key = self.spell_account * _KEY + self.spell_start
+        idx = np.searchsorted(key, account * _KEY + np.clip(day, 0, _KEY - 1), side="right") - 1
+        found = (idx >= 0) & (self.spell_account[np.maximum(idx, 0)] == account)
+        return np.maximum(idx, 0), found
 
     def alive(self, account: np.ndarray, day: np.ndarray) -> np.ndarray:
-        end = self.churn_day[account]
-        return (end == NO_DAY) | (day < end)
+        """True where ``account`` is a customer on ``day`` (inside one of its spells)."""
+        idx, found = self._spell(account, day)
+        end = self.spell_end[idx]
+        return found & ((end == NO_DAY) | (np.asarray(day) < end))
+
+    def end_of_spell(self, account: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The churn day ending the spell that ``day`` falls in (or follows), NO_DAY when it still runs."""
+        idx, found = self._spell(account, day)
+        return np.where(found, self.spell_end[idx], NO_DAY)
+
+    def alive_weeks(self, clock: Clock) -> np.ndarray:
+        """(accounts, weeks) true for the weeks after a spell's first week that start before it ends."""
+        n = len(self.churn_day)
+        delta = np.zeros((n, clock.n_weeks + 1), dtype=np.int32)
+        first = clock.week(self.spell_start) + 1
+        end = np.where(self.spell_end == NO_DAY, clock.end + 1, self.spell_end)
+        stop = np.clip((end - clock.start + 6) // 7, 0, clock.n_weeks)
+        ok = stop > first
+        np.add.at(delta, (self.spell_account[ok], first[ok]), 1)
+        np.add.at(delta, (self.spell_account[ok], stop[ok]), -1)
+        return np.cumsum(delta, axis=1)[:, : clock.n_weeks] > 0
 
 
 class _Book:
@@ -59,6 +100,7 @@ class _Book:
         self.qty = np.zeros((n, N_LINES), np.int64)
         self.term_end = np.full((n, N_LINES), NO_DAY, np.int64)
         self.kind = np.zeros((n, N_LINES), np.int64)
+        self.tier = np.zeros(n, np.int64)  # core plan held (index into CORE_BY_SEGMENT)
         self.done: list[dict[str, np.ndarray]] = []
 
     def close(self, acc: np.ndarray, line: np.ndarray | int, day: np.ndarray, end_kind: int, reason=None) -> None:
@@ -67,6 +109,7 @@ class _Book:
         self.done.append({
             "account": acc.copy(), "line": line.copy(), "start": self.start[acc, line], "end": day.copy(),
             "qty": self.qty[acc, line], "term_end": self.term_end[acc, line], "kind": self.kind[acc, line],
+            "tier": self.tier[acc],
             "end_kind": np.full(len(acc), end_kind), "reason": (np.full(len(acc), -1) if reason is None
                                                               else np.broadcast_to(reason, acc.shape).copy()),
         })
@@ -96,15 +139,68 @@ def _cancel_reason(rng: np.random.Generator, h: np.ndarray) -> np.ndarray:
     return (u > np.cumsum(p, axis=1)).sum(axis=1).clip(0, len(CANCEL_REASONS) - 1)
 
 
+class _WinBacks:
+    """Churned accounts that will come back, and every spell start and end so far."""
+
+    def __init__(self, spec: DemoSpec, acc: Accounts) -> None:
+        self.rng = stream(spec, "winback")
+        self.due = np.full(len(acc), NO_DAY, np.int64)  # day of the planned return
+        self.began = acc.created_day.copy()  # start of the current spell
+        self.starts = [(np.arange(len(acc)), acc.created_day)]
+        self.ends: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def churned(self, account: np.ndarray, day: np.ndarray, h: np.ndarray, reason: np.ndarray) -> None:
+        """Record churns; plan a return for some (health at churn and cancel reason matter)."""
+        self.ends.append((account, np.asarray(day)))
+        p = sigmoid(WINBACK_BASE + WINBACK_HEALTH * h + WINBACK_REASON[reason])
+        back = self.rng.random(len(account)) < p
+        self.due[account[back]] = (np.asarray(day) + self.rng.integers(*WINBACK_DAYS, len(account)))[back]
+
+    def returning(self, book: _Book, d0: int, last: int, annual: np.ndarray) -> None:
+        """Accounts whose return falls in this week sign a new core subscription: fewer licences, maybe a cheaper plan."""
+        back = np.flatnonzero((self.due >= d0) & (self.due <= last))
+        if not len(back):
+            return
+        day = self.due[back]
+        self.due[back] = NO_DAY
+        book.tier[back] = np.maximum(0, book.tier[back] - (self.rng.random(len(back)) < 0.45))
+        qty = np.maximum(1, np.round(book.qty[back, 0] * self.rng.uniform(0.5, 0.9, len(back)))).astype(np.int64)
+        book.begin(back, 0, day, qty, np.where(annual[back], day + 365, NO_DAY), KINDS.index("winback"))
+        self.began[back] = day
+        self.starts.append((back, day))
+
+    def spells(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(account, start, end) per spell sorted by account and start, and each account's final churn day."""
+        s_acc = np.concatenate([a for a, _ in self.starts])
+        s_day = np.concatenate([d for _, d in self.starts])
+        e_acc = np.concatenate([a for a, _ in self.ends]) if self.ends else np.zeros(0, np.int64)
+        e_day = np.concatenate([d for _, d in self.ends]) if self.ends else np.zeros(0, np.int64)
+        so, eo = np.lexsort((s_day, s_acc)), np.lexsort((e_day, e_acc))
+        s_acc, s_day, e_acc, e_day = s_acc[so], s_day[so], e_acc[eo], e_day[eo]
+        k = np.arange(len(s_acc)) - np.searchsorted(s_acc, s_acc)  # spell number within the account
+        n_end = np.bincount(e_acc, minlength=n)
+        first_end = np.searchsorted(e_acc, s_acc)
+        ended = k < n_end[s_acc]
+        end = np.full(len(s_acc), NO_DAY, np.int64)
+        end[ended] = e_day[first_end[ended] + k[ended]]
+        final = np.full(n, NO_DAY, np.int64)
+        last = np.r_[s_acc[1:] != s_acc[:-1], True]
+        final[s_acc[last]] = end[last]
+        return s_acc, s_day, end, final
+
+
 def simulate_lifecycle(spec: DemoSpec, clock: Clock, acc: Accounts, health: Health, tp: Touchpoints) -> Lifecycle:
     rng = stream(spec, "lifecycle")
     n = len(acc)
     book = _Book(n)
+    book.tier[:] = acc.segment
+    wins = _WinBacks(spec, acc)
     created_week = clock.week(acc.created_day)
     annual = ~acc.monthly
     for w in range(clock.n_weeks):
         d0 = int(clock.week_start(w))
         last = min(d0 + 6, clock.end)
+        wins.returning(book, d0, last, annual)
         # new customers: core plan, some enterprise/mid-market deals bundle an add-on
         new = np.flatnonzero(created_week == w)
         if len(new):
@@ -115,7 +211,7 @@ def simulate_lifecycle(spec: DemoSpec, clock: Clock, acc: Accounts, health: Heal
             k = rng.integers(0, len(ADDONS), len(new))
             ok = bundle & (clock.start + ADDON_LAUNCH[k] <= day)
             book.begin(new[ok], 1 + k[ok], day[ok], acc.seats[new[ok]], term[ok], KINDS.index("new"))
-        alive = np.flatnonzero(book.open[:, 0] & (created_week < w))
+        alive = np.flatnonzero(book.open[:, 0] & (wins.began < d0))
         if not len(alive):
             continue
         h = health.weekly[alive, w].astype(np.float64)
@@ -132,6 +228,7 @@ def simulate_lifecycle(spec: DemoSpec, clock: Clock, acc: Accounts, health: Heal
             churn = rng.random(len(r)) < sigmoid(CHURN_BASE_YEARLY + lr)
             c = r[churn]
             reason = _cancel_reason(rng, hr[churn])
+            wins.churned(c, book.term_end[c, 0].copy(), hr[churn], reason)
             for line in range(N_LINES):
                 m = book.open[c, line]
                 book.close(c[m], line, book.term_end[c[m], 0], ENDS.index("churn"), reason[m])
@@ -154,12 +251,13 @@ def simulate_lifecycle(spec: DemoSpec, clock: Clock, acc: Accounts, health: Heal
                 book.close(a[keep], line, d[keep], ENDS.index("superseded"))
                 book.begin(a[keep], line, d[keep], q, d[keep] + 365, KINDS.index("renewal"))
         # --- monthly churn (any month)
-        m_idx = np.flatnonzero(~annual[alive] & (acc.created_day[alive] + 28 <= d0))
+        m_idx = np.flatnonzero(~annual[alive] & (wins.began[alive] + 28 <= d0))
         mc = rng.random(len(m_idx)) < sigmoid(CHURN_BASE_MONTHLY + logit[m_idx])
         if mc.any():
             c = alive[m_idx[mc]]
             day = np.minimum(d0 + rng.integers(0, 7, len(c)), last)
             reason = _cancel_reason(rng, h[m_idx[mc]])
+            wins.churned(c, day, h[m_idx[mc]], reason)
             for line in range(N_LINES):
                 m = book.open[c, line]
                 book.close(c[m], line, day[m], ENDS.index("churn"), reason[m])
@@ -196,18 +294,16 @@ def simulate_lifecycle(spec: DemoSpec, clock: Clock, acc: Accounts, health: Heal
                 day = np.minimum(d0 + rng.integers(0, 7, len(a)), last)
                 book.close(a, 1 + k, day, ENDS.index("dropped"), _cancel_reason(rng, h[drop]))
     rows = book.finish()
-    churn_day = np.full(n, NO_DAY)
-    core_churn = (rows["line"] == 0) & (rows["end_kind"] == ENDS.index("churn"))
-    churn_day[rows["account"][core_churn]] = rows["end"][core_churn]
+    s_acc, s_start, s_end, churn_day = wins.spells(n)
     order = np.lexsort((rows["line"], rows["start"], rows["account"]))
     rows = {k: v[order] for k, v in rows.items()}
-    price = np.where(rows["line"] == 0, CORE_PRICE[acc.segment[rows["account"]]],
+    price = np.where(rows["line"] == 0, CORE_PRICE[rows["tier"]],
                      np.r_[0.0, ADDON_PRICE][rows["line"]])
     discount = _account_discount(spec, acc)[rows["account"]]
     rows["list_mrr"] = rows["qty"] * price
     rows["discount"] = np.round(rows["list_mrr"] * discount, 2)
     rows["mrr"] = np.round(rows["list_mrr"] - rows["discount"], 2)
-    return Lifecycle(rows, churn_day)
+    return Lifecycle(rows, churn_day, s_acc, s_start, s_end)
 
 
 def _account_discount(spec: DemoSpec, acc: Accounts) -> np.ndarray:
@@ -217,7 +313,7 @@ def _account_discount(spec: DemoSpec, acc: Accounts) -> np.ndarray:
 
 def subscriptions_table(acc: Accounts, life: Lifecycle) -> pa.Table:
     r = life.rows
-    product = np.where(r["line"] == 0, np.asarray(CORE_BY_SEGMENT, dtype=object)[acc.segment[r["account"]]],
+    product = np.where(r["line"] == 0, np.asarray(CORE_BY_SEGMENT, dtype=object)[r["tier"]],
                        np.asarray((None, *ADDONS), dtype=object)[r["line"]])
     end_kind = np.asarray(ENDS, dtype=object)[r["end_kind"]]
     status = np.select([end_kind == "open", end_kind == "superseded"], ["active", "expired"], "cancelled")

@@ -57,7 +57,8 @@ def pick_referrers(spec: DemoSpec, clock: Clock, acc: Accounts, life: Lifecycle,
     for m in np.unique(month):
         rows = np.flatnonzero(month == m)
         ms = clock.start + int(m) * 30
-        cand = np.flatnonzero((acc.created_day < ms) & ((life.churn_day == NO_DAY) | (life.churn_day > ms + 30)))
+        everyone = np.arange(len(acc))
+        cand = np.flatnonzero((acc.created_day < ms) & life.alive(everyone, ms) & life.alive(everyone, ms + 30))
         if not len(cand):
             continue
         recent = promoter & (nps.day < ms) & (nps.day >= ms - 365)
@@ -223,12 +224,22 @@ def build_opportunities(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team,
         * 12, loss=loss,
         competitor=np.where((loss == "competitor") | (rng.random(len(q)) < 0.3), pick(rng, COMPETITORS, len(q)), None),
     ))
+    # new business won back: a churned account returning (no lead; the rep reopens the account)
+    wb = np.flatnonzero((r["line"] == 0) & (r["kind"] == KINDS.index("winback")))
+    a = r["account"][wb]
+    closed = r["start"][wb] * DAY + rng.integers(9 * 3600, 18 * 3600, len(wb))
+    parts.append(dict(
+        type="new_business", account=a, lead=np.full(len(a), -1), owner=acc.owner[a],
+        created=closed - rng.integers(20, 75, len(wb)) * DAY, closed=closed, won=np.ones(len(a), bool),
+        product=core[r["tier"][wb]], amount=r["mrr"][wb] * 12, loss=np.full(len(a), None, dtype=object),
+        competitor=np.where(rng.random(len(a)) < 0.2, pick(rng, COMPETITORS, len(a)), None), label="win-back",
+    ))
     # add-on won: cross-sell and licence expansion
     xs = np.flatnonzero(np.isin(r["kind"], [KINDS.index("cross_sell"), KINDS.index("expansion")]))
     a = r["account"][xs]
     closed = r["start"][xs] * DAY + rng.integers(9 * 3600, 18 * 3600, len(xs))
     addon_names = np.asarray((None, *ADDONS), dtype=object)
-    product = np.where(r["line"][xs] == 0, core[acc.segment[a]], addon_names[r["line"][xs]])
+    product = np.where(r["line"][xs] == 0, core[r["tier"][xs]], addon_names[r["line"][xs]])
     prev_qty = np.where(r["kind"][xs] == KINDS.index("expansion"), _previous_qty(r)[xs], 0)
     parts.append(dict(
         type="add_on", account=a, lead=np.full(len(a), -1), owner=acc.owner[a],
@@ -260,7 +271,7 @@ def build_opportunities(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team,
         loss = None if won else lookup(CANCEL_TO_LOSS, reason)
         parts.append(dict(
             type="renewal", account=a, lead=np.full(len(a), -1), owner=acc.owner[a], created=at - 90 * DAY,
-            closed=at, won=np.full(len(a), won), product=core[acc.segment[a]], amount=r["mrr"][rows] * 12,
+            closed=at, won=np.full(len(a), won), product=core[r["tier"][rows]], amount=r["mrr"][rows] * 12,
             loss=np.full(len(a), None, dtype=object) if won else loss,
             competitor=(np.full(len(a), None, dtype=object) if won else
                         np.where(reason == "competitor", pick(rng, COMPETITORS, len(a)), None)),
@@ -272,9 +283,10 @@ def build_opportunities(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team,
     parts.append(dict(
         type="renewal", account=a, lead=np.full(len(a), -1), owner=acc.owner[a],
         created=(r["term_end"][up] - 90) * DAY + 9 * 3600, closed=np.full(len(a), NO_DAY),
-        won=np.zeros(len(a), bool), product=core[acc.segment[a]], amount=r["mrr"][up] * 12,
+        won=np.zeros(len(a), bool), product=core[r["tier"][up]], amount=r["mrr"][up] * 12,
         loss=np.full(len(a), None, dtype=object), competitor=np.full(len(a), None, dtype=object),
     ))
+    label = np.concatenate([np.full(len(p["account"]), p.pop("label", p["type"]), dtype=object) for p in parts])
     cat = {k: np.concatenate([np.asarray(p[k]) if np.ndim(p[k]) else np.full(len(p["account"]), p[k], dtype=object)
                               for p in parts]) for k in parts[0]}
     horizon = (clock.end + 1) * DAY
@@ -297,7 +309,7 @@ def build_opportunities(spec: DemoSpec, clock: Clock, acc: Accounts, team: Team,
     account = cat["account"].astype(np.int64)
     owner = cat["owner"].astype(np.int64)
     name = np.where(account >= 0, acc.name[np.maximum(account, 0)], leads.company[np.maximum(lead_idx, 0)])
-    name = name + " - " + cat["type"].astype(object)
+    name = name + " - " + label
     close_on = np.where(is_open, created // DAY + 60, closed // DAY)
     competitor = np.where(is_open, None, cat["competitor"])
     loss = np.where(is_open | won, None, cat["loss"])

@@ -35,11 +35,8 @@ COMMENTS = {  # (English, Chinese) per score band
 
 
 def alive_weeks(clock: Clock, acc: Accounts, life: Lifecycle) -> np.ndarray:
-    """(accounts, weeks) true while the account is a customer during that whole week start."""
-    w = np.arange(clock.n_weeks)[None, :]
-    first = clock.week(acc.created_day)[:, None]
-    end = np.where(life.churn_day == NO_DAY, clock.end + 1, life.churn_day)
-    return (w > first) & (clock.week_start(w) + 7 <= end[:, None] + 6)
+    """(accounts, weeks) true while the account is a customer (after the first week of each spell)."""
+    return life.alive_weeks(clock)
 
 
 def tickets(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts, health: Health,
@@ -56,8 +53,7 @@ def tickets(spec: DemoSpec, clock: Clock, acc: Accounts, contacts: Contacts, hea
     reps = count[account, week]
     account, week = np.repeat(account, reps), np.repeat(week, reps)
     opened = (clock.week_start(week) * DAY + rng.integers(0, 7 * DAY, len(week)))
-    end = np.where(life.churn_day == NO_DAY, clock.end + 1, life.churn_day)[account]
-    ok = opened < np.minimum(end, clock.end + 1) * DAY
+    ok = (opened < (clock.end + 1) * DAY) & life.alive(account, opened // DAY)
     account, week, opened = account[ok], week[ok], opened[ok]
     order = np.lexsort((account, opened))
     account, week, opened = account[order], week[order], opened[order]

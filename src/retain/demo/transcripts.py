@@ -33,6 +33,14 @@ BEATS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[
         ("{customer}您好，感谢今天抽时间。我们先聊聊您这边的情况？",),
         ("好的，开始吧。", "可以。"),
     ),
+    "disclosure": (
+        ("Before we go on: this call is being recorded for quality and training purposes.",
+         "Just so you know, this call is recorded for quality purposes.",
+         "Quick note before we start, this call may be recorded for quality purposes."),
+        ("That's fine.", "Okay, no problem.", "Sure."),
+        ("开始之前提醒一下，本次通话会被录音，用于提升服务质量。", "提醒您一下，本次通话将被录音。"),
+        ("好的。", "没问题。"),
+    ),
     "discovery_question": (
         ("How do you track renewals today?", "What happens when a customer stops using the product?",
          "Who else is involved when you choose a tool like this?", "What would success look like in six months?",

@@ -12,12 +12,34 @@ def frames(data) -> dict[str, pd.DataFrame]:
     return out
 
 
-def churn_days(t: dict[str, pd.DataFrame]) -> pd.Series:
-    """Per account the day its last core subscription ended without successor (NaT if still a customer)."""
-    subs = t["subscriptions"]
-    core = subs[subs.product_id.isin(["p_starter", "p_professional", "p_enterprise"])]
-    last = core.sort_values("started_on").groupby("account_id").tail(1).set_index("account_id")
-    return pd.to_datetime(last.ended_on.where(last.status == "cancelled"))
+def spells(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Customer spells from the subscriptions: a gap of a day or more between periods starts a new one.
+
+    One row per account and spell: ``spell_no``, ``started_on``, ``churned_on`` (NaT while it runs).
+    """
+    never = pd.Timestamp("2200-01-01")
+    subs = t["subscriptions"].assign(started_on=lambda f: pd.to_datetime(f.started_on).astype("datetime64[ns]"),
+                                     ended_on=lambda f: pd.to_datetime(f.ended_on).astype("datetime64[ns]"))
+    subs = subs.sort_values(["account_id", "started_on"], ignore_index=True)
+    end = subs.ended_on.fillna(never)
+    prev_end = end.groupby(subs.account_id).cummax().groupby(subs.account_id).shift()
+    subs["spell_no"] = (prev_end.isna() | (subs.started_on > prev_end)).groupby(subs.account_id).cumsum()
+    out = subs.assign(end=end).groupby(["account_id", "spell_no"], as_index=False).agg(
+        started_on=("started_on", "min"), churned_on=("end", "max"))
+    out["churned_on"] = out.churned_on.where(out.churned_on < never)
+    return out
+
+
+def next_churn(t: dict[str, pd.DataFrame], account_id, day) -> np.ndarray:
+    """For each (account, day) the first churn strictly after ``day`` (NaT when none)."""
+    ends = spells(t).dropna(subset=["churned_on"])[["account_id", "churned_on"]]
+    ends = ends.assign(on=ends.churned_on.astype("datetime64[ns]")).sort_values("on")
+    q = pd.DataFrame({"account_id": np.asarray(account_id),
+                      "on": pd.to_datetime(np.asarray(day)).astype("datetime64[ns]")})
+    q["row"] = np.arange(len(q))
+    m = pd.merge_asof(q.sort_values("on"), ends, on="on", by="account_id", direction="forward",
+                      allow_exact_matches=False)
+    return m.sort_values("row").churned_on.to_numpy()
 
 
 def panel(t: dict[str, pd.DataFrame], horizon: int = 180, step: int = 91) -> pd.DataFrame:
@@ -25,16 +47,15 @@ def panel(t: dict[str, pd.DataFrame], horizon: int = 180, step: int = 91) -> pd.
     subs = t["subscriptions"].copy()
     subs["started_on"] = pd.to_datetime(subs.started_on)
     subs["ended_on"] = pd.to_datetime(subs.ended_on)
-    churn = churn_days(t)
     start, end = subs.started_on.min(), subs.started_on.max()
     rows = []
     for d in pd.date_range(start + pd.Timedelta(days=180), end - pd.Timedelta(days=horizon), freq=f"{step}D"):
         live = subs[(subs.started_on <= d) & (subs.ended_on.isna() | (subs.ended_on > d))]
         held = live.groupby("account_id").product_id.nunique()
-        c = churn.reindex(held.index)
+        c = next_churn(t, held.index, np.full(len(held), d))
         rows.append(pd.DataFrame({
             "account_id": held.index, "as_of": d, "products": held.to_numpy(),
-            "churned": ((c > d) & (c <= d + pd.Timedelta(days=horizon))).to_numpy(),
+            "churned": (c <= d + pd.Timedelta(days=horizon)),
         }))
     return pd.concat(rows, ignore_index=True)
 

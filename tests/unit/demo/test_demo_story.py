@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from demo_checks import auc, churn_days, panel, signals
+from demo_checks import auc, next_churn, panel, signals
 
 
 def test_churn_rate_falls_with_products_held(story):
@@ -18,10 +18,9 @@ def test_churn_rate_falls_with_products_held(story):
 
 def test_detractor_score_sharply_raises_churn_within_90_days(story):
     _, t = story
-    churn = churn_days(t)
     nps = t["survey_responses"].query("survey_type == 'nps'")
     day = nps.responded_at.dt.tz_localize(None).to_numpy()
-    c = churn.reindex(nps.account_id).to_numpy()
+    c = next_churn(t, nps.account_id, day)
     within = (c > day) & (c <= day + np.timedelta64(90, "D"))
     low = (nps.score <= 4).to_numpy()
     assert low.sum() > 50
