@@ -42,6 +42,7 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[$(EXTRAS),bench]'
+	@dpkg -s wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null)
 	@echo "see bench/README.md for each benchmark's command"
 
 clean:
