@@ -134,7 +134,7 @@ def test_member_gets_404_for_another_reps_account_by_url(client):
 
 def test_every_page_renders_for_admin_and_manager(client):
     sign_in(client, "admin")
-    for path in ("/", "/accounts", "/accounts/a4", "/analytics", "/admin", "/team",
+    for path in ("/", "/accounts", "/accounts/a4", "/analytics", "/admin", "/team", "/calls",
                  "/accounts?grade=C&sort=clv&order=asc&page=1", "/accounts?at_risk=true&renewal_before=2024-12-31"):
         r = client.get(path)
         assert r.status_code == 200, path

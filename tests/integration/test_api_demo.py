@@ -45,7 +45,7 @@ def test_every_page_renders_on_the_demo(demo_app, user):
     client = TestClient(app)
     sign_in(client, user)
     pages = ["/", "/accounts", "/accounts?sort=churn_probability&order=desc", "/accounts?at_risk=true",
-             "/analytics", "/accounts.csv"]
+             "/analytics", "/accounts.csv", "/calls"]
     pages += {"admin": ["/admin", "/team"], "manager": ["/team", "/book"], "csm": ["/book"]}[user]
     for path in pages:
         assert client.get(path).status_code == 200, path

@@ -50,6 +50,15 @@ def team_ids(scope: Scope):
     return select(tree.c.member_id)
 
 
+def visible_members(db: Session, scope: Scope) -> set[str]:
+    """Member ids whose records a non-admin ``scope`` may see: themselves, and for a manager everyone below."""
+    if not scope.member_id:
+        return set()
+    if scope.role is Role.MEMBER:
+        return {scope.member_id}
+    return {m for (m,) in db.execute(team_ids(scope))}
+
+
 def scoped(stmt: Select, scope: Scope) -> Select:
     """``stmt`` restricted to the accounts ``scope`` may see."""
     if scope.role is Role.ADMIN:
@@ -327,3 +336,19 @@ def worst_accounts(db: Session, scope: Scope, limit: int = 10) -> list:
     """Active accounts most likely to churn (by churn probability, then lowest health)."""
     query = AccountQuery(status="active", sort=SortKey.CHURN, order=SortOrder.DESC, per_page=limit)
     return list_accounts(db, scope, query).items
+
+
+def metric_rows(db: Session, name: str, scope: Scope, owner_field: str, limit: int = 200) -> list[dict]:
+    """Records of a published metric that belong to the people ``scope`` may see (by ``owner_field``)."""
+    snap = metric(db, name)
+    if snap is None:
+        return []
+    rows = snap.records
+    if scope.role is not Role.ADMIN:
+        allowed = visible_members(db, scope)
+        rows = [r for r in rows if r.get(owner_field) in allowed]
+    return rows[:limit]
+
+
+def member_names(db: Session) -> dict[str, str]:
+    return {m: n for m, n in db.execute(select(TeamMember.member_id, TeamMember.name))}

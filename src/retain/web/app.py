@@ -17,7 +17,7 @@ from retain.api.errors import error_response
 from retain.errors import NotFoundError
 from retain.web.deps import Forbidden, LoginRequired
 from retain.web.render import make_templates, page
-from retain.web.routes import accounts, admin, analytics, auth, portfolio
+from retain.web.routes import accounts, admin, analytics, auth, calls, portfolio
 from retain.web.routes.accounts import BadQuery
 from retain.web.runtime import Runtime
 from retain.web.settings import Settings
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app = FastAPI(title="Retain", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
     app.state.templates = make_templates()
-    for module in (auth, portfolio, accounts, analytics, admin):
+    for module in (auth, portfolio, accounts, analytics, calls, admin):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.mount("/api", build_api(runtime), name="api")

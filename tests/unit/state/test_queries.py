@@ -95,3 +95,19 @@ def test_insight_ranks_components_by_room_to_gain(published):
     insight = account_insight(a4, queries.account_history(published, ADMIN, "a4"))
     assert [c["component"] for c in insight.improve] == ["usage", "support"]
     assert insight.improve[0]["gain"] == pytest.approx(0.6 * 80)
+
+
+def test_metric_rows_are_scoped_by_owner(published):
+    from retain.state.models import MetricSnapshot as M
+
+    published.add(M(name="lead_recovery", as_of=testing.AS_OF, records=[
+        {"lead_id": "l1", "owner_id": "r1"}, {"lead_id": "l2", "owner_id": "r2"}, {"lead_id": "l3", "owner_id": "r3"}]))
+    published.commit()
+    def leads(scope):
+        return [r["lead_id"] for r in queries.metric_rows(published, "lead_recovery", scope, "owner_id")]
+
+    assert leads(ADMIN) == ["l1", "l2", "l3"]
+    assert leads(MIA) == ["l1", "l2"]
+    assert leads(RITA) == ["l1"]
+    assert leads(NOBODY) == []
+    assert queries.visible_members(published, MIA) == {"m1", "r1", "r2"}
