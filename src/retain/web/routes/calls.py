@@ -1,0 +1,37 @@
+"""Calls: per-rep call metrics and the lead recovery list, when the conversations domain published them."""
+
+from __future__ import annotations
+
+import pandas as pd
+from fastapi import APIRouter, Request
+
+from retain.state import queries
+from retain.web.deps import DB, CurrentViewer
+from retain.web.render import page
+
+router = APIRouter()
+REP_COLUMNS = {"rep_talk_share": "mean", "customer_sentiment": "mean", "rep_questions": "mean",
+               "longest_monologue_seconds": "mean", "duration_seconds": "sum"}
+
+
+def rep_summary(records: list[dict], names: dict[str, str]) -> list[dict]:
+    """Calls, talk share, questions and sentiment per rep (the columns present)."""
+    if not records:
+        return []
+    frame = pd.DataFrame.from_records(records)
+    if "member_id" not in frame:
+        return []
+    aggs = {c: f for c, f in REP_COLUMNS.items() if c in frame}
+    out = frame.groupby("member_id").agg(calls=("member_id", "size"), **{c: (c, f) for c, f in aggs.items()})
+    out = out.reset_index().sort_values("calls", ascending=False)
+    out["rep"] = out["member_id"].map(names).fillna(out["member_id"])
+    return out.to_dict("records")
+
+
+@router.get("/calls", name="calls")
+def calls(request: Request, db: DB, viewer: CurrentViewer):
+    metrics = queries.metric_rows(db, "call_metrics", viewer.scope, "member_id", limit=5000)
+    leads = queries.metric_rows(db, "lead_recovery", viewer.scope, "owner_id", limit=50)
+    names = queries.member_names(db)
+    return page(request, "calls.html", db=db, viewer=viewer, nav="calls", reps=rep_summary(metrics, names),
+                leads=leads, names=names, has_calls=bool(queries.metric(db, "call_metrics")))
