@@ -157,7 +157,7 @@ class _WinBacks:
         self.due[account[back]] = (np.asarray(day) + self.rng.integers(*WINBACK_DAYS, len(account)))[back]
 
     def returning(self, book: _Book, d0: int, last: int, annual: np.ndarray) -> None:
-        """Accounts whose return falls in this week sign a new core subscription: fewer licences, maybe a cheaper plan."""
+        """Accounts returning this week sign a new core subscription: fewer licences, maybe a cheaper plan."""
         back = np.flatnonzero((self.due >= d0) & (self.due <= last))
         if not len(back):
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from demo_checks import auc, next_churn, panel, signals
+from demo_checks import auc, next_churn, panel, signals, spells
 
 
 def test_churn_rate_falls_with_products_held(story):
@@ -117,3 +117,63 @@ def test_callbacks_resolve_to_the_time_asked_and_only_converted_leads_got_them(s
     assert (weekday[cb.requested == "next Monday morning"] == 0).all()
     assert (weekday[cb.requested == "Thursday afternoon"] == 3).all()
     assert (cb.due_at.dt.hour[cb.requested == "tomorrow evening"] == 19).all()
+
+
+def test_some_churned_accounts_come_back(story):
+    """Win-backs: ~10 % of churns with a year to return come back 2-12 months later, on a smaller plan."""
+    data, t = story
+    sp = spells(t)
+    ends = sp.dropna(subset=["churned_on"])
+    back = ends.merge(sp.assign(spell_no=sp.spell_no - 1)[["account_id", "spell_no", "started_on"]],
+                      on=["account_id", "spell_no"], how="left", suffixes=("", "_again"))
+    gap = (back.started_on_again - back.churned_on).dt.days
+    assert gap.dropna().between(61, 366).all()
+    old = back[back.churned_on <= back.churned_on.max() - pd.Timedelta(days=365)]
+    assert 0.05 < old.started_on_again.notna().mean() < 0.2
+    truth = data.truth["spells"].astype({"started_on": "datetime64[ns]", "churned_on": "datetime64[ns]"})
+    pd.testing.assert_frame_equal(sp, truth[sp.columns], check_dtype=False)  # the hidden spells are the visible ones
+    # the returning subscription: a new row, fewer licences than the last one before churn
+    subs = t["subscriptions"].assign(started_on=lambda f: pd.to_datetime(f.started_on).astype("datetime64[ns]"))
+    core = subs[subs.product_id.isin(["p_starter", "p_professional", "p_enterprise"])]
+    returned = back.dropna(subset=["started_on_again"])
+    first = core.merge(returned[["account_id", "started_on_again"]], left_on=["account_id", "started_on"],
+                       right_on=["account_id", "started_on_again"])
+    before = core[core.status == "cancelled"].sort_values("started_on").merge(
+        returned[["account_id", "churned_on"]], on="account_id")
+    before = before[pd.to_datetime(before.ended_on) == before.churned_on].set_index("account_id").quantity
+    assert len(first) == len(returned)
+    assert (first.set_index("account_id").quantity < before.reindex(first.account_id).to_numpy()).mean() > 0.8
+    # more likely after a price or budget cancellation than after a competitor or no value
+    reason = core[core.status == "cancelled"].assign(churned_on=lambda f: pd.to_datetime(f.ended_on))
+    old = old.merge(reason[["account_id", "churned_on", "cancel_reason"]].drop_duplicates(["account_id", "churned_on"]),
+                    on=["account_id", "churned_on"])
+    rate = old.started_on_again.notna().groupby(old.cancel_reason.isin(["price", "budget"])).mean()
+    assert rate[True] > 2 * rate[False]
+    # a win-back new-business opportunity without a lead
+    opps = t["opportunities"]
+    wins = opps[opps.name.str.endswith("win-back")]
+    assert len(wins) == len(returned) and (wins.opportunity_type == "new_business").all()
+    assert wins.lead_id.isna().all() and wins.is_won.astype(bool).all()
+
+
+def test_most_but_not_all_calls_disclose_the_recording(story):
+    """The default playbook's required disclosure tracker fires in most calls, in English and Chinese."""
+    from retain.conversations.compliance import compliance
+    from retain.conversations.tracker_spec import load_playbook
+    from retain.conversations.trackers import TrackerMatcher
+
+    data, t = story
+    pb = load_playbook()
+    required = [pb.by_name[name] for name in pb.compliance.required]
+    assert [r.name for r in required] == ["recording_disclosure"]
+    conv, utt = t["conversations"], t["utterances"]
+    hits = TrackerMatcher(required).hits(utt)
+    qa = compliance(hits, conv, pb.compliance).merge(conv[["conversation_id", "language", "member_id"]])
+    made = qa.missing_disclosures == ""
+    assert 0.6 < made.mean() < 0.9, made.mean()
+    by_language = made.groupby(qa.language).mean()
+    assert by_language["en"] > 0.5 and by_language["zh"] > 0.5, by_language
+    # weaker reps skip it more often
+    skill = data.truth["team_skill"].set_index("member_id").skill
+    per_rep = made.groupby(qa.member_id).mean()
+    assert np.corrcoef(skill.reindex(per_rep.index), per_rep)[0, 1] > 0.3
