@@ -131,6 +131,7 @@ class AccountSnapshot(Base):
     health_grade: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     health_change: Mapped[float | None] = mapped_column(Float, nullable=True)
     churn_probability: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     clv: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
     renewal_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
     adoption_tier: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -288,6 +288,7 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     prev = _previous_health(db, hist, day)
     if "health_total" in frame:
         frame["health_change"] = frame["health_total"] - frame["account_id"].map(prev)
+    frame["at_risk"] = is_at_risk(frame)
     columns = {c.name for c in AccountSnapshot.__table__.columns}
     records, extras = [], []
     for rec in frame.to_dict("records"):
@@ -315,6 +316,16 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     db.add(run)
     db.commit()
     return run
+
+
+def is_at_risk(frame: pd.DataFrame) -> pd.Series:
+    """Churn probability >= 0.5, or health < 40 when no probability exists (see ``queries.RISK_*``)."""
+    from retain.state.queries import RISK_HEALTH, RISK_PROBABILITY
+
+    churn = frame["churn_probability"] if "churn_probability" in frame else pd.Series(float("nan"), frame.index)
+    health = frame["health_total"] if "health_total" in frame else pd.Series(float("nan"), frame.index)
+    risky = (churn >= RISK_PROBABILITY) | (churn.isna() & (health < RISK_HEALTH))
+    return risky.fillna(False).astype(bool)
 
 
 def _as_date(value) -> dt.date | None:

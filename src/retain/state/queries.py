@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Select, String, and_, case, false, func, literal, literal_column, or_, select
+from sqlalchemy import Select, String, case, false, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from retain.errors import NotFoundError
@@ -129,8 +129,8 @@ def printable(text: str) -> bool:
 
 
 def at_risk_clause():
-    return or_(AccountSnapshot.churn_probability >= RISK_PROBABILITY,
-               and_(AccountSnapshot.churn_probability.is_(None), AccountSnapshot.health_total < RISK_HEALTH))
+    """Stored at publish (:func:`retain.state.publish.is_at_risk`): indexed, so the filter stays fast."""
+    return AccountSnapshot.at_risk.is_(True)
 
 
 def _filtered(scope: Scope, query: AccountQuery, stmt: Select) -> Select:

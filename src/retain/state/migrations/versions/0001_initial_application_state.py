@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-25 09:43:34.044464
+Create Date: 2026-11-25 10:21:41.602957
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('health_grade', sa.String(length=16), nullable=True),
     sa.Column('health_change', sa.Float(), nullable=True),
     sa.Column('churn_probability', sa.Float(), nullable=True),
+    sa.Column('at_risk', sa.Boolean(), nullable=False),
     sa.Column('clv', sa.Float(), nullable=True),
     sa.Column('renewal_on', sa.Date(), nullable=True),
     sa.Column('adoption_tier', sa.String(length=32), nullable=True),
@@ -45,6 +46,7 @@ def upgrade() -> None:
     with op.batch_alter_table('account_snapshots', schema=None) as batch_op:
         batch_op.create_index('ix_account_snapshots_adoption_tier', ['adoption_tier'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_arr'), ['arr'], unique=False)
+        batch_op.create_index(batch_op.f('ix_account_snapshots_at_risk'), ['at_risk'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_churn_probability'), ['churn_probability'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_clv'), ['clv'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_snapshots_csm_id'), ['csm_id'], unique=False)
@@ -215,6 +217,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_account_snapshots_csm_id'))
         batch_op.drop_index(batch_op.f('ix_account_snapshots_clv'))
         batch_op.drop_index(batch_op.f('ix_account_snapshots_churn_probability'))
+        batch_op.drop_index(batch_op.f('ix_account_snapshots_at_risk'))
         batch_op.drop_index(batch_op.f('ix_account_snapshots_arr'))
         batch_op.drop_index('ix_account_snapshots_adoption_tier')
 
