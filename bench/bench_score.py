@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
 import time
 from pathlib import Path
@@ -90,6 +91,9 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+LOAD_START = os.getloadavg()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--small", action="store_true", help="10k accounts and 8 weeks (a quick check)")
@@ -139,6 +143,7 @@ def main() -> None:
     print(f"weekly backfill, {len(summary)} dates                        {t_back:7.2f} s  "
           f"({t_back / len(summary):.2f} s/date; {t_back / 600:.0%} of the 10 min target)")
     print(f"peak memory (max RSS, DuckDB included): {peak_mb():,.0f} MB")
+    print(f"machine load average (1, 5, 15 min) at the end: {os.getloadavg()}; at the start: {LOAD_START}")
 
 
 if __name__ == "__main__":
