@@ -103,3 +103,21 @@ def test_missing_model_is_a_clear_error(monkeypatch):
             semantic_encoder(required=True)
     finally:
         embeddings.load_encoder.cache_clear()
+
+
+def test_analysis_turns_a_semantic_hit_into_an_event(encoder):
+    from retain.conversations.analysis import analyze
+    from retain.conversations.tracker_spec import PlaybookSpec, load_playbook
+
+    data = load_playbook().model_dump(mode="json")
+    data["trackers"].append({"name": "budget_sem", "kind": "semantic", "category": "budget", "threshold": 0.5,
+                             "examples": ["we need to think about the budget"]})
+    conv = pd.DataFrame([{"conversation_id": "c1", "started_at": pd.Timestamp("2026-01-05 10:00"),
+                          "duration_seconds": 30.0, "language": "en", "call_type": "discovery", "member_id": "m1",
+                          "account_id": None, "lead_id": "l1", "opportunity_id": None, "title": "t"}])
+    utt = _utt(["Hi Tom, how are you?", "Our finances are tight this quarter.", "Let's talk next week."],
+               ["rep", "customer", "rep"]).assign(speaker=["A", "B", "A"])
+    result = analyze(conv, utt, PlaybookSpec.model_validate(data), sentiment=False)
+    sem = result.hits[result.hits["kind"] == "semantic"]
+    assert sem[["seq", "tracker", "hit_seconds"]].values.tolist() == [[1, "budget_sem", 10.0]]
+    assert result.events[result.events["event"] == "budget"]["seq"].tolist() == [1]
