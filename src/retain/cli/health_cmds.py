@@ -22,6 +22,9 @@ from retain.warehouse import Warehouse, as_of_date
 
 ScorecardOption = typer.Option(None, "--scorecard", help="Scorecard YAML (default: the shipped one).")
 GRADE_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
+BOOK_HEADERS = {"owner": "owner", "accounts": "accts", "avg_health": "health", "change_30d": "Δ30d",
+                "change_90d": "Δ90d", "red": "red", "moved_up_90d": "up", "moved_down_90d": "down",
+                "arr_at_risk": "ARR at risk"}
 
 
 def _day(wh: Warehouse, as_of: str | None) -> dt.date:
@@ -123,7 +126,8 @@ def register(app: typer.Typer) -> None:
         wh = warehouse(ctx)
         day = _day(wh, as_of)
         frame = health_books(wh, day)
-        show_frame(frame, title=f"Owners' books as of {day}", floatfmt="{:,.1f}")
+        shown = frame[list(BOOK_HEADERS)].rename(columns=BOOK_HEADERS)
+        show_frame(shown, title=f"Owners' books as of {day} (all columns with --out)", floatfmt="{:,.1f}")
         export(frame, out)
 
     @app.command()

@@ -44,8 +44,9 @@ def book_table(now: pd.DataFrame, ago_30: pd.DataFrame, ago_90: pd.DataFrame,
     )
     if names is not None and len(names):
         out = out.merge(names.rename(columns={"member_id": "owner_id", "name": "owner"}), on="owner_id", how="left")
+        out["owner"] = out["owner"].fillna(out["owner_id"])
     else:
-        out["owner"] = None
+        out["owner"] = out["owner_id"]
     return out.sort_values(["arr_at_risk", "avg_health"], ascending=[False, True], ignore_index=True)[
         list(BOOK_COLUMNS)]
 
