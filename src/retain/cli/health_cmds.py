@@ -11,13 +11,14 @@ from pathlib import Path
 import typer
 
 from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
+from retain.configs import validate_config
 from retain.errors import ConfigError
 from retain.health import books as health_books
 from retain.health.explain import explain_change, grade_distribution, riskiest, what_to_improve
 from retain.health.history import backfill as run_backfill
 from retain.health.history import first_data_date, resolve, score, store
 from retain.health.measures import measure_values_expr
-from retain.health.validate import Level, default_path, validate_file
+from retain.health.validate import Level, default_path
 from retain.warehouse import Warehouse, as_of_date
 
 ScorecardOption = typer.Option(None, "--scorecard", help="Scorecard YAML (default: the shipped one).")
@@ -56,10 +57,14 @@ def main_job(wh: Warehouse, as_of: dt.date) -> None:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def validate(files: list[Path] = typer.Argument(None, help="Scorecard YAML files (default: the shipped one).")):
-        """Check scorecard files and report every problem with its file, key and fix."""
+    def validate(
+        files: list[Path] = typer.Argument(None, help="YAML files (default: the shipped scorecard)."),
+        kind: str = typer.Option(None, "--kind", help="scorecard, trackers, mapping, profitability or rfm "
+                                 "(default: recognised from the file's keys)."),
+    ):
+        """Check scorecard, trackers, mapping, profitability or RFM files: every problem with file, key and fix."""
         paths = files or [default_path()]
-        issues = [issue for path in paths for issue in validate_file(path)]
+        issues = [issue for path in paths for issue in validate_config(path, kind)]
         for issue in issues:  # one line per problem, compiler style: file:line: level: key: message (fix: ...)
             style = "red" if issue.level is Level.ERROR else "yellow"
             console.print(f"[{style}]{issue}[/{style}]", highlight=False, soft_wrap=True)
