@@ -10,14 +10,11 @@ import pandas as pd
 import pytest
 
 from retain.models.dataset import TimeSplit, build_frame, time_split
-from retain.models.propensity import ModelSpec
 from retain.warehouse import Warehouse
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import START, build_company  # noqa: E402
-
-FAST_CHURN = ModelSpec(target="churned", horizon_days=90, n_estimators=80, learning_rate=0.1)
+from synthetic import FAST_CHURN, START, build_company  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

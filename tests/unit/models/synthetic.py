@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from retain.models.propensity import ModelSpec
 from retain.schema import table as table_spec
 from retain.warehouse import Warehouse
 
@@ -88,3 +89,7 @@ def build_company(wh: Warehouse, n: int = 300, days: int = 900, seed: int = 7) -
     _load(wh, "leads", pd.DataFrame(leads, columns=["lead_id", "created_at", "source", "status",
                                                       "referring_account_id"]))
     return end
+
+
+# A small, fast churn model for tests (few trees), shared by the model tests.
+FAST_CHURN = ModelSpec(target="churned", horizon_days=90, n_estimators=80, learning_rate=0.1)

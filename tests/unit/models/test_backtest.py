@@ -4,8 +4,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from synthetic import FAST_CHURN
 
-from conftest import FAST_CHURN
 from retain.models.backtest import learn_weights, run_backtest
 from retain.models.propensity import ChurnModel
 from retain.models.scorecard import BASELINE_WEIGHTS, ScorecardSource, _baseline, weighted_total

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
+from synthetic import FAST_CHURN
 
-from conftest import FAST_CHURN
 from retain.errors import ModelError
 from retain.models.propensity import ChurnModel, ModelMismatchError, ModelSpec, UpsellModel
 
