@@ -12,13 +12,12 @@ from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from retain.errors import ConfigError
 from retain.metrics.dimensions import count_if, safe_ratio
 from retain.metrics.periods import window_start
 from retain.metrics.revenue import account_revenue
+from retain.specs import load_yaml_spec
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -50,16 +49,7 @@ def load_profitability_spec(path: str | Path | None) -> ProfitabilitySpec:
     """Read a spec from YAML (defaults when ``path`` is None); every problem is reported with its key."""
     if path is None:
         return ProfitabilitySpec()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", hint="check the path and the YAML syntax") from exc
-    try:
-        return ProfitabilitySpec.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}", hint="see docs/metrics.md, section Profitability") from exc
+    return load_yaml_spec(ProfitabilitySpec, path, docs="docs/metrics.md, section Profitability")
 
 
 def support_costs(wh: Warehouse, as_of: AsOf, spec: ProfitabilitySpec) -> ir.Table:

@@ -13,13 +13,12 @@ from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from retain.errors import ConfigError
 from retain.metrics.dimensions import safe_ratio, subscriptions
 from retain.metrics.periods import Grain, period_frame
 from retain.metrics.revenue import account_revenue
+from retain.specs import load_yaml_spec
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 ACCOUNT_COLUMNS = ["account_id", "recency_days", "frequency", "monetary", "r", "f", "m", "rfm", "segment"]
@@ -84,16 +83,7 @@ def load_rfm_spec(path: str | Path | None) -> RFMSpec:
     """Read an RFM spec from YAML (defaults when ``path`` is None), reporting every problem with its key."""
     if path is None:
         return RFMSpec()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", hint="check the path and the YAML syntax") from exc
-    try:
-        return RFMSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}", hint="see docs/metrics.md, section RFM") from exc
+    return load_yaml_spec(RFMSpec, path, docs="docs/metrics.md, section RFM")
 
 
 def rfm_values(wh: Warehouse, as_of: AsOf, lookback_months: int = 12) -> ir.Table:
