@@ -6,12 +6,24 @@ Thin face over :mod:`retain.clv`: options are parsed here, everything else happe
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
-from retain.clv.value import By, ClvSettings, Method, account_clv, at_risk, clv_by, default_as_of, with_accounts
+from retain.clv.base import StatisticalWarning
+from retain.clv.value import (
+    By,
+    ClvSettings,
+    Method,
+    account_clv,
+    clv_by,
+    default_as_of,
+    value_at_risk,
+    with_accounts,
+)
 from retain.errors import RetainError
 from retain.warehouse import Warehouse, as_of_date
 
@@ -90,19 +102,34 @@ def main_job(wh: Warehouse, as_of: dt.date) -> None:
     """Main-job section: top accounts by CLV and the value at risk (low P(alive) / renewal probability)."""
     console.rule("[bold]Lifetime value[/bold]")
     try:
-        result = compute_and_store(wh, as_of, ClvSettings())
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = compute_and_store(wh, as_of, ClvSettings())
     except RetainError as exc:
         console.print(f"[yellow]CLV skipped:[/yellow] {exc.message}")
         return
+    for message in dict.fromkeys(str(w.message) for w in caught
+                                 if issubclass(w.category, UserWarning | StatisticalWarning)):
+        console.print(f"[yellow]note:[/yellow] {message}", highlight=False)
     ranked = wh.execute(with_accounts(wh, as_of, result.values))
     show_frame(ranked[["name", "segment", "clv", "p_alive", "method"]], "Top accounts by CLV (36 months)",
                max_rows=10)
-    risky = at_risk(ranked, AT_RISK_P_ALIVE)
+    churn = _stored_churn(wh, as_of)
+    risky = value_at_risk(ranked, churn)
     total = result.values["clv"].sum()
-    console.print(f"value at risk: {risky['clv'].sum():,.0f} of {total:,.0f} total CLV in {len(risky):,} accounts "
-                  f"with P(alive) < {AT_RISK_P_ALIVE:.0%}")
-    if not risky.empty:
-        show_frame(risky[["name", "segment", "clv", "p_alive"]], "At-risk value", max_rows=10)
+    source = "the churn model" if churn is not None else "1 - P(alive) (run `retain predict` for per-account risk)"
+    console.print(f"value at risk: {risky['value_at_risk'].sum():,.0f} of {total:,.0f} total CLV "
+                  f"(CLV x P(churn), P(churn) from {source})")
+    show_frame(risky[["name", "segment", "clv", "p_churn", "value_at_risk"]], "Most value at risk", max_rows=10)
+
+
+def _stored_churn(wh: Warehouse, as_of: dt.date) -> pd.DataFrame | None:
+    """Churn probabilities the propensity model stored for ``as_of``, if it ran (it runs earlier in the job)."""
+    try:
+        frame = wh.execute(wh.result("propensity", as_of).select("account_id", "churn_probability"))
+    except RetainError:
+        return None
+    return frame if not frame.empty else None
 
 
 def register(app: typer.Typer) -> None:

@@ -16,9 +16,9 @@ from retain.warehouse import Warehouse, as_of_date
 SECTIONS = (
     "retain.cli.ingest_cmds",
     "retain.cli.metrics_cmds",
-    "retain.cli.clv_cmds",
     "retain.cli.health_cmds",
     "retain.cli.models_cmds",
+    "retain.cli.clv_cmds",  # after the models: value at risk uses their per-account churn probability
     "retain.cli.calls_cmds",
 )
 

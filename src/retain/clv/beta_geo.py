@@ -94,10 +94,13 @@ class BetaGeoFitter(BaseFitter):
         if a <= 1 + 1e-12 and abs(a - 1) < 1e-12:
             raise ModelError("a = 1 exactly: the closed form is undefined", hint="refit or perturb a")
         z = t / (alpha + big_t + t)
-        head = (a + b + x - 1) / (a - 1)
-        tail = 1 - np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t))) * hyp2f1(
-            r + x, b + x, a + b + x - 1, z)
-        return head * tail * self.conditional_probability_alive(x, t_x, big_t)
+        alive = self.conditional_probability_alive(x, t_x, big_t)
+        with np.errstate(invalid="ignore", over="ignore"):  # a, b -> 0 at a boundary fit: hyp2f1 overflows
+            head = (a + b + x - 1) / (a - 1)
+            tail = 1 - np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t))) * hyp2f1(
+                r + x, b + x, a + b + x - 1, z)
+            expected = head * tail * alive
+        return np.where((alive == 0) | (head == 0), 0.0, expected)  # a dead customer buys nothing, however large
 
     def expected_number_of_purchases_up_to_time(self, t):
         """Expected purchases in (0, t] of a customer just acquired."""

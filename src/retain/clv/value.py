@@ -296,6 +296,25 @@ def at_risk(values: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
     return risky.sort_values("clv", ascending=False)
 
 
+def value_at_risk(values: pd.DataFrame, churn: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Expected value lost per live account: CLV x P(churn), highest first.
+
+    ``churn`` (account_id, churn_probability) comes from the propensity model when it has run; without it,
+    1 - P(alive) stands in. For contract customers P(alive) is a segment-level renewal rate, so the model's
+    per-account probability is the one worth using.
+    """
+    live = values[values["clv"] > 0].copy()
+    if churn is not None and not churn.empty:
+        probs = churn.set_index(churn["account_id"].astype(str))["churn_probability"]
+        live["p_churn"] = live["account_id"].astype(str).map(probs)
+        live["p_churn_source"] = np.where(live["p_churn"].notna(), "propensity", "1 - p_alive")
+        live["p_churn"] = live["p_churn"].fillna(1 - live["p_alive"])
+    else:
+        live["p_churn"], live["p_churn_source"] = 1 - live["p_alive"], "1 - p_alive"
+    live["value_at_risk"] = live["clv"] * live["p_churn"]
+    return live.sort_values("value_at_risk", ascending=False).reset_index(drop=True)
+
+
 def default_as_of(wh: Warehouse) -> dt.date:
     """Latest day with subscription or transaction data."""
     days = []

@@ -121,3 +121,18 @@ def test_transactions_only_book(wh):
     load(wh, "transactions", frames["transactions"])
     values = account_clv(wh, AS_OF, ClvSettings(method="pareto")).values
     assert set(values["method"]) == {"pareto"} and np.isfinite(values["clv"]).all()
+
+
+def test_value_at_risk_prefers_the_models_churn_probability():
+    from retain.clv.value import value_at_risk
+
+    values = pd.DataFrame({"account_id": ["a", "b", "c", "gone"], "clv": [1000.0, 500.0, 200.0, 0.0],
+                           "p_alive": [0.9, 0.9, 0.9, 0.0]})
+    churn = pd.DataFrame({"account_id": ["a", "b"], "churn_probability": [0.01, 0.6]})
+    risk = value_at_risk(values, churn).set_index("account_id")
+    assert "gone" not in risk.index  # nothing left to lose
+    assert risk.loc["b", "value_at_risk"] == 300.0 and risk.loc["a", "value_at_risk"] == 10.0
+    assert risk.loc["c", "p_churn_source"] == "1 - p_alive" and abs(risk.loc["c", "value_at_risk"] - 20.0) < 1e-9
+    assert list(risk.index) == ["b", "c", "a"]
+    fallback = value_at_risk(values)
+    assert (fallback.p_churn_source == "1 - p_alive").all()
