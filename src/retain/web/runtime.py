@@ -38,6 +38,9 @@ class Runtime:
         if entry is not None and now - entry[0] < KEY_TTL:
             return entry[1]
         found = users.check_key(db, key)
+        if found is not None:  # cached objects are shared by concurrent requests: detach them from this session,
+            for obj in found:  # or a later commit expires them and another thread's read lazy-loads through it
+                db.expunge(obj)
         if len(self._keys) >= MEMO_SIZE:
             self._keys.clear()
         self._keys[key] = (now, found)
