@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -203,16 +204,33 @@ LIST_COLUMNS = (
 )
 
 
-def list_accounts(db: Session, scope: Scope, query: AccountQuery) -> Page:
-    """One page of the accounts ``scope`` may see, filtered and sorted (rows carry the list columns only)."""
+CountCache = Callable[[Hashable, Callable[[], int]], int]
+
+
+def count_key(scope: Scope, query: AccountQuery) -> tuple:
+    """What the total of a list depends on: the scope and the filters, not the sort or the page."""
+    filters = query.model_dump(exclude={"sort", "order", "page", "per_page"})
+    return ("account_count", scope, tuple(sorted(filters.items())))
+
+
+def list_accounts(db: Session, scope: Scope, query: AccountQuery, *, count_cache: CountCache | None = None) -> Page:
+    """One page of the accounts ``scope`` may see, filtered and sorted (rows carry the list columns only).
+
+    ``count_cache(key, compute)`` may remember totals (they change only when snapshots are published), so paging
+    and re-sorting a view scan its filters once instead of twice."""
     sqlite = db.get_bind().dialect.name == "sqlite"
-    # counting: an admin's filters are best served by their indexes; a scoped user's rows by the owner indexes
-    total = db.scalar(_filtered(scope, query, select(func.count()).select_from(AccountSnapshot), sqlite=sqlite,
-                                walk_sort_index=sqlite and scope.role is not Role.ADMIN))
+
+    def count() -> int:
+        # an admin's filters are best served by their indexes; a scoped user's rows by the owner indexes
+        return int(db.scalar(_filtered(scope, query, select(func.count()).select_from(AccountSnapshot),
+                                       sqlite=sqlite, walk_sort_index=sqlite and scope.role is not Role.ADMIN))
+                   or 0)
+
+    total = count_cache(count_key(scope, query), count) if count_cache else count()
     stmt = _ordered(_filtered(scope, query, select(*LIST_COLUMNS), sqlite=sqlite,
                               walk_sort_index=sqlite), query, sqlite=sqlite)
     rows = db.execute(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
-    return Page([r._mapping for r in rows], int(total or 0), query.page, query.per_page)
+    return Page([r._mapping for r in rows], total, query.page, query.per_page)
 
 
 def export_accounts(db: Session, scope: Scope, query: AccountQuery, limit: int = MAX_EXPORT) -> list[dict]:

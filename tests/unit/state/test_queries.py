@@ -111,3 +111,24 @@ def test_metric_rows_are_scoped_by_owner(published):
     assert leads(RITA) == ["l1"]
     assert leads(NOBODY) == []
     assert queries.visible_members(published, MIA) == {"m1", "r1", "r2"}
+
+
+def test_list_totals_are_counted_once_per_scope_and_filters(published):
+    memo: dict = {}
+    computed: list = []
+
+    def cache(key, count):
+        if key not in memo:
+            computed.append(key)
+            memo[key] = count()
+        return memo[key]
+
+    first = queries.list_accounts(published, ADMIN, AccountQuery(segment="smb"), count_cache=cache)
+    resorted = queries.list_accounts(published, ADMIN, AccountQuery(segment="smb", sort=SortKey.NAME, page=2,
+                                                                    per_page=1), count_cache=cache)
+    assert resorted.total == first.total == queries.list_accounts(published, ADMIN,
+                                                                  AccountQuery(segment="smb")).total
+    assert len(computed) == 1  # same filters, other sort and page: no second count
+    queries.list_accounts(published, RITA, AccountQuery(segment="smb"), count_cache=cache)
+    queries.list_accounts(published, ADMIN, AccountQuery(segment="smb", q="a"), count_cache=cache)
+    assert len(computed) == 3  # another scope, another filter: counted again

@@ -46,7 +46,8 @@ def _qs(query: AccountQuery, **changes) -> str:
 
 @router.get("/accounts", name="accounts")
 def accounts(request: Request, db: DB, viewer: CurrentViewer, query: AccountQuery = Depends(account_query)):
-    result = queries.list_accounts(db, viewer.scope, query)
+    result = queries.list_accounts(db, viewer.scope, query,
+                                   count_cache=lambda key, count: runtime(request).memo(db, key, count))
 
     def sort_link(key: str) -> str:
         order = "asc" if query.sort.value == key and query.order.value == "desc" else "desc"
