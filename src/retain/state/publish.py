@@ -319,12 +319,15 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
 
 
 def is_at_risk(frame: pd.DataFrame) -> pd.Series:
-    """Churn probability >= 0.5, or health < 40 when no probability exists (see ``queries.RISK_*``)."""
+    """A red health grade (as in the owners' books), or churn probability >= 0.5, or health < 40 when neither a
+    grade nor a probability exists (see ``queries.RISK_*``)."""
     from retain.state.queries import RISK_HEALTH, RISK_PROBABILITY
 
-    churn = frame["churn_probability"] if "churn_probability" in frame else pd.Series(float("nan"), frame.index)
-    health = frame["health_total"] if "health_total" in frame else pd.Series(float("nan"), frame.index)
-    risky = (churn >= RISK_PROBABILITY) | (churn.isna() & (health < RISK_HEALTH))
+    nan = pd.Series(float("nan"), frame.index)
+    churn, health = frame.get("churn_probability", nan), frame.get("health_total", nan)
+    grade = frame.get("health_grade", pd.Series(None, frame.index, dtype=object))
+    red = grade.astype("string").str.lower().eq("red").fillna(False)
+    risky = red | (churn >= RISK_PROBABILITY) | (churn.isna() & grade.isna() & (health < RISK_HEALTH))
     return risky.fillna(False).astype(bool)
 
 

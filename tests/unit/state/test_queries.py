@@ -132,3 +132,14 @@ def test_list_totals_are_counted_once_per_scope_and_filters(published):
     queries.list_accounts(published, RITA, AccountQuery(segment="smb"), count_cache=cache)
     queries.list_accounts(published, ADMIN, AccountQuery(segment="smb", q="a"), count_cache=cache)
     assert len(computed) == 3  # another scope, another filter: counted again
+
+
+def test_red_accounts_count_as_at_risk_even_with_a_low_churn_probability():
+    import pandas as pd
+
+    from retain.state.publish import is_at_risk
+
+    frame = pd.DataFrame({"health_grade": ["red", "green", None, None, "yellow"],
+                          "churn_probability": [0.05, 0.7, None, None, 0.1],
+                          "health_total": [30.0, 90.0, 35.0, 80.0, 55.0]})
+    assert list(is_at_risk(frame)) == [True, True, True, False, False]
