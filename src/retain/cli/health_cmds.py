@@ -16,7 +16,7 @@ from retain.errors import ConfigError
 from retain.health import books as health_books
 from retain.health.explain import explain_change, grade_distribution, riskiest, what_to_improve
 from retain.health.history import backfill as run_backfill
-from retain.health.history import first_data_date, resolve, score, store
+from retain.health.history import backfill_dates, first_data_date, resolve, score, store, stored_dates
 from retain.health.measures import measure_values_expr
 from retain.health.validate import Level, default_path
 from retain.warehouse import Warehouse, as_of_date
@@ -49,9 +49,22 @@ def show_riskiest(wh: Warehouse, day: dt.date, scorecard: str | None = None, n: 
     return result
 
 
+HISTORY_MONTHS = 12
+
+
 def main_job(wh: Warehouse, as_of: dt.date) -> None:
-    """Health section of the main job: score everyone, store, print the riskiest accounts and their reasons."""
+    """Health section of the main job: score everyone, store, print the riskiest accounts and their reasons.
+
+    A monthly history of the last year is backfilled first (dates already stored are kept), so trends and
+    "why it changed" have something to compare with on a first run."""
     console.rule("[bold]Customer health[/bold]")
+    start = as_of - dt.timedelta(days=365)
+    done = set(stored_dates(wh))
+    missing = [d for d in backfill_dates(start, as_of - dt.timedelta(days=28), "MS") if d not in done]
+    for day in missing:
+        store(wh, score(wh, day), day, measures=False)
+    if missing:
+        console.print(f"health history: scored {len(missing)} monthly dates since {start.isoformat()}")
     show_riskiest(wh, as_of)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 import pyarrow as pa
 
+from retain.errors import WarehouseError
 from retain.health.measures import measure_values
 from retain.health.scoring import HealthResult, score_frame
 from retain.health.spec import ScorecardSetSpec
@@ -113,3 +114,12 @@ def scores_at(wh: Warehouse, as_of: AsOf, scorecards: ScorecardSetSpec | str | N
     if len(stored):
         return stored
     return score(wh, as_of, scorecards).scores
+
+
+def stored_dates(wh: Warehouse) -> list[dt.date]:
+    """Dates that already have stored health scores (none before the first `retain score`)."""
+    try:
+        table = wh.raw_result("health_scores")
+    except WarehouseError:
+        return []
+    return sorted(as_of_date(d) for d in wh.execute(table.select("as_of").distinct())["as_of"])
