@@ -28,7 +28,6 @@ from retain.errors import RetainError
 from retain.warehouse import Warehouse, as_of_date
 
 RESULT_NAME = "clv"
-AT_RISK_P_ALIVE = 0.5
 
 clv_app = typer.Typer(help="Customer lifetime value: per account, by channel/campaign/cohort; the CDNOW example.",
                       invoke_without_command=True, no_args_is_help=False)
