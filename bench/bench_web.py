@@ -157,7 +157,8 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="10k accounts, short runs")
     parser.add_argument("--accounts", type=int, default=None)
     parser.add_argument("--duration", type=int, default=None, help="seconds per scenario")
-    parser.add_argument("--workers", type=int, default=1, help="server processes (retain serve --workers)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes (retain serve --workers; default: one per core)")
     args = parser.parse_args()
     n = args.accounts or (10_000 if args.small else 100_000)
     seconds = args.duration or (4 if args.small else 10)
@@ -243,7 +244,7 @@ def main() -> None:
             print("server errors:\n" + errors[-3000:])
         shutil.rmtree(folder, ignore_errors=True)
     print(f"\ncommand: {sys.executable} bench/bench_web.py" + (" --small" if args.small else "")
-          + (f" --workers {args.workers}" if args.workers > 1 else "")
+          + (f" --workers {args.workers}" if args.workers != (os.cpu_count() or 1) else "")
           + f"   (accounts={n:,}, {seconds}s per scenario, wrk -t1, {args.workers} uvicorn worker(s), SQLite, "
             f"{os.cpu_count()} cores)")
 

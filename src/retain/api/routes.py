@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+import orjson
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from retain.api import schemas as s
-from retain.api.deps import DB, Reader, Writer
+from retain.api.deps import Reader, Writer
 from retain.api.errors import ApiError, ErrorBody
 from retain.api.ingestion import ingest
+from retain.errors import NotFoundError
 from retain.state import queries
 from retain.state.queries import AccountQuery
+from retain.web.deps import DB
 
 ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 422, 500)}
 router = APIRouter(prefix="/v1", responses=ERRORS)
@@ -36,14 +39,13 @@ def list_accounts(db: DB, who: Reader, query: Annotated[AccountQuery, Query()]):
 
 @router.get("/accounts/{account_id}", operation_id="get_account", response_model=s.AccountDetailPublic,
             tags=["accounts"])
-def get_account(db: DB, who: Reader, account_id: AccountId):
+async def get_account(request: Request, who: Reader, account_id: AccountId):
     """One account with its components, reasons, subscriptions, open tickets, surveys and timeline."""
-    a = queries.get_account(db, who.scope, account_id)
-    detail = a.detail or {}
-    out = s.AccountDetailPublic.model_validate(a)
-    return out.model_copy(update={"subscriptions": detail.get("subscriptions", []),
-                                  "open_ticket_list": detail.get("open_tickets", []),
-                                  "surveys": detail.get("surveys", []), "timeline": detail.get("timeline", [])})
+    runtime = request.app.state.runtime
+    record = await runtime.read(runtime.records.read, who.scope, account_id)
+    if record is None:
+        raise NotFoundError(f"no account '{account_id}'", hint="check the id, or ask an admin for access")
+    return Response(orjson.dumps(s.account_detail_body(record)), media_type="application/json")
 
 
 @router.get("/accounts/{account_id}/components", operation_id="get_account_components",

@@ -67,13 +67,13 @@ def register(app: typer.Typer) -> None:
         application = create_app(settings)  # checks the secret and migrates once, before any worker starts
         console.print(f"Retain dashboard on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
         if workers == 1:
-            uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+            uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)
             return
         os.environ.update({"RETAIN_MIGRATE": "false", "RETAIN_DEV": "true" if settings.dev else "false"})
         if settings.warehouse:
             os.environ["RETAIN_WAREHOUSE"] = settings.warehouse
         uvicorn.run("retain.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", proxy_headers=True)
+                    log_level="warning", access_log=False, proxy_headers=True)
 
     @app.command()
     def publish(ctx: typer.Context, as_of: str = AsOfOption) -> None:

@@ -225,19 +225,20 @@ def check_key(db: Session, key: str) -> tuple[ApiKey, User] | None:
 KEY_USE_EVERY = dt.timedelta(minutes=5)
 
 
-def key_use_due(row: ApiKey, every: dt.timedelta = KEY_USE_EVERY) -> bool:
-    return row.last_used_at is None or utcnow() - row.last_used_at >= every
+def claim_key_use(row: ApiKey, every: dt.timedelta = KEY_USE_EVERY) -> dt.datetime | None:
+    """The time to record if this use of the key is due for the audit log (at most once per ``every``), else None.
 
-
-def note_key_use(db: Session, row: ApiKey, *, ip: str | None, every: dt.timedelta = KEY_USE_EVERY) -> None:
-    """Audit key use at most once per ``every`` per key, so the log stays readable and reads stay fast.
-
-    ``row`` may be a cached, detached copy: the update is a statement by id, and the copy is refreshed.
-    """
-    if not key_use_due(row, every):
-        return
+    Marks ``row`` at once, so the concurrent requests of one client sharing the cached row record one use."""
     now = utcnow()
-    db.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    if row.last_used_at is not None and now - row.last_used_at < every:
+        return None
+    row.last_used_at = now
+    return now
+
+
+def note_key_use(db: Session, row: ApiKey, at: dt.datetime, *, ip: str | None) -> None:
+    """Write a use claimed by :func:`claim_key_use`. ``row`` may be a cached, detached copy: the update is a
+    statement by id."""
+    db.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=at))
     audit.record(db, "key.use", actor=None, target=row.prefix, ip=ip)
     db.commit()
-    row.last_used_at = now

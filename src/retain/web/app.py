@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz():
+    async def healthz():
         return {"ok": True}
 
     app.add_middleware(SecurityHeaders)

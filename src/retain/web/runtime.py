@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from retain.state import queries, users
 from retain.state.db import default_url, make_engine, session_factory, upgrade
+from retain.state.records import AccountRecords
 from retain.web.settings import Settings
 
 T = TypeVar("T")
@@ -25,10 +27,22 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    records: AccountRecords = field(init=False)
     _memo: dict = field(default_factory=dict)
     _memo_run: int | None = None
     _memo_checked: float = float("-inf")
     _keys: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.records = AccountRecords(self.engine)
+
+    async def read(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a short read. On SQLite it runs on the event loop: a lookup by key in a local file takes tens of
+        microseconds, less than handing it to a worker thread. On a server database it waits on the network, so
+        it goes to a worker thread and the loop keeps serving."""
+        if self.engine.dialect.name == "sqlite":
+            return function(*args)
+        return await run_in_threadpool(function, *args)
 
     def api_key(self, db: Session, key: str):
         """``users.check_key`` with a short per-process cache (``KEY_TTL`` seconds): a key revoked from another
