@@ -30,6 +30,7 @@ from sqlalchemy import insert
 from retain.state import users
 from retain.state.db import make_engine, session_factory, upgrade
 from retain.state.models import AccountDetail, AccountSnapshot, ScoreHistory, TeamMember
+from retain.state.names import rebuild_name_index
 
 AS_OF = dt.date(2026, 10, 31)
 SEGMENTS = ("smb", "mid_market", "enterprise")
@@ -106,6 +107,7 @@ def synthesise(url: str, n: int, seed: int = 7) -> None:
             con.execute(insert(AccountSnapshot), rows)
             con.execute(insert(AccountDetail), extras)
             con.execute(insert(ScoreHistory), hist)
+        rebuild_name_index(con)  # as `retain publish` does after writing the snapshots
     engine.dispose()
 
 

@@ -141,7 +141,9 @@ class AccountSnapshot(Base):
     extra: Mapped[AccountDetail | None] = relationship(lazy="select", uselist=False, viewonly=True)
 
     __table_args__ = (Index("ix_account_snapshots_name", "name"), Index("ix_account_snapshots_region", "region"),
-                      Index("ix_account_snapshots_adoption_tier", "adoption_tier"))
+                      Index("ix_account_snapshots_adoption_tier", "adoption_tier"),
+                      Index("ix_account_snapshots_grade_health", "health_grade", "health_total"),
+                      Index("ix_account_snapshots_risk_churn", "at_risk", "churn_probability"))
 
     @property
     def components(self) -> list | None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from retain.errors import WarehouseError
 from retain.state.models import AccountDetail, AccountSnapshot, MetricSnapshot, PublishRun, ScoreHistory, TeamMember
+from retain.state.names import rebuild_name_index
 from retain.warehouse import Warehouse, as_of_date
 
 METRIC_RESULTS = (
@@ -308,6 +309,7 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     if records:
         db.execute(insert(AccountSnapshot), records)
         db.execute(insert(AccountDetail), extras)
+    rebuild_name_index(db)
     frame["components"] = frame["account_id"].map(
         {k: {str(c.get("component")): c.get("score") for c in v} for k, v in parts.items()})
     _write_history(db, hist, frame, day)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from retain.errors import NotFoundError
 from retain.state.models import AccountSnapshot, MetricSnapshot, PublishRun, Role, ScoreHistory, TeamMember, User
+from retain.state.names import name_matches
 
 RISK_PROBABILITY = 0.5
 RISK_HEALTH = 40.0
@@ -143,16 +144,22 @@ def _filtered(scope: Scope, query: AccountQuery, stmt: Select, *, walk_sort_inde
     collecting a third of the table through the filter's index and sorting it.
     """
     a = AccountSnapshot
+    # a filter correlated with the sort (red accounts sorted by health) has a composite index serving both
+    paired = {SortKey.HEALTH: a.health_grade, SortKey.CHURN: a.at_risk}.get(query.sort)
 
     def loose(column):
-        return func.coalesce(column, column) if walk_sort_index else column
+        return func.coalesce(column, column) if walk_sort_index and column is not paired else column
 
     stmt = scoped(stmt, scope)
     if query.q:
-        pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
-        # SQLite's LIKE already ignores ASCII case (and lower() per row doubles the cost); elsewhere use lower()
-        name = a.name if sqlite else func.lower(a.name)
-        stmt = stmt.where(or_(name.like(pattern, escape="\\"), a.account_id == query.q))
+        indexed = name_matches(query.q) if sqlite else None
+        if indexed is not None:
+            stmt = stmt.where(or_(a.account_id.in_(indexed), a.account_id == query.q))
+        else:
+            pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+            # SQLite's LIKE already ignores ASCII case (and lower() per row doubles the cost); elsewhere use lower()
+            name = a.name if sqlite else func.lower(a.name)
+            stmt = stmt.where(or_(name.like(pattern, escape="\\"), a.account_id == query.q))
     for column, value in ((loose(a.health_grade), query.grade), (loose(a.segment), query.segment),
                           (loose(a.region), query.region), (a.owner_id, query.owner_id),
                           (loose(a.adoption_tier), query.adoption_tier), (loose(a.status), query.status)):

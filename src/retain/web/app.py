@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     runtime = runtime or Runtime.build(settings)
     app = FastAPI(title="Retain", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(reload=settings.dev)
     for module in (auth, portfolio, accounts, analytics, calls, admin):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -13,8 +13,10 @@ from retain.state import queries
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(*, reload: bool = False) -> Jinja2Templates:
+    """``reload`` (development): re-read a template when its file changes, at the cost of a stat per render."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.auto_reload = reload
     templates.env.globals["app_name"] = "Retain"
     return templates
 

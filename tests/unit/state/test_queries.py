@@ -143,3 +143,38 @@ def test_red_accounts_count_as_at_risk_even_with_a_low_churn_probability():
                           "churn_probability": [0.05, 0.7, None, None, 0.1],
                           "health_total": [30.0, 90.0, 35.0, 80.0, 55.0]})
     assert list(is_at_risk(frame)) == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize("text", ["acme", "ACME CORP", "me Co", "ini", "北京云", "云端科技", "北京", "a", "Hooli",
+                                  '"acme"', "acme OR hooli", "100%_", "x'); DROP TABLE account_snapshots; --", "a1"])
+def test_name_search_matches_a_case_insensitive_substring_scan(published, text):
+    """On SQLite three characters or more go through the trigram index; it must find what a scan finds."""
+    expected = {a.account_id for a in published.query(AccountSnapshot)
+                if text.lower() in a.name.lower() or a.account_id == text}
+    assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q=text))) == expected
+    assert ids(queries.list_accounts(published, RITA, AccountQuery(q=text))) == expected & {"a1", "a2"}
+
+
+def test_name_index_follows_publish_and_migration(published, tiny_wh, engine):
+    """A database upgraded with snapshots already in it, and every publish after, search the current names.
+    PostgreSQL has no such index (it scans) and must not get one."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from retain.state.db import alembic_config
+    from retain.state.publish import publish
+
+    published.commit()
+    if engine.dialect.name != "sqlite":
+        assert "account_names" not in inspect(engine).get_table_names()
+    else:
+        cfg = alembic_config()
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0001")
+            command.upgrade(cfg, "head")
+        assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q="acme"))) == {"a1"}
+        published.execute(text("DELETE FROM account_names"))
+        assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q="acme"))) == set()
+    publish(tiny_wh, published, testing.AS_OF)  # rewrites the snapshots, and the names with them
+    assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q="acme"))) == {"a1"}
