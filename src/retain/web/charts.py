@@ -6,6 +6,7 @@ returns ``None`` when they are absent, so a page shows what exists and a note fo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 FONT = "Noto Sans CJK SC, Noto Sans, system-ui, sans-serif"
@@ -70,12 +71,17 @@ def health_history(points: list) -> dict | None:
     rows = [p for p in points if p.health_total is not None or p.churn_probability is not None]
     if not rows:
         return None
+    xaxis: dict = {"type": "date"}
+    if len(rows) == 1:  # one score: plotly would zoom to milliseconds around it; show the month around it instead
+        day = rows[0].as_of
+        xaxis["range"] = [(day - dt.timedelta(days=15)).isoformat(), (day + dt.timedelta(days=15)).isoformat()]
     return {"data": [
         {"type": "scatter", "mode": "lines+markers", "name": "health", "x": [p.as_of.isoformat() for p in rows],
          "y": [p.health_total for p in rows]},
         {"type": "scatter", "mode": "lines+markers", "name": "churn probability", "yaxis": "y2",
          "x": [p.as_of.isoformat() for p in rows], "y": [p.churn_probability for p in rows]},
-    ], "layout": _layout("Health and churn probability over time", yaxis={"title": "health", "range": [0, 100]},
+    ], "layout": _layout("Health and churn probability over time", xaxis=xaxis,
+                         yaxis={"title": "health", "range": [0, 100]},
                          yaxis2={"title": "churn p", "overlaying": "y", "side": "right", "range": [0, 1]})}
 
 

@@ -1,0 +1,22 @@
+import datetime as dt
+from types import SimpleNamespace
+
+from retain.web import charts
+
+
+def point(day: dt.date, health: float | None, churn: float | None = None):
+    return SimpleNamespace(as_of=day, health_total=health, churn_probability=churn)
+
+
+def test_history_of_one_score_shows_the_month_around_it():
+    fig = charts.health_history([point(dt.date(2026, 10, 31), 64.0, 0.2)])
+    assert fig["layout"]["xaxis"] == {"type": "date", "range": ["2026-10-16", "2026-11-15"]}
+    assert fig["data"][0]["y"] == [64.0] and fig["data"][1]["y"] == [0.2]
+
+
+def test_history_of_several_scores_spans_them_and_skips_empty_points():
+    fig = charts.health_history([point(dt.date(2026, 9, 30), 60.0), point(dt.date(2026, 10, 15), None),
+                                 point(dt.date(2026, 10, 31), 70.0)])
+    assert fig["layout"]["xaxis"] == {"type": "date"}
+    assert fig["data"][0]["x"] == ["2026-09-30", "2026-10-31"]
+    assert charts.health_history([point(dt.date(2026, 9, 30), None)]) is None
