@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from retain.errors import ConfigError
 from retain.state import testing
+from retain.state.db import make_engine, session_factory
 from retain.web import Settings, create_app
 
 
@@ -172,6 +173,38 @@ def test_forms_need_the_csrf_token(client):
     assert "key.revoke" in client.get("/admin").text
     r = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_keys_revoked_or_users_deactivated_elsewhere_stop_working(seeded, monkeypatch):
+    """A change made by another process (``retain keys revoke``, another worker) reaches this server's key cache
+    at its next check (``KEY_CHECK``, 1 s; 0 here)."""
+    from retain.state import users
+    from retain.web import runtime as runtime_module
+
+    app, _ = seeded
+    client = TestClient(app)
+    monkeypatch.setattr(runtime_module, "KEY_CHECK", 3600.0)
+    engine = make_engine(str(app.state.runtime.engine.url))
+    with session_factory(engine)() as db:
+        olga = next(u for u in users.list_users(db) if u.username == "olga")
+        key, row = users.create_key(db, olga, "elsewhere", "read")
+    for _ in range(2):  # cached now
+        assert client.get("/api/v1/me", headers={"X-API-Key": key}).status_code == 200
+    with session_factory(engine)() as db:
+        users.revoke_key(db, row.prefix, actor="cli")
+    assert client.get("/api/v1/me", headers={"X-API-Key": key}).status_code == 200  # cached until the next check
+    monkeypatch.setattr(runtime_module, "KEY_CHECK", 0.0)
+    assert_error_shape(client.get("/api/v1/me", headers={"X-API-Key": key}), 401)
+    with session_factory(engine)() as db:
+        key2, _ = users.create_key(db, olga, "elsewhere-2", "read")
+    assert client.get("/api/v1/me", headers={"X-API-Key": key2}).status_code == 200
+    with session_factory(engine)() as db:
+        users.set_active(db, "olga", False, actor="cli")
+    assert_error_shape(client.get("/api/v1/me", headers={"X-API-Key": key2}), 401)
+    with session_factory(engine)() as db:
+        users.set_active(db, "olga", True, actor="cli")
+    assert client.get("/api/v1/me", headers={"X-API-Key": key2}).status_code == 200
+    engine.dispose()
 
 
 def test_default_secret_is_refused_outside_dev(tmp_path):

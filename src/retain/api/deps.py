@@ -36,6 +36,8 @@ async def caller(request: Request, key: Annotated[str | None, Security(key_heade
         raise ApiError(401, "missing API key", hint="send the key in the X-API-Key header",
                        headers={"WWW-Authenticate": "ApiKey"})
     runtime: Runtime = request.app.state.runtime
+    if runtime.keys_check_due():
+        await runtime.read(runtime.refresh_keys)
     found = runtime.cached_api_key(key)
     if found is False:  # not cached: look it up in a worker thread
         found = await run_in_threadpool(_look_up, runtime, key)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from retain.errors import NotFoundError, RetainError
 from retain.state import audit
-from retain.state.models import ApiKey, KeyScope, LoginAttempt, Role, User, WebSession, utcnow
+from retain.state.models import ApiKey, AuditEvent, KeyScope, LoginAttempt, Role, User, WebSession, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_PASSWORD = 8
@@ -223,6 +223,12 @@ def check_key(db: Session, key: str) -> tuple[ApiKey, User] | None:
 
 
 KEY_USE_EVERY = dt.timedelta(minutes=5)
+CREDENTIAL_CHANGES = ("key.revoke", "user.deactivate", "user.activate")
+
+
+def credentials_version(db: Session) -> int | None:
+    """Changes whenever a key is revoked or a user (de)activated, by any process: servers caching keys compare it."""
+    return db.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.action.in_(CREDENTIAL_CHANGES)))
 
 
 def claim_key_use(row: ApiKey, every: dt.timedelta = KEY_USE_EVERY) -> dt.datetime | None:

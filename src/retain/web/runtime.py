@@ -18,7 +18,8 @@ from retain.web.settings import Settings
 
 T = TypeVar("T")
 MEMO_SIZE = 1024
-KEY_TTL = 10.0
+KEY_TTL = 300.0
+KEY_CHECK = 1.0
 PUBLISH_CHECK = 1.0
 
 
@@ -32,6 +33,8 @@ class Runtime:
     _memo_run: int | None = None
     _memo_checked: float = float("-inf")
     _keys: dict = field(default_factory=dict)
+    _keys_version: int | None = None
+    _keys_checked: float = float("-inf")
 
     def __post_init__(self) -> None:
         self.records = AccountRecords(self.engine)
@@ -44,9 +47,22 @@ class Runtime:
             return function(*args)
         return await run_in_threadpool(function, *args)
 
+    def keys_check_due(self) -> bool:
+        return time.monotonic() - self._keys_checked >= KEY_CHECK
+
+    def refresh_keys(self) -> None:
+        """Forget the cached keys if a key was revoked or a user (de)activated since the last look, by any process
+        (another worker, ``retain keys revoke``): such a change takes effect within ``KEY_CHECK`` seconds."""
+        with self.sessions() as db:
+            version = users.credentials_version(db)
+        if version != self._keys_version:
+            self._keys.clear()
+            self._keys_version = version
+        self._keys_checked = time.monotonic()
+
     def api_key(self, db: Session, key: str):
-        """``users.check_key`` with a short per-process cache (``KEY_TTL`` seconds): a key revoked from another
-        process stops working within that time; revoked from this one (Admin page), at once."""
+        """``users.check_key`` with a per-process cache, kept ``KEY_TTL`` seconds unless :meth:`refresh_keys` or
+        :meth:`forget_keys` (a change from this process, on the Admin page) clears it first."""
         now = time.monotonic()
         entry = self._keys.get(key)
         if entry is not None and now - entry[0] < KEY_TTL:
