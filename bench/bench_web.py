@@ -38,12 +38,17 @@ REGIONS = ("na", "emea", "apac", "latam")
 GRADES = ("green", "yellow", "red")
 TIERS = ("high", "medium", "low")
 LUA = r"""
+local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
 local paths = {}
 for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
 local i = 0
 request = function()
   i = i + 1
   return wrk.format("GET", paths[(i % #paths) + 1])
+end
+if think > 0 then  -- a user reading the page: exponential think time before each request
+  math.randomseed(os.time())
+  delay = function() return math.floor(-think * math.log(1 - math.random())) end
 end
 done = function(summary, latency, requests)
   io.write(string.format('{"requests": %d, "seconds": %f, "p50": %d, "p95": %d, "p99": %d, "non2xx": %d, '
@@ -138,7 +143,8 @@ def sign_in(base: str, user: str, password: str) -> str:
         return client.cookies["retain_session"]
 
 
-def run_wrk(base: str, paths: list[str], header: str | None, connections: int, seconds: int, folder: Path) -> dict:
+def run_wrk(base: str, paths: list[str], header: str | None, connections: int, seconds: int, folder: Path,
+            think_ms: int = 0) -> dict:
     path_file = folder / f"paths-{len(paths)}-{random.random():.6f}.txt"
     path_file.write_text("\n".join(paths) + "\n")
     script = folder / "bench.lua"
@@ -147,7 +153,7 @@ def run_wrk(base: str, paths: list[str], header: str | None, connections: int, s
     if header:
         cmd += ["-H", header]
     out = subprocess.run([*cmd, base], capture_output=True, text=True, check=True,
-                         env={**os.environ, "BENCH_PATHS": str(path_file)})
+                         env={**os.environ, "BENCH_PATHS": str(path_file), "BENCH_THINK_MS": str(think_ms)})
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("{"))
     result = json.loads(line)
     result["rps"] = result["requests"] / result["seconds"]
@@ -206,32 +212,41 @@ def main() -> None:
         lists = [f"/accounts?sort={rng.choice(sorts)}&order={rng.choice(('asc', 'desc'))}&page={rng.randint(1, 20)}"
                  + rng.choice(("", "&segment=smb", "&grade=red", "&at_risk=true", "&q=Account+12"))
                  for _ in range(500)]
-        scenarios = [
-            ("baseline GET /healthz", [f"/healthz?{i}" for i in range(10)], None, 50, None),
-            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 1, 50.0),
-            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 10, 50.0),
-            ("accounts list (manager, 10 reps)", lists, mgr_cookie, 10, 50.0),
-            ("account 360 page (admin)", [f"/accounts/{i}" for i in ids], admin_cookie, 1, 50.0),
-            ("account 360 page (admin)", [f"/accounts/{i}" for i in ids], admin_cookie, 10, 50.0),
+        lists_360 = [f"/accounts/{i}" for i in ids]
+        think = 1000  # ms: 50 people each opening a page every second on average (people are slower than that)
+        scenarios = [  # name, paths, header, connections, think time (ms), target p95 (ms)
+            ("baseline GET /healthz", [f"/healthz?{i}" for i in range(10)], None, 50, 0, None),
+            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 1, 0, 50.0),
+            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 50, think, 50.0),
+            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 10, 0, 50.0),
+            ("accounts list (manager, 10 reps)", lists, mgr_cookie, 1, 0, 50.0),
+            ("accounts list (manager, 10 reps)", lists, mgr_cookie, 50, think, 50.0),
+            ("accounts list (manager, 10 reps)", lists, mgr_cookie, 10, 0, 50.0),
+            ("account 360 page (admin)", lists_360, admin_cookie, 1, 0, 50.0),
+            ("account 360 page (admin)", lists_360, admin_cookie, 50, think, 50.0),
+            ("account 360 page (admin)", lists_360, admin_cookie, 10, 0, 50.0),
             ("API account read (admin key)", [f"/api/v1/accounts/{i}" for i in ids],
-             f"X-API-Key: {admin_key}", 50, 20.0),
+             f"X-API-Key: {admin_key}", 50, 0, 20.0),
             ("API account read (member key, own book)", [f"/api/v1/accounts/{i}" for i in own],
-             f"X-API-Key: {member_key}", 50, 20.0),
+             f"X-API-Key: {member_key}", 50, 0, 20.0),
         ]
-        header = f"{'scenario':44} {'conc':>4} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} " \
-                 f"{'target':>7} {'p95/target':>10} {'non-2xx':>7} {'cpu ms/req':>10}"
+        header = f"{'scenario':44} {'clients':>7} {'think':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
+                 f"{'p99 ms':>7} {'target':>6} {'p95/target':>10} {'non-2xx':>7} {'cpu ms/req':>10}"
         print(header)
         print("-" * len(header))
-        for name, paths, hdr, conc, target in scenarios:
+        for name, paths, hdr, conc, think_ms, target in scenarios:
             run_wrk(base, paths[:50], hdr, conc, 1, folder)  # warm-up
             cpu_before = server_cpu(server.pid)
-            r = run_wrk(base, paths, hdr, conc, seconds, folder)
+            r = run_wrk(base, paths, hdr, conc, seconds * (3 if think_ms else 1), folder, think_ms)
             cpu_ms = 1000 * (server_cpu(server.pid) - cpu_before) / max(r["requests"], 1)
             p50, p95, p99 = (r[k] / 1000 for k in ("p50", "p95", "p99"))
             ratio = f"{p95 / target:.2f}" if target else "baseline"
-            print(f"{name:44} {conc:>4} {r['rps']:>8.0f} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} "
-                  f"{(f'{target:.0f}' if target else '-'):>7} {ratio:>10} {r['non2xx'] + r['errors']:>7} "
-                  f"{cpu_ms:>10.2f}")
+            print(f"{name:44} {conc:>7} {(f'{think_ms / 1000:g}s' if think_ms else '-'):>6} {r['rps']:>7.0f} "
+                  f"{p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {(f'{target:.0f}' if target else '-'):>6} {ratio:>10} "
+                  f"{r['non2xx'] + r['errors']:>7} {cpu_ms:>10.2f}")
+        print("\nthink: each client waits a random (exponential) time of that mean between requests, as a person "
+              "reading the page does;\n'-': clients send the next request as soon as the last is answered "
+              "(closed loop: latency is then set by throughput).")
         print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work "
               "on the machine inflates latency; server CPU per request does not depend on it)")
     finally:

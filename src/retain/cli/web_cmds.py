@@ -62,9 +62,11 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from retain.web import create_app
+        from retain.web import serve as workers_serve
 
         settings = _settings(ctx, dev=True) if dev else _settings(ctx)
         application = create_app(settings)  # checks the secret and migrates once, before any worker starts
+        workers_serve.check_port(host, port)
         console.print(f"Retain dashboard on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
         if workers == 1:
             uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)
@@ -72,8 +74,12 @@ def register(app: typer.Typer) -> None:
         os.environ.update({"RETAIN_MIGRATE": "false", "RETAIN_DEV": "true" if settings.dev else "false"})
         if settings.warehouse:
             os.environ["RETAIN_WAREHOUSE"] = settings.warehouse
-        uvicorn.run("retain.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False, proxy_headers=True)
+        application.state.runtime.engine.dispose()  # the workers open their own connections
+        if workers_serve.supported():
+            workers_serve.serve_workers(host, port, workers)
+        else:  # no SO_REUSEPORT (Windows): uvicorn's workers share one socket
+            uvicorn.run(workers_serve.APP, factory=True, host=host, port=port, workers=workers,
+                        log_level="warning", access_log=False, proxy_headers=True)
 
     @app.command()
     def publish(ctx: typer.Context, as_of: str = AsOfOption) -> None:
