@@ -69,7 +69,9 @@ def register(app: typer.Typer) -> None:
         workers_serve.check_port(host, port)
         console.print(f"Retain dashboard on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
         if workers == 1:
-            uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)
+            workers_serve.settle_heap()
+            uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True,
+                        timeout_keep_alive=workers_serve.KEEP_ALIVE)
             return
         os.environ.update({"RETAIN_MIGRATE": "false", "RETAIN_DEV": "true" if settings.dev else "false"})
         if settings.warehouse:
@@ -79,7 +81,8 @@ def register(app: typer.Typer) -> None:
             workers_serve.serve_workers(host, port, workers)
         else:  # no SO_REUSEPORT (Windows): uvicorn's workers share one socket
             uvicorn.run(workers_serve.APP, factory=True, host=host, port=port, workers=workers,
-                        log_level="warning", access_log=False, proxy_headers=True)
+                        log_level="warning", access_log=False, proxy_headers=True,
+                        timeout_keep_alive=workers_serve.KEEP_ALIVE)
 
     @app.command()
     def publish(ctx: typer.Context, as_of: str = AsOfOption) -> None:
@@ -203,7 +206,9 @@ def serve_dashboard(wh_db: str, host: str = "127.0.0.1", port: int = 8000, demo_
     from retain.state.publish import publish as run_publish
     from retain.warehouse import Warehouse
     from retain.web import Settings, create_app
+    from retain.web import serve as workers_serve
 
+    workers_serve.check_port(host, port)  # before publishing: a taken port is the likeliest failure of a demo
     settings = Settings(warehouse=wh_db, dev=True,
                         secret_key=os.environ.get("RETAIN_SECRET_KEY") or secrets.token_urlsafe(32))
     engine = make_engine(settings.database_url or default_url(wh_db))
@@ -232,4 +237,5 @@ def serve_dashboard(wh_db: str, host: str = "127.0.0.1", port: int = 8000, demo_
     console.print("(Ctrl+C stops the server)")
     hint = ", ".join(f"{u} / {p}" for u, p, _ in logins) if demo_login else None
     application = create_app(settings.model_copy(update={"demo_login": hint}))
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    workers_serve.settle_heap()
+    uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=workers_serve.KEEP_ALIVE)

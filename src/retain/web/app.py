@@ -137,4 +137,8 @@ def _install_page_errors(app: FastAPI) -> None:
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` / ``retain serve --workers N``: settings from ``RETAIN_*`` variables."""
-    return create_app(Settings())
+    from retain.web.serve import settle_heap
+
+    app = create_app(Settings())
+    settle_heap()
+    return app
