@@ -110,6 +110,9 @@ class TeamMember(Base):
     team: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+SORTED_BY_INDEX = ("name", "arr", "health_total", "health_change", "churn_probability", "clv", "renewal_on")
+
+
 class AccountSnapshot(Base):
     """One row per account with everything the list, portfolio and 360 pages show."""
 
@@ -125,25 +128,28 @@ class AccountSnapshot(Base):
     industry: Mapped[str | None] = mapped_column(String(100), nullable=True)
     acquisition_channel: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
-    arr: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    arr: Mapped[float] = mapped_column(Float, default=0.0)
     currency: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    health_total: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
-    health_grade: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    health_total: Mapped[float | None] = mapped_column(Float, nullable=True)
+    health_grade: Mapped[str | None] = mapped_column(String(16), nullable=True)
     health_change: Mapped[float | None] = mapped_column(Float, nullable=True)
-    churn_probability: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
-    at_risk: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    clv: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
-    renewal_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True, index=True)
+    churn_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    clv: Mapped[float | None] = mapped_column(Float, nullable=True)
+    renewal_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     adoption_tier: Mapped[str | None] = mapped_column(String(32), nullable=True)
     products_held: Mapped[int] = mapped_column(Integer, default=0)
     open_tickets: Mapped[int] = mapped_column(Integer, default=0)
     as_of: Mapped[dt.date] = mapped_column(Date)
     extra: Mapped[AccountDetail | None] = relationship(lazy="select", uselist=False, viewonly=True)
 
-    __table_args__ = (Index("ix_account_snapshots_name", "name"), Index("ix_account_snapshots_region", "region"),
+    __table_args__ = (Index("ix_account_snapshots_region", "region"),
                       Index("ix_account_snapshots_adoption_tier", "adoption_tier"),
-                      Index("ix_account_snapshots_grade_health", "health_grade", "health_total"),
-                      Index("ix_account_snapshots_risk_churn", "at_risk", "churn_probability"))
+                      # sort columns (after the filter correlated with them), with the owner columns a manager's or
+                      # member's scope is checked on: walking the index reads the table only for accounts in scope
+                      Index("ix_account_snapshots_grade_health", "health_grade", "health_total", "owner_id", "csm_id"),
+                      Index("ix_account_snapshots_risk_churn", "at_risk", "churn_probability", "owner_id", "csm_id"),
+                      *(Index(f"ix_account_snapshots_{c}", c, "owner_id", "csm_id") for c in SORTED_BY_INDEX))
 
     @property
     def components(self) -> list | None:

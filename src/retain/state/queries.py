@@ -18,7 +18,16 @@ from sqlalchemy import Select, String, case, false, func, literal, literal_colum
 from sqlalchemy.orm import Session
 
 from retain.errors import NotFoundError
-from retain.state.models import AccountSnapshot, MetricSnapshot, PublishRun, Role, ScoreHistory, TeamMember, User
+from retain.state.models import (
+    SORTED_BY_INDEX,
+    AccountSnapshot,
+    MetricSnapshot,
+    PublishRun,
+    Role,
+    ScoreHistory,
+    TeamMember,
+    User,
+)
 from retain.state.names import name_matches
 
 RISK_PROBABILITY = 0.5
@@ -61,17 +70,24 @@ def visible_members(db: Session, scope: Scope) -> set[str]:
     return {m for (m,) in db.execute(team_ids(scope))}
 
 
-def scoped(stmt: Select, scope: Scope) -> Select:
-    """``stmt`` restricted to the accounts ``scope`` may see."""
+def scoped(stmt: Select, scope: Scope, *, walk_sort_index: bool = False) -> Select:
+    """``stmt`` restricted to the accounts ``scope`` may see.
+
+    ``walk_sort_index`` (SQLite, a large book): check the scope on the sort index's copy of the owner columns while
+    walking it (see :func:`_walk_scope`) rather than collect the whole book through the owner indexes and sort it.
+    """
     if scope.role is Role.ADMIN:
         return stmt
     if not scope.member_id:
         return stmt.where(false())
+    owner, csm = AccountSnapshot.owner_id, AccountSnapshot.csm_id
+    if walk_sort_index:
+        owner, csm = func.coalesce(owner, owner), func.coalesce(csm, csm)
     if scope.role is Role.MEMBER:
         mine = scope.member_id
-        return stmt.where(or_(AccountSnapshot.owner_id == mine, AccountSnapshot.csm_id == mine))
+        return stmt.where(or_(owner == mine, csm == mine))
     ids = team_ids(scope)
-    return stmt.where(or_(AccountSnapshot.owner_id.in_(ids), AccountSnapshot.csm_id.in_(ids)))
+    return stmt.where(or_(owner.in_(ids), csm.in_(ids)))
 
 
 # -- the accounts list ----------------------------------------------------------------------------------------
@@ -136,7 +152,7 @@ def at_risk_clause():
 
 
 def _filtered(scope: Scope, query: AccountQuery, stmt: Select, *, walk_sort_index: bool = False,
-              sqlite: bool = False) -> Select:
+              walk_scope: bool = False, sqlite: bool = False) -> Select:
     """``stmt`` restricted to ``scope`` and the query's filters.
 
     ``walk_sort_index`` (SQLite page queries): wrap the low-selectivity filters (grade, segment, region, tier,
@@ -150,7 +166,7 @@ def _filtered(scope: Scope, query: AccountQuery, stmt: Select, *, walk_sort_inde
     def loose(column):
         return func.coalesce(column, column) if walk_sort_index and column is not paired else column
 
-    stmt = scoped(stmt, scope)
+    stmt = scoped(stmt, scope, walk_sort_index=walk_scope)
     if query.q:
         indexed = name_matches(query.q) if sqlite else None
         if indexed is not None:
@@ -226,18 +242,35 @@ def list_accounts(db: Session, scope: Scope, query: AccountQuery, *, count_cache
     ``count_cache(key, compute)`` may remember totals (they change only when snapshots are published), so paging
     and re-sorting a view scan its filters once instead of twice."""
     sqlite = db.get_bind().dialect.name == "sqlite"
+    cached = count_cache or (lambda _key, compute: compute())
 
-    def count() -> int:
+    def count(who: Scope, q: AccountQuery) -> Callable[[], int]:
         # an admin's filters are best served by their indexes; a scoped user's rows by the owner indexes
-        return int(db.scalar(_filtered(scope, query, select(func.count()).select_from(AccountSnapshot),
-                                       sqlite=sqlite, walk_sort_index=sqlite and scope.role is not Role.ADMIN))
-                   or 0)
+        stmt = select(func.count()).select_from(AccountSnapshot)
+        return lambda: int(db.scalar(_filtered(who, q, stmt, sqlite=sqlite,
+                                               walk_sort_index=sqlite and who.role is not Role.ADMIN)) or 0)
 
-    total = count_cache(count_key(scope, query), count) if count_cache else count()
-    stmt = _ordered(_filtered(scope, query, select(*LIST_COLUMNS), sqlite=sqlite,
-                              walk_sort_index=sqlite), query, sqlite=sqlite)
+    total = cached(count_key(scope, query), count(scope, query))
+    walk_scope = sqlite and scope.role is not Role.ADMIN and _walk_scope(
+        query, total, book=lambda: cached(count_key(scope, AccountQuery()), count(scope, AccountQuery())),
+        everyone=lambda: cached(count_key(Scope.admin(), AccountQuery()), count(Scope.admin(), AccountQuery())))
+    stmt = _ordered(_filtered(scope, query, select(*LIST_COLUMNS), sqlite=sqlite, walk_sort_index=sqlite,
+                              walk_scope=walk_scope), query, sqlite=sqlite)
     rows = db.execute(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
     return Page([r._mapping for r in rows], total, query.page, query.per_page)
+
+
+def _walk_scope(query: AccountQuery, matching: int, *, book: Callable[[], int], everyone: Callable[[], int]) -> bool:
+    """Whether a scoped page should walk the sort index, checking the owner columns it carries, rather than fetch
+    the whole book (``book`` accounts) through the owner indexes, filter it to ``matching`` and sort it.
+
+    Walking reads about (rows up to the page's end) x (everyone / matching) index entries at ~0.2 us each;
+    fetching reads each account of the book from the table at ~1.5 us (measured on SQLite at 100k accounts: a
+    5,000-account team's first pages walk in 0.5-4 ms instead of 7-10; a 500-account book is fetched in ~1 ms)."""
+    if query.q or query.sort.value not in SORTED_BY_INDEX or matching == 0:
+        return False
+    end = query.page * query.per_page
+    return end * everyone() * 2 < 15 * matching * book()
 
 
 def export_accounts(db: Session, scope: Scope, query: AccountQuery, limit: int = MAX_EXPORT) -> list[dict]:
