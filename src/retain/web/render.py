@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from retain.state import queries
+from retain.web import formats
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -18,6 +19,7 @@ def make_templates(*, reload: bool = False) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.auto_reload = reload
     templates.env.globals["app_name"] = "Retain"
+    templates.env.globals.update(formats.FUNCTIONS)
     return templates
 
 
