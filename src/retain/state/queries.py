@@ -54,7 +54,12 @@ class Scope:
 
 def team_ids(scope: Scope):
     """A SELECT of the member ids whose accounts a manager may see: themselves and everyone below them."""
-    root = select(literal(scope.member_id or "", String(128)).label("member_id"))
+    return team_tree(literal(scope.member_id or "", String(128)))
+
+
+def team_tree(member) -> Select:
+    """A SELECT of ``member`` (a literal or a bound parameter) and every member below them, at any depth."""
+    root = select(member.label("member_id"))
     tree = root.cte("team_tree", recursive=True)
     below = select(TeamMember.member_id).where(TeamMember.manager_id == tree.c.member_id)
     tree = tree.union(below)

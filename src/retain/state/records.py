@@ -13,19 +13,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, String, bindparam, or_, select
 
-from retain.state.models import AccountDetail, AccountSnapshot, Role, TeamMember
-from retain.state.queries import Scope, printable
+from retain.state.models import AccountDetail, AccountSnapshot, Role
+from retain.state.queries import Scope, printable, team_tree
 
 SNAPSHOT_COLUMNS = tuple(c for c in AccountSnapshot.__table__.c if c.name != "at_risk")
 JSON_COLUMNS = ("components", "reasons", "detail")
-
-
-def _team_ids():
-    """``queries.team_ids`` with the manager's id as a bound parameter, so the statement compiles once."""
-    root = select(bindparam("member_id", type_=String(128)).label("member_id"))
-    tree = root.cte("team_tree", recursive=True)
-    tree = tree.union(select(TeamMember.member_id).where(TeamMember.manager_id == tree.c.member_id))
-    return select(tree.c.member_id)
 
 
 def _statements():
@@ -33,7 +25,7 @@ def _statements():
     base = (select(*SNAPSHOT_COLUMNS, *(getattr(AccountDetail, c) for c in JSON_COLUMNS))
             .join_from(a, AccountDetail, isouter=True).where(a.account_id == bindparam("account_id")))
     mine = bindparam("member_id", type_=String(128))
-    team = _team_ids()
+    team = team_tree(bindparam("member_id", type_=String(128)))  # compiled once, the id bound per read
     return {Role.ADMIN: base,
             Role.MEMBER: base.where(or_(a.owner_id == mine, a.csm_id == mine)),
             Role.MANAGER: base.where(or_(a.owner_id.in_(team), a.csm_id.in_(team)))}
