@@ -207,6 +207,31 @@ def test_keys_revoked_or_users_deactivated_elsewhere_stop_working(seeded, monkey
     engine.dispose()
 
 
+def test_api_reads_on_the_event_loop_never_wait_for_the_shared_pool(tmp_path, monkeypatch):
+    """Page requests hold pooled connections until their teardown, which runs on the event loop; a read made on
+    the loop must not wait for that pool, or a busy server deadlocks (seen at 50 clients: 30 s pool timeouts)."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from retain.web import runtime as runtime_module
+
+    app, keys = testing.seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    client = TestClient(app)
+    runtime = app.state.runtime
+    assert client.get("/api/v1/accounts/a1", headers={"X-API-Key": keys["admin"]}).status_code == 200  # key cached
+    monkeypatch.setattr(runtime_module, "KEY_CHECK", 0.0)  # the key-revocation check reads on the loop too
+    runtime.engine.pool._timeout = 0.5  # a wait on the exhausted pool fails fast instead of after 30 s
+    held = []
+    try:
+        with pytest.raises(PoolTimeout):
+            while True:
+                held.append(runtime.engine.connect())  # every pooled connection taken, as by busy page requests
+        r = client.get("/api/v1/accounts/a1", headers={"X-API-Key": keys["admin"]})
+        assert r.status_code == 200 and r.json()["account_id"] == "a1"
+    finally:
+        for connection in held:
+            connection.close()
+
+
 def test_default_secret_is_refused_outside_dev(tmp_path):
     with pytest.raises(ConfigError, match="default secret"):
         create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.sqlite'}"))

@@ -39,14 +39,16 @@ def default_url(warehouse: str | Path | None = None) -> str:
     return f"sqlite:///{folder / DEFAULT_FILE}"
 
 
-def make_engine(url: str, *, schema: str | None = None) -> Engine:
-    """An engine for ``url``; ``postgres://`` URLs use psycopg 3; ``schema`` sets PostgreSQL's search_path."""
+def make_engine(url: str, *, schema: str | None = None, single_connection: bool = False) -> Engine:
+    """An engine for ``url``; ``postgres://`` URLs use psycopg 3; ``schema`` sets PostgreSQL's search_path.
+
+    ``single_connection`` (SQLite): one connection, never waited for, for code that uses it from one thread."""
     if url.startswith(("postgres://", "postgresql://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     kwargs: dict = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
-        if url.rstrip("/") in {"sqlite:", "sqlite:///:memory:"} or url == "sqlite://":
+        if url.rstrip("/") in {"sqlite:", "sqlite:///:memory:"} or url == "sqlite://" or single_connection:
             from sqlalchemy.pool import StaticPool
 
             kwargs["poolclass"] = StaticPool

@@ -62,10 +62,10 @@ class Viewer:
         return self.session.csrf_token
 
 
-async def current_viewer(request: Request, db: DB) -> Viewer:
-    """Async, through :meth:`Runtime.read`: on SQLite the session lookup (by key) runs on the event loop instead of
-    costing a worker-thread hop of its own before the page's."""
-    found = await runtime(request).read(users.session_user, db, request.cookies.get(SESSION_COOKIE))
+def current_viewer(request: Request, db: DB) -> Viewer:
+    # sync, so in a worker thread: the request's session keeps its pooled connection until the request ends, and
+    # taking one on the event loop would block the loop (and every release) whenever the pool is exhausted
+    found = users.session_user(db, request.cookies.get(SESSION_COOKIE))
     if found is None:
         raise LoginRequired()
     return Viewer(*found)

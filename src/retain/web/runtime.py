@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 from starlette.concurrency import run_in_threadpool
 
 from retain.state import queries, users
@@ -28,6 +29,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    reader: Engine = field(init=False)
     records: AccountRecords = field(init=False)
     _memo: dict = field(default_factory=dict)
     _memo_run: int | None = None
@@ -37,12 +39,13 @@ class Runtime:
     _keys_checked: float = float("-inf")
 
     def __post_init__(self) -> None:
-        self.records = AccountRecords(self.engine)
+        self.reader = loop_reader(self.engine)
+        self.records = AccountRecords(self.reader)
 
     async def read(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a short read. On SQLite it runs on the event loop: a lookup by key in a local file takes tens of
-        microseconds, less than handing it to a worker thread. On a server database it waits on the network, so
-        it goes to a worker thread and the loop keeps serving."""
+        """Run a short read through :attr:`reader`. On SQLite it runs on the event loop: a lookup by key in a local
+        file takes tens of microseconds, less than handing it to a worker thread. On a server database it waits on
+        the network, so it goes to a worker thread and the loop keeps serving."""
         if self.engine.dialect.name == "sqlite":
             return function(*args)
         return await run_in_threadpool(function, *args)
@@ -53,7 +56,7 @@ class Runtime:
     def refresh_keys(self) -> None:
         """Forget the cached keys if a key was revoked or a user (de)activated since the last look, by any process
         (another worker, ``retain keys revoke``): such a change takes effect within ``KEY_CHECK`` seconds."""
-        with self.sessions() as db:
+        with Session(self.reader) as db:
             version = users.credentials_version(db)
         if version != self._keys_version:
             self._keys.clear()
@@ -109,3 +112,13 @@ class Runtime:
         if settings.migrate:
             upgrade(engine)
         return cls(settings, engine, session_factory(engine))
+
+
+def loop_reader(engine: Engine) -> Engine:
+    """The engine of :meth:`Runtime.read`. On a SQLite file, a single connection of its own: reads on the event
+    loop must never wait for the shared pool, whose connections are released by request teardowns that run on that
+    same loop (waiting there deadlocked the server when 40 page requests held every pooled connection). Elsewhere
+    (reads in worker threads; an in-memory database, which a second engine would not see) the engine itself."""
+    if engine.dialect.name != "sqlite" or isinstance(engine.pool, StaticPool):
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), single_connection=True)
