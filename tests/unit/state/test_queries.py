@@ -199,3 +199,14 @@ def test_name_index_follows_publish_and_migration(published, tiny_wh, engine):
         assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q="acme"))) == set()
     publish(tiny_wh, published, testing.AS_OF)  # rewrites the snapshots, and the names with them
     assert ids(queries.list_accounts(published, ADMIN, AccountQuery(q="acme"))) == {"a1"}
+
+
+def test_filter_options_are_the_values_in_scope_with_owner_names(published):
+    everyone = queries.filter_options(published, ADMIN)
+    assert everyone["owners"] == [("r3", "Olga Other"), ("r2", "Raj Rep"), ("r1", "Rita Rep")]  # sorted by name
+    assert everyone["segment"] == sorted({a.segment for a in published.query(AccountSnapshot) if a.segment})
+    mia = queries.filter_options(published, MIA)
+    assert mia["owners"] == [("r2", "Raj Rep"), ("r1", "Rita Rep")]
+    assert queries.filter_options(published, RITA)["owners"] == [("r1", "Rita Rep")]
+    assert queries.filter_options(published, NOBODY) == {"health_grade": [], "segment": [], "region": [],
+                                                          "adoption_tier": [], "owners": []}
