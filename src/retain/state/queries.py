@@ -75,23 +75,25 @@ def visible_members(db: Session, scope: Scope) -> set[str]:
     return {m for (m,) in db.execute(team_ids(scope))}
 
 
-def scoped(stmt: Select, scope: Scope, *, walk_sort_index: bool = False) -> Select:
+def scoped(stmt: Select, scope: Scope, *, walk_sort_index: bool = False, member=None) -> Select:
     """``stmt`` restricted to the accounts ``scope`` may see.
 
     ``walk_sort_index`` (SQLite, a large book): check the scope on the sort index's copy of the owner columns while
     walking it (see :func:`_walk_scope`) rather than collect the whole book through the owner indexes and sort it.
+    ``member``: a bound parameter standing for the member id, for statements compiled once and run for anyone
+    (:mod:`retain.state.records`).
     """
     if scope.role is Role.ADMIN:
         return stmt
-    if not scope.member_id:
+    if member is None and not scope.member_id:
         return stmt.where(false())
     owner, csm = AccountSnapshot.owner_id, AccountSnapshot.csm_id
     if walk_sort_index:
         owner, csm = func.coalesce(owner, owner), func.coalesce(csm, csm)
+    mine = member if member is not None else scope.member_id
     if scope.role is Role.MEMBER:
-        mine = scope.member_id
         return stmt.where(or_(owner == mine, csm == mine))
-    ids = team_ids(scope)
+    ids = team_ids(scope) if member is None else team_tree(member)
     return stmt.where(or_(owner.in_(ids), csm.in_(ids)))
 
 

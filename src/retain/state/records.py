@@ -11,24 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, String, bindparam, or_, select
+from sqlalchemy import Engine, String, bindparam, select
 
 from retain.state.models import AccountDetail, AccountSnapshot, Role
-from retain.state.queries import Scope, printable, team_tree
+from retain.state.queries import Scope, printable, scoped
 
 SNAPSHOT_COLUMNS = tuple(c for c in AccountSnapshot.__table__.c if c.name != "at_risk")
 JSON_COLUMNS = ("components", "reasons", "detail")
 
 
 def _statements():
+    """The account by id, restricted per role by the same clause as every other query (:func:`queries.scoped`),
+    with the member id left as a parameter."""
     a = AccountSnapshot
     base = (select(*SNAPSHOT_COLUMNS, *(getattr(AccountDetail, c) for c in JSON_COLUMNS))
             .join_from(a, AccountDetail, isouter=True).where(a.account_id == bindparam("account_id")))
-    mine = bindparam("member_id", type_=String(128))
-    team = team_tree(bindparam("member_id", type_=String(128)))  # compiled once, the id bound per read
-    return {Role.ADMIN: base,
-            Role.MEMBER: base.where(or_(a.owner_id == mine, a.csm_id == mine)),
-            Role.MANAGER: base.where(or_(a.owner_id.in_(team), a.csm_id.in_(team)))}
+    member = bindparam("member_id", type_=String(128))
+    return {role: scoped(base, Scope(role), member=member) for role in Role}
 
 
 class AccountRecords:
