@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from retain.errors import ConfigError
 from retain.state import testing
 from retain.state.db import make_engine, session_factory
+from retain.state.published import RESULTS
 from retain.web import Settings, create_app
 
 
@@ -87,7 +88,7 @@ def test_account_detail_components_history_metrics(client, keys):
     assert comps[0] == {"component": "usage", "score": 90.0, "weight": 0.6, "extra": {}}
     hist = client.get("/api/v1/accounts/a1/history", headers=h).json()
     assert [p["health_total"] for p in hist] == [78.0, 82.0]
-    assert client.get("/api/v1/metrics", headers=h).json() == {"names": ["revenue_retention"]}
+    assert client.get("/api/v1/metrics", headers=h).json() == {"names": sorted(RESULTS)}
     assert client.get("/api/v1/metrics/revenue_retention", headers=h).json()["records"][0]["grr"] == 0.95
     page = client.get("/api/v1/accounts?sort=health_total&order=asc&per_page=2&page=1", headers=h).json()
     assert [a["account_id"] for a in page["items"]] == ["a4", "a6"] and page["pages"] == 3
@@ -108,8 +109,8 @@ def test_pages_require_sign_in_and_cookies_are_safe(client):
     assert r.status_code == 303 and r.headers["location"] == "/accounts"
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie.split("retain_prelogin")[0]
-    r = sign_in(TestClient(client.app), "rita", **{"X-Forwarded-Proto": "https"})
-    assert "secure" in r.headers["set-cookie"].split("retain_prelogin")[0].lower()
+    r = sign_in(TestClient(client.app), "rita", **{"X-Forwarded-Proto": "https"})  # not from a trusted proxy
+    assert "secure" not in r.headers["set-cookie"].split("retain_prelogin")[0].lower()  # see tests/security
 
 
 def test_login_rejects_bad_csrf_and_is_rate_limited(seeded):

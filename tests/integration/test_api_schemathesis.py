@@ -1,7 +1,14 @@
-"""Schemathesis against the API's own OpenAPI schema: no request, valid or malformed, gets a 500.
+"""Schemathesis against the API's own OpenAPI schema, with every one of its conformance checks.
 
-Every operation gets a bounded number of positive and negative (schema-violating) examples so the run stays
-well under a minute; every 4xx must have the one error shape.
+Every operation gets a bounded number of positive and negative (schema-violating) examples, so the run stays well
+under a minute, and every response must pass all of Schemathesis's checks (``case.call_and_validate``): not a server
+error, a documented status code, the documented content type, headers and response schema, negative data rejected,
+positive data accepted. Ours on top: every 4xx has the one error shape.
+
+One exception, declared in the config below: a batch for ``POST /v1/ingest`` that fits the schema may still be refused
+with 422, because rows are checked against the data model and the data (required columns per table, parseable
+dates, references to other tables), which the request schema does not restate. Such a batch must never be refused
+as a malformed request, though: that is checked here instead.
 """
 
 from __future__ import annotations
@@ -12,12 +19,21 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
 
 from retain.state import testing
 from retain.warehouse import Warehouse
 
-EXAMPLES = 25
-INGEST_EXAMPLES = 8  # each valid batch opens the DuckDB warehouse and loads it
+EXAMPLES = 100
+INGEST_EXAMPLES = 20  # each valid batch opens the DuckDB warehouse and loads it
+INGEST = "ingest_rows"
+INGEST_POSITIVE_STATUSES = ["2xx", "401", "403", "404", "409", "413", "422", "429"]  # see the module docstring
+MALFORMED = "the request is not valid"  # the message of a request refused by the schema's validation
+CONFIG = {
+    "generation": {"with-security-parameters": False},  # the key is ours to send (the ignored_auth check tries without)
+    "operations": [{"include-operation-id": INGEST,
+                    "checks": {"positive_data_acceptance": {"expected-statuses": INGEST_POSITIVE_STATUSES}}}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,27 +42,29 @@ def api(tmp_path_factory):
     warehouse = str(folder / "wh.duckdb")
     Warehouse.open(warehouse).con.disconnect()
     app, keys = testing.seeded_app(f"sqlite:///{folder / 'app.sqlite'}", warehouse=warehouse)
-    return schemathesis.openapi.from_asgi("/api/openapi.json", app), keys["admin-write"]
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, config=SchemathesisConfig.from_dict(CONFIG))
+    return schema, keys["admin-write"]
 
 
 def _check(case, key: str) -> None:
-    response = case.call(headers={"X-API-Key": key})
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"
-    if "/api/" not in response.request.url:
-        return  # the client resolved '..' in a generated path parameter out of /api: a page answered
+    response = case.call_and_validate(headers={"X-API-Key": key})
     if response.status_code >= 400:
         error = response.json()["error"]
         assert error["status"] == response.status_code and error["code"] and error["message"]
+        if case.operation.definition.raw.get("operationId") == INGEST and case.meta.generation.mode.is_positive:
+            assert error["message"] != MALFORMED, f"a batch that fits the schema was refused: {response.text}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_no_500_and_one_error_shape(api, mode):
+def test_api_conforms_to_its_schema(api, mode):
     schema, key = api
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 9
     for operation in operations:
-        examples = EXAMPLES if operation.method.upper() == "GET" else INGEST_EXAMPLES
+        if mode.is_negative and not list(operation.iter_parameters()) and not operation.body:
+            continue  # GET /v1/me: no input to break
+        examples = INGEST_EXAMPLES if operation.definition.raw.get("operationId") == INGEST else EXAMPLES
 
         @given(case=operation.as_strategy(mode))
         @settings(max_examples=examples, deadline=None, derandomize=True, database=None,

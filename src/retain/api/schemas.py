@@ -7,6 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from retain.schema import TABLES
+from retain.state.queries import PRINTABLE
+
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -115,7 +118,20 @@ class MePublic(BaseModel):
     key_scope: str
 
 
-Row = dict[str, Annotated[str | int | float | bool | None, Field()]]
+# a column name: not empty, no control characters (two such names can collide in the staging frame); an integer fits
+# in 64 bits (the warehouse's BIGINT), a larger one is read as a number
+Column = Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
+Value = str | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | float | bool | None
+
+
+def _column_pattern_in_property_names(schema: dict[str, Any]) -> None:
+    """Pydantic writes the name pattern as ``patternProperties``, which lets other names through: move it."""
+    [(pattern, value)] = schema.pop("patternProperties").items()
+    schema["propertyNames"]["pattern"] = pattern
+    schema["additionalProperties"] = value
+
+
+Row = Annotated[dict[Column, Value], Field(json_schema_extra=_column_pattern_in_property_names)]
 
 
 class IngestRequest(BaseModel):
@@ -123,8 +139,10 @@ class IngestRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # keys: the canonical table names, declared here and checked (with the same list) by :mod:`retain.api.ingestion`
     tables: Annotated[dict[Annotated[str, Field(max_length=64)], Annotated[list[Row], Field(max_length=10_000)]],
-                      Field(min_length=1, max_length=20)]
+                      Field(min_length=1, max_length=len(TABLES),
+                            json_schema_extra={"propertyNames": {"enum": list(TABLES)}})]
 
 
 class LoadPublic(BaseModel):

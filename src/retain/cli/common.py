@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from retain.errors import RetainError
+from retain.exports import write_csv
 from retain.warehouse import Warehouse
 
 console = Console()
@@ -69,7 +70,7 @@ def export(frame: pd.DataFrame, out: Path | None) -> None:
     if out.suffix.lower() == ".parquet":
         frame.to_parquet(out, index=False)
     elif out.suffix.lower() in {".csv", ".txt"}:
-        frame.to_csv(out, index=False)
+        write_csv(frame, out)  # formula-like text cells neutralised (CSV injection)
     else:
         raise RetainError(f"cannot export to '{out}'", hint="use a .csv or .parquet file name")
     console.print(f"[green]wrote {len(frame):,} rows to {out}[/green]")

@@ -68,21 +68,22 @@ def register(app: typer.Typer) -> None:
         application = create_app(settings)  # checks the secret and migrates once, before any worker starts
         workers_serve.check_port(host, port)
         console.print(f"Retain dashboard on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+        forwarded = workers_serve.proxy_options(settings.trusted_proxies)  # RETAIN_TRUSTED_PROXIES, default none
         if workers == 1:
             workers_serve.settle_heap()
-            uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True,
-                        timeout_keep_alive=workers_serve.KEEP_ALIVE)
+            uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False,
+                        timeout_keep_alive=workers_serve.KEEP_ALIVE, **forwarded)
             return
         os.environ.update({"RETAIN_MIGRATE": "false", "RETAIN_DEV": "true" if settings.dev else "false"})
         if settings.warehouse:
             os.environ["RETAIN_WAREHOUSE"] = settings.warehouse
         application.state.runtime.engine.dispose()  # the workers open their own connections
         if workers_serve.supported():
-            workers_serve.serve_workers(host, port, workers)
+            workers_serve.serve_workers(host, port, workers, settings.trusted_proxies)
         else:  # no SO_REUSEPORT (Windows): uvicorn's workers share one socket
             uvicorn.run(workers_serve.APP, factory=True, host=host, port=port, workers=workers,
-                        log_level="warning", access_log=False, proxy_headers=True,
-                        timeout_keep_alive=workers_serve.KEEP_ALIVE)
+                        log_level="warning", access_log=False, timeout_keep_alive=workers_serve.KEEP_ALIVE,
+                        **forwarded)
 
     @app.command()
     def publish(ctx: typer.Context, as_of: str = AsOfOption) -> None:
@@ -238,4 +239,5 @@ def serve_dashboard(wh_db: str, host: str = "127.0.0.1", port: int = 8000, demo_
     hint = ", ".join(f"{u} / {p}" for u, p, _ in logins) if demo_login else None
     application = create_app(settings.model_copy(update={"demo_login": hint}))
     workers_serve.settle_heap()
-    uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=workers_serve.KEEP_ALIVE)
+    uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=workers_serve.KEEP_ALIVE,
+                **workers_serve.proxy_options(settings.trusted_proxies))

@@ -88,7 +88,8 @@ class AuditEvent(Base):
 
 
 class LoginAttempt(Base):
-    """Failed sign-ins, counted per client address and user name to rate-limit guessing."""
+    """Sign-in attempts reserved before the password check and kept when it fails, counted per client address and
+    user name to rate-limit guessing (a success clears them)."""
 
     __tablename__ = "login_attempts"
 
@@ -191,14 +192,31 @@ class ScoreHistory(Base):
 
 
 class MetricSnapshot(Base):
-    """A company-wide metric result (retention, cohorts, Pareto...) as records, ready to chart."""
+    """A published result's header (name, date, number of rows); its rows are in ``result_rows``. Every name is
+    declared in :mod:`retain.state.published`, which is also the only reader."""
 
     __tablename__ = "metric_snapshots"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     as_of: Mapped[dt.date] = mapped_column(Date)
-    records: Mapped[list] = mapped_column(JSON)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ResultRow(Base):
+    """One row of a published result, with the scope keys its declaration names copied out of the record, so a
+    reader's role scope is applied in SQL (indexed) rather than by filtering JSON in Python."""
+
+    __tablename__ = "result_rows"
+
+    name: Mapped[str] = mapped_column(ForeignKey("metric_snapshots.name", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    account_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    record: Mapped[dict] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_result_rows_member", "name", "member_id"),
+                      Index("ix_result_rows_account", "name", "account_id"))
 
 
 class PublishRun(Base):

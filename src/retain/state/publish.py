@@ -20,16 +20,11 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from retain.errors import WarehouseError
-from retain.state.models import AccountDetail, AccountSnapshot, MetricSnapshot, PublishRun, ScoreHistory, TeamMember
+from retain.state import published
+from retain.state.models import AccountDetail, AccountSnapshot, PublishRun, ScoreHistory, TeamMember
 from retain.state.names import rebuild_name_index
 from retain.warehouse import Warehouse, as_of_date
 
-METRIC_RESULTS = (
-    "retention", "revenue_retention", "retention_decomposition", "arr_movements", "nrr_grr", "cohorts_logo",
-    "cohorts_revenue", "survival", "products_held", "pareto", "clv_by_channel", "call_metrics", "lead_recovery",
-    "health_validation", "scorecard",
-)
-MAX_METRIC_ROWS = 5_000
 TIMELINE_LIMIT = 40
 ADOPTION_WINDOW_DAYS = 30
 
@@ -79,8 +74,9 @@ def latest_day(wh: Warehouse) -> dt.date:
     return max(days) if days else dt.datetime.now(dt.UTC).date()
 
 
-def optional_result(wh: Warehouse, name: str, day: dt.date) -> pd.DataFrame | None:
-    """The latest stored result ``name`` as of ``day`` or before (all rows if it has no ``as_of``), or None."""
+def optional_result(wh: Warehouse, name: str, day: dt.date, limit: int | None = None) -> pd.DataFrame | None:
+    """The latest stored result ``name`` as of ``day`` or before (all rows if it has no ``as_of``; at most
+    ``limit``), or None."""
     try:
         t = wh.raw_result(name)
     except WarehouseError:
@@ -89,7 +85,7 @@ def optional_result(wh: Warehouse, name: str, day: dt.date) -> pd.DataFrame | No
         on = t.as_of.cast("date")
         latest = t.filter(on <= day).as_of.cast("date").max()
         t = t.filter(on == latest)
-    frame = wh.execute(t.limit(MAX_METRIC_ROWS * 50))
+    frame = wh.execute(t if limit is None else t.limit(limit))
     return frame if len(frame) else None
 
 
@@ -313,8 +309,8 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     frame["components"] = frame["account_id"].map(
         {k: {str(c.get("component")): c.get("score") for c in v} for k, v in parts.items()})
     _write_history(db, hist, frame, day)
-    _write_metrics(wh, db, day, sources)
-    run = PublishRun(as_of=day, accounts=len(records), sources=sources)
+    refused = _write_metrics(wh, db, day, sources, ids={*frame["account_id"].astype(str), *team["member_id"]})
+    run = PublishRun(as_of=day, accounts=len(records), sources=sources, note="; ".join(refused) or None)
     db.add(run)
     db.commit()
     return run
@@ -392,11 +388,30 @@ def _write_history(db: Session, hist: pd.DataFrame, frame: pd.DataFrame, day: dt
         db.execute(insert(ScoreHistory), records)
 
 
-def _write_metrics(wh: Warehouse, db: Session, day: dt.date, sources: dict) -> None:
-    for name in METRIC_RESULTS:
-        frame = optional_result(wh, name, day)
+def _write_metrics(wh: Warehouse, db: Session, day: dt.date, sources: dict, ids: set[str]) -> list[str]:
+    """Every declared result (:data:`retain.state.published.RESULTS`), and only those: a result must say whose
+    its rows are before any page or API route can show it. A result declared company-wide whose text values
+    include an account or team-member id (``ids``) is refused, not published: it would show every role rows
+    that belong to someone. Returns a note per refused result."""
+    refused = []
+    for name, result in published.RESULTS.items():
+        frame = optional_result(wh, name, day, limit=published.MAX_ROWS)
+        company = result.visibility is published.Visibility.COMPANY
+        if frame is not None and company and (hit := _names_someone(frame, ids)):
+            refused.append(f"{name} not published: declared company-wide but its column '{hit}' names accounts "
+                           "or team members (declare its member/account column in retain.state.published)")
+            frame = None
         sources[name] = frame is not None
-        db.execute(delete(MetricSnapshot).where(MetricSnapshot.name == name))
-        if frame is not None:
-            records = json_safe(frame.head(MAX_METRIC_ROWS).to_dict("records"))
-            db.add(MetricSnapshot(name=name, as_of=day, records=records))
+        rows = None if frame is None else json_safe(frame.to_dict("records"))
+        published.replace(db, result, day, rows)
+    return refused
+
+
+def _names_someone(frame: pd.DataFrame, ids: set[str]) -> str | None:
+    """The first text column of ``frame`` holding an id of ``ids``, or None."""
+    for column in frame.columns:
+        values = frame[column]
+        text = values.dtype == object or pd.api.types.is_string_dtype(values)
+        if text and values.dropna().astype(str).isin(ids).any():
+            return str(column)
+    return None

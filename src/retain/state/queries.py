@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated
@@ -21,7 +22,6 @@ from retain.errors import NotFoundError
 from retain.state.models import (
     SORTED_BY_INDEX,
     AccountSnapshot,
-    MetricSnapshot,
     PublishRun,
     Role,
     ScoreHistory,
@@ -75,13 +75,15 @@ def visible_members(db: Session, scope: Scope) -> set[str]:
     return {m for (m,) in db.execute(team_ids(scope))}
 
 
-def scoped(stmt: Select, scope: Scope, *, walk_sort_index: bool = False, member=None) -> Select:
+def scoped(stmt: Select, scope: Scope, *, walk_sort_index: bool = False, member=None, team: Select | None = None
+           ) -> Select:
     """``stmt`` restricted to the accounts ``scope`` may see.
 
     ``walk_sort_index`` (SQLite, a large book): check the scope on the sort index's copy of the owner columns while
     walking it (see :func:`_walk_scope`) rather than collect the whole book through the owner indexes and sort it.
     ``member``: a bound parameter standing for the member id, for statements compiled once and run for anyone
-    (:mod:`retain.state.records`).
+    (:mod:`retain.state.records`). ``team``: a manager's :func:`team_ids` already used elsewhere in the same
+    statement (SQL allows one CTE of a name).
     """
     if scope.role is Role.ADMIN:
         return stmt
@@ -93,7 +95,7 @@ def scoped(stmt: Select, scope: Scope, *, walk_sort_index: bool = False, member=
     mine = member if member is not None else scope.member_id
     if scope.role is Role.MEMBER:
         return stmt.where(or_(owner == mine, csm == mine))
-    ids = team_ids(scope) if member is None else team_tree(member)
+    ids = team if team is not None else team_ids(scope) if member is None else team_tree(member)
     return stmt.where(or_(owner.in_(ids), csm.in_(ids)))
 
 
@@ -118,34 +120,43 @@ class SortOrder(enum.StrEnum):
     DESC = "desc"
 
 
+PRINTABLE = r"^[^\x00-\x1F\x7F]*$"  # text without control characters: what :func:`printable` accepts
+
+
 class AccountQuery(BaseModel):
     """Filters, sort and page of the accounts list (the same for the page, its CSV export and the API)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    q: Annotated[str | None, Field(max_length=100, description="Part of the account name or id.")] = None
-    grade: Annotated[str | None, Field(max_length=16)] = None
-    segment: Annotated[str | None, Field(max_length=64)] = None
-    region: Annotated[str | None, Field(max_length=64)] = None
-    owner_id: Annotated[str | None, Field(max_length=128)] = None
-    adoption_tier: Annotated[str | None, Field(max_length=32)] = None
-    status: Annotated[str | None, Field(max_length=16)] = None
+    # text filters: no control characters (PostgreSQL rejects NUL), declared as a pattern so the schema says so
+    q: Annotated[str | None, Field(max_length=100, pattern=PRINTABLE, description="Part of the account name or id.")
+                 ] = None
+    grade: Annotated[str | None, Field(max_length=16, pattern=PRINTABLE)] = None
+    segment: Annotated[str | None, Field(max_length=64, pattern=PRINTABLE)] = None
+    region: Annotated[str | None, Field(max_length=64, pattern=PRINTABLE)] = None
+    owner_id: Annotated[str | None, Field(max_length=128, pattern=PRINTABLE)] = None
+    adoption_tier: Annotated[str | None, Field(max_length=32, pattern=PRINTABLE)] = None
+    status: Annotated[str | None, Field(max_length=16, pattern=PRINTABLE)] = None
     at_risk: bool | None = None
     health_min: Annotated[float | None, Field(ge=0, le=100)] = None
     health_max: Annotated[float | None, Field(ge=0, le=100)] = None
     churn_min: Annotated[float | None, Field(ge=0, le=1)] = None
-    renewal_before: dt.date | None = None
+    renewal_before: Annotated[dt.date | None, Field(description="Renewing on or before this day (YYYY-MM-DD).")
+                              ] = None
     sort: SortKey = SortKey.ARR
     order: SortOrder = SortOrder.DESC
     page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     per_page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 50
 
-    @field_validator("q", "grade", "segment", "region", "owner_id", "adoption_tier", "status")
+    @field_validator("renewal_before", mode="before")
     @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and not printable(value):
-            raise ValueError("must not contain control characters")
-        return value
+    def _iso_date(cls, value):
+        """Only an ISO date, as the schema's ``format: date`` says (pydantic alone would take ``0`` as 1970-01-01)."""
+        if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            return value
+        raise ValueError("must be a date as YYYY-MM-DD")
 
 
 def printable(text: str) -> bool:
@@ -372,15 +383,7 @@ def member_name(db: Session, member_id: str | None) -> str | None:
     return db.scalar(select(TeamMember.name).where(TeamMember.member_id == member_id))
 
 
-# -- metrics and publishing status -------------------------------------------------------------------------
-
-
-def metric(db: Session, name: str) -> MetricSnapshot | None:
-    return db.get(MetricSnapshot, name) if printable(name) else None
-
-
-def metric_names(db: Session) -> list[str]:
-    return [n for (n,) in db.execute(select(MetricSnapshot.name).order_by(MetricSnapshot.name))]
+# -- publishing status ------------------------------------------------------------------------------------
 
 
 def last_publish_id(db: Session) -> int | None:
@@ -426,18 +429,6 @@ def worst_accounts(db: Session, scope: Scope, limit: int = 10) -> list:
     """Active accounts most likely to churn (by churn probability, then lowest health)."""
     query = AccountQuery(status="active", sort=SortKey.CHURN, order=SortOrder.DESC, per_page=limit)
     return list_accounts(db, scope, query).items
-
-
-def metric_rows(db: Session, name: str, scope: Scope, owner_field: str, limit: int = 200) -> list[dict]:
-    """Records of a published metric that belong to the people ``scope`` may see (by ``owner_field``)."""
-    snap = metric(db, name)
-    if snap is None:
-        return []
-    rows = snap.records
-    if scope.role is not Role.ADMIN:
-        allowed = visible_members(db, scope)
-        rows = [r for r in rows if r.get(owner_field) in allowed]
-    return rows[:limit]
 
 
 def member_names(db: Session) -> dict[str, str]:

@@ -106,7 +106,45 @@ def build(wh: Warehouse) -> Warehouse:
     wh.store_result("revenue_retention", pd.DataFrame({
         "period": ["2024-03", "2024-04", "2024-05", "2024-06"], "nrr": [1.04, 1.02, 0.99, 1.01],
         "grr": [0.95, 0.94, 0.93, 0.96]}), AS_OF)
+    _company_results(wh)
+    _owned_results(wh)
     return wh
+
+
+def _company_results(wh: Warehouse) -> None:
+    """One small frame for each company-wide published result (aggregates that name no account or person)."""
+    wh.store_result("retention", pd.DataFrame({"period": ["2024-05", "2024-06"], "dimension": ["all", "all"],
+                                               "dimension_value": ["all", "all"], "logo_retention": [0.9, 0.8]}),
+                    AS_OF)
+    cohorts = {"cohort": ["2023-01"] * 2, "months_since_start": [0, 1], "accounts": [6, 6]}
+    wh.store_result("cohorts_logo", pd.DataFrame(cohorts | {"logo_retention": [1.0, 0.83]}), AS_OF)
+    wh.store_result("cohorts_revenue", pd.DataFrame(cohorts | {"revenue_retention": [1.0, 0.9]}), AS_OF)
+    wh.store_result("survival", pd.DataFrame({"dimension": ["all"] * 2, "dimension_value": ["all"] * 2,
+                                              "time_days": [0, 365], "survival": [1.0, 0.83]}), AS_OF)
+    wh.store_result("products_held", pd.DataFrame({"products_held": [1, 2], "tenure_band": ["1y+"] * 2,
+                                                   "retention": [0.8, 1.0]}), AS_OF)
+    wh.store_result("pareto", pd.DataFrame({"customer_share": [0.2, 1.0], "revenue_share": [0.55, 1.0]}), AS_OF)
+
+
+# Rows of the owned results, each with whom it belongs to; tests derive what every role may read from these.
+CALLS = [  # (conversation_id, rep member_id, account_id)
+    ("c1", "r1", "a1"), ("c2", "r2", "a3"), ("c3", "r3", "a5"), ("c4", "r3", "a1"), ("c5", "r3", None),
+    ("c6", "m1", "a6"),
+]
+LEADS = [("l1", "r1"), ("l2", "r2"), ("l3", "r3"), ("l4", None), ("l5", "m1")]  # (lead_id, owner_id)
+
+
+def _owned_results(wh: Warehouse) -> None:
+    wh.store_result("call_metrics", pd.DataFrame({
+        "conversation_id": [c for c, _, _ in CALLS], "member_id": [m for _, m, _ in CALLS],
+        "account_id": pd.Series([a for _, _, a in CALLS], dtype="string"),
+        "title": [f"Call {c}" for c, _, _ in CALLS], "qa_score": [70.0 + i for i in range(len(CALLS))],
+        "rep_talk_share": 0.5, "rep_questions": 4.0, "longest_monologue_seconds": 60.0, "customer_sentiment": 0.2,
+        "duration_seconds": 900.0}), AS_OF)
+    wh.store_result("lead_recovery", pd.DataFrame({
+        "rank": list(range(1, len(LEADS) + 1)), "lead_id": [lead for lead, _ in LEADS],
+        "owner_id": pd.Series([o for _, o in LEADS], dtype="string"), "company": [f"Lead {lead}" for lead, _ in LEADS],
+        "score": [0.9 - 0.1 * i for i in range(len(LEADS))]}), AS_OF)
 
 
 PASSWORDS = {"admin": "admin-pass-1", "mia": "mia-pass-1", "rita": "rita-pass-1", "olga": "olga-pass-1"}

@@ -2,11 +2,17 @@
 
 Passwords are hashed with argon2; session tokens and API keys are 256-bit random strings of which only the
 SHA-256 is stored, so a leaked database yields no usable credential. A key is shown once, when created.
+
+Sign-in costs one argon2 check whatever the user name: an unknown or deactivated user is checked against a dummy
+hash, so the answer's timing does not tell which names exist. The rate limit reserves each attempt (a committed
+``login_attempts`` row) *before* that check and then counts the window's rows: the k-th attempt to pass counted
+after every earlier passing one had committed, so at most ``attempts`` checks run however many arrive at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -50,6 +56,12 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password with the same parameters as users' hashes, checked when there is no user."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 # -- users -------------------------------------------------------------------------------------------------
@@ -102,7 +114,7 @@ def set_active(db: Session, username: str, active: bool, *, actor: str | None = 
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most ``attempts`` failed sign-ins per address and user name within ``window``."""
+    """At most ``attempts`` password checks per address and user name within ``window``; a success clears them."""
 
     attempts: int = 5
     window: dt.timedelta = dt.timedelta(minutes=15)
@@ -110,21 +122,28 @@ class RateLimit:
 
 def authenticate(db: Session, username: str, password: str, *, ip: str | None = None,
                  limit: RateLimit = RateLimit()) -> User:
-    """The user if the password matches; raises :class:`RateLimited` or :class:`AuthError` otherwise."""
+    """The user if the password matches; raises :class:`RateLimited` or :class:`AuthError` otherwise.
+
+    Commits the attempt's reservation before counting, so concurrent sign-ins (threads, workers) see each other."""
     if not username or any(ord(ch) < 32 for ch in username) or "\x00" in password:
         raise AuthError("wrong user name or password")
     key = f"{ip or '-'}|{username.lower()}"
-    since = utcnow() - limit.window
-    failures = db.scalar(select(func.count()).select_from(LoginAttempt)
-                         .where(LoginAttempt.key == key, LoginAttempt.at >= since))
-    if failures >= limit.attempts:
+    now = utcnow()
+    since = now - limit.window
+    attempt = LoginAttempt(key=key, at=now)
+    db.add(attempt)
+    db.commit()
+    taken = db.scalar(select(func.count()).select_from(LoginAttempt)
+                      .where(LoginAttempt.key == key, LoginAttempt.at >= since))
+    if taken > limit.attempts:  # give the reservation back: a flood of refused attempts leaves no rows behind
+        db.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))
         audit.record(db, "login.blocked", actor=username[:64], ip=ip)
         db.commit()
         raise RateLimited("too many failed sign-ins", hint=f"wait {int(limit.window.total_seconds() // 60)} minutes")
     user = db.scalar(select(User).where(User.username == username))
-    valid = user is not None and user.is_active and verify_password(user.password_hash, password)
-    if not valid:
-        db.add(LoginAttempt(key=key))
+    known = user is not None and user.is_active
+    valid = verify_password(user.password_hash if known else _dummy_hash(), password) and known
+    if not valid:  # the reservation stays: it is this failure's row in the window
         audit.record(db, "login.failed", actor=username[:64], ip=ip)
         db.commit()
         raise AuthError("wrong user name or password")

@@ -16,6 +16,7 @@ from retain.api import build_api
 from retain.api.errors import error_response
 from retain.errors import NotFoundError
 from retain.web.deps import Forbidden, LoginRequired
+from retain.web.limits import BodyLimit
 from retain.web.render import make_templates, page
 from retain.web.routes import accounts, admin, analytics, auth, calls, portfolio
 from retain.web.routes.accounts import BadQuery
@@ -37,22 +38,29 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware (cheaper than ``@app.middleware``): adds the security headers to every response."""
+    """Pure ASGI middleware (cheaper than ``@app.middleware``): adds the security headers to every response, and
+    ``Cache-Control: no-store`` to each one that sets no caching of its own: pages, CSV exports and API answers
+    hold customer data that must not stay in a browser's or a shared cache. Files under ``/static`` keep their
+    validators (ETag, Last-Modified) and stay cacheable; plotly.js and the icon send their own public caching."""
+
+    CACHEABLE = ("/static/",)
 
     def __init__(self, app) -> None:
         self.app = app
         self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        self.private = [*self.headers, (b"cache-control", b"no-store")]
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.headers if scope["path"].startswith(self.CACHEABLE) else self.private
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = [*message.get("headers", []),
-                                      *[(k, v) for k, v in self.headers if k not in present]]
+                                      *[(k, v) for k, v in headers if k not in present]]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -89,6 +97,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def healthz():
         return {"ok": True}
 
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes, max_ingest_bytes=settings.max_ingest_bytes)
     app.add_middleware(SecurityHeaders)
 
     _install_page_errors(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -103,9 +104,22 @@ CsrfAdmin = Annotated[Viewer, Depends(csrf_admin)]
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The connecting address; behind a proxy listed in ``trusted_proxies`` uvicorn has already put the forwarded
+    client there (``retain.web.serve.proxy_options``), and nobody else can choose it with ``X-Forwarded-For``."""
+    return request.client.host[:64] if request.client else None
+
+
+def from_trusted_proxy(request: Request) -> bool:
+    try:
+        peer = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    return any(peer in ipaddress.ip_network(net) for net in runtime(request).settings.trusted_proxies)
 
 
 def is_https(request: Request) -> bool:
+    """https, or ``X-Forwarded-Proto: https`` from a trusted proxy (uvicorn applies it itself when it serves us)."""
+    if request.url.scheme == "https":
+        return True
     forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
+    return forwarded == "https" and from_trusted_proxy(request)

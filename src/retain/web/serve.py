@@ -63,16 +63,23 @@ def check_port(host: str, port: int) -> None:
     listening_socket(host, port, reuse_port=False).close()
 
 
-def _worker(host: str, port: int) -> None:
+def proxy_options(trusted_proxies: tuple[str, ...]) -> dict:
+    """uvicorn's options for ``X-Forwarded-For`` / ``-Proto``: believed only from ``trusted_proxies``. uvicorn's
+    own default believes 127.0.0.1, so any local process, or a proxy passing the header on unchecked, could pick its
+    address for each request and never meet the sign-in rate limit."""
+    return {"proxy_headers": bool(trusted_proxies), "forwarded_allow_ips": list(trusted_proxies)}
+
+
+def _worker(host: str, port: int, trusted_proxies: tuple[str, ...]) -> None:
     import uvicorn
 
     sock = listening_socket(host, port, reuse_port=True)
-    config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False, proxy_headers=True,
-                            timeout_keep_alive=KEEP_ALIVE)
+    config = uvicorn.Config(APP, factory=True, log_level="warning", access_log=False,
+                            timeout_keep_alive=KEEP_ALIVE, **proxy_options(trusted_proxies))
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve_workers(host: str, port: int, workers: int) -> None:
+def serve_workers(host: str, port: int, workers: int, trusted_proxies: tuple[str, ...] = ()) -> None:
     """Run ``workers`` processes until SIGINT/SIGTERM. ``RETAIN_*`` variables carry the settings to them."""
     check_port(host, port)
     context = multiprocessing.get_context("spawn")
@@ -85,7 +92,8 @@ def serve_workers(host: str, port: int, workers: int) -> None:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def start() -> tuple[BaseProcess, float]:
-        process = context.Process(target=_worker, args=(host, port), name="retain-worker", daemon=False)
+        process = context.Process(target=_worker, args=(host, port, trusted_proxies), name="retain-worker",
+                                  daemon=False)
         process.start()
         return process, time.monotonic()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import ipaddress
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retain.errors import ConfigError
 
@@ -26,6 +29,20 @@ class Settings(BaseSettings):
     migrate: bool = Field(True, description="Run database migrations at start-up.")
     scorecard: str | None = Field(None, description="Scorecard YAML shown on the Admin page; default: shipped one.")
     demo_login: str | None = Field(None, description="Hint shown on the sign-in page of a demo server.")
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024, description="Largest request body, in bytes, of a form "
+                                "or any request but API ingestion; a larger one gets 413 unread.")
+    max_ingest_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body, in bytes, of "
+                                  "POST /api/v1/ingest; a larger one gets 413 unread.")
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto "
+                        "are believed; default none: the connecting address is the client.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """``10.0.0.5, 10.1.0.0/16`` -> ``("10.0.0.5/32", "10.1.0.0/16")``; a host name or a typo is an error."""
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(str(ipaddress.ip_network(item.strip(), strict=False)) for item in items if item.strip())
 
     def check(self) -> Settings:
         """Refuse the default secret outside development."""

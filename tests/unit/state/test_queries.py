@@ -3,9 +3,10 @@ import datetime as dt
 import pytest
 
 from retain.errors import NotFoundError
+from retain.state import published as results
 from retain.state import queries, testing
 from retain.state.insight import account_insight
-from retain.state.models import AccountSnapshot, MetricSnapshot, Role, ScoreHistory
+from retain.state.models import AccountSnapshot, Role, ScoreHistory
 from retain.state.queries import AccountQuery, Scope, SortKey, SortOrder
 
 ADMIN = Scope.admin()
@@ -33,7 +34,7 @@ def test_publish_computes_arr_owner_renewal_and_reads_results(published):
     assert (a5.status, a5.arr, a5.health_total) == ("churned", 0.0, None)
     history = published.query(ScoreHistory).filter_by(account_id="a1").order_by(ScoreHistory.as_of).all()
     assert [(h.as_of, h.health_total) for h in history] == [(testing.PREVIOUS, 78.0), (testing.AS_OF, 82.0)]
-    assert published.get(MetricSnapshot, "revenue_retention").records[0]["nrr"] == 1.04
+    assert results.records(published, ADMIN, "revenue_retention")[0]["nrr"] == 1.04
 
 
 def test_publish_twice_replaces_snapshots(published, tiny_wh):
@@ -97,20 +98,10 @@ def test_insight_ranks_components_by_room_to_gain(published):
     assert insight.improve[0]["gain"] == pytest.approx(0.6 * 80)
 
 
-def test_metric_rows_are_scoped_by_owner(published):
-    from retain.state.models import MetricSnapshot as M
-
-    published.add(M(name="lead_recovery", as_of=testing.AS_OF, records=[
-        {"lead_id": "l1", "owner_id": "r1"}, {"lead_id": "l2", "owner_id": "r2"}, {"lead_id": "l3", "owner_id": "r3"}]))
-    published.commit()
-    def leads(scope):
-        return [r["lead_id"] for r in queries.metric_rows(published, "lead_recovery", scope, "owner_id")]
-
-    assert leads(ADMIN) == ["l1", "l2", "l3"]
-    assert leads(MIA) == ["l1", "l2"]
-    assert leads(RITA) == ["l1"]
-    assert leads(NOBODY) == []
+def test_visible_members_are_the_team_tree(published):
     assert queries.visible_members(published, MIA) == {"m1", "r1", "r2"}
+    assert queries.visible_members(published, RITA) == {"r1"}
+    assert queries.visible_members(published, NOBODY) == set()
 
 
 def test_list_totals_are_counted_once_per_scope_and_filters(published):

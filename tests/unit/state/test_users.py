@@ -10,7 +10,7 @@ from retain.state.models import ApiKey, AuditEvent, User
 
 
 def test_migrations_reach_head(engine):
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
 
 
 def test_password_is_argon2_and_checked(db):

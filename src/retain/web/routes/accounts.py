@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from retain.exports import csv_text
 from retain.state import queries
 from retain.state.insight import account_insight
 from retain.state.queries import AccountQuery
@@ -63,15 +62,11 @@ def accounts(request: Request, db: DB, viewer: CurrentViewer, query: AccountQuer
 @router.get("/accounts.csv", name="accounts_csv")
 def accounts_csv(db: DB, viewer: CurrentViewer, query: AccountQuery = Depends(account_query)):
     rows = queries.export_accounts(db, viewer.scope, query)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response("\ufeff" + csv_text(rows, CSV_COLUMNS), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="accounts.csv"'})
 
 
-@router.get("/accounts/{account_id}", name="account")
+@router.get("/accounts/{account_id:path}", name="account")  # ':path': an id may contain '/' (sent as %2F)
 def account(request: Request, db: DB, viewer: CurrentViewer, account_id: str = Path(max_length=128)):
     a = queries.get_account(db, viewer.scope, account_id)
     history = queries.account_history(db, viewer.scope, account_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from retain.state import queries
+from retain.state import published, queries
 from retain.web import charts
 from retain.web.deps import DB, CurrentViewer, runtime
 from retain.web.render import page
@@ -12,12 +12,9 @@ from retain.web.render import page
 router = APIRouter()
 
 
-def _first(db, names: tuple[str, ...], builder):
-    for name in names:
-        snap = queries.metric(db, name)
-        if snap is not None and (fig := builder(snap.records)):
-            return fig
-    return None
+def _chart(db, viewer, name: str, builder):
+    records = published.records(db, viewer.scope, name)
+    return builder(records) if records else None
 
 
 @router.get("/analytics", name="analytics")
@@ -28,10 +25,9 @@ def analytics(request: Request, db: DB, viewer: CurrentViewer):
 
 def _figures(db, viewer) -> dict:
     return {
-        "cohorts": _first(db, ("cohorts_logo", "cohorts"), charts.cohort_heatmap),
-        "survival": _first(db, ("survival",), charts.survival_curves),
-        "products": _first(db, ("products_held",), charts.products_held),
-        "pareto": _first(db, ("pareto",), charts.pareto) or charts.pareto(queries.arr_pareto(db, viewer.scope)),
-        "clv_channel": _first(db, ("clv_by_channel",), charts.clv_by_channel)
-        or charts.clv_by_channel(queries.clv_by_channel(db, viewer.scope)),
+        "cohorts": _chart(db, viewer, "cohorts_logo", charts.cohort_heatmap),
+        "survival": _chart(db, viewer, "survival", charts.survival_curves),
+        "products": _chart(db, viewer, "products_held", charts.products_held),
+        "pareto": _chart(db, viewer, "pareto", charts.pareto) or charts.pareto(queries.arr_pareto(db, viewer.scope)),
+        "clv_channel": charts.clv_by_channel(queries.clv_by_channel(db, viewer.scope)),
     }

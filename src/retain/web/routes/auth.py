@@ -1,27 +1,40 @@
-"""Sign-in and sign-out. The sign-in form is CSRF-protected by a signed pre-login cookie."""
+"""Sign-in and sign-out. The sign-in form is CSRF-protected by a pre-login cookie and a token signed over it and
+its issue time: the pair is refused after ``PRELOGIN_SECONDS``, like the cookie, even if someone kept a copy."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
+from itsdangerous import BadSignature, TimestampSigner
 
 from retain.state import users
 from retain.web.deps import DB, PRELOGIN_COOKIE, SESSION_COOKIE, CsrfViewer, client_ip, is_https, runtime
 from retain.web.render import page
 
 router = APIRouter()
+PRELOGIN_SECONDS = 3600  # life of the pre-login cookie and of the form token paired with it
 
 
-def _sign(request: Request, token: str) -> str:
-    key = runtime(request).settings.secret_key.get_secret_value().encode()
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+def _signer(request: Request) -> TimestampSigner:
+    return TimestampSigner(runtime(request).settings.secret_key.get_secret_value(), salt="retain.login-form")
+
+
+def _form_token(request: Request, cookie: str) -> str:
+    """``time.signature`` of the cookie's token and the time: the token itself stays in the HttpOnly cookie."""
+    return _signer(request).sign(cookie).decode().split(".", 1)[1]
+
+
+def _pair_valid(request: Request, cookie: str, form_token: str) -> bool:
+    try:
+        _signer(request).unsign(f"{cookie}.{form_token}", max_age=PRELOGIN_SECONDS)
+    except BadSignature:  # forged, for another cookie, or expired (SignatureExpired)
+        return False
+    return True
 
 
 def _safe_next(target: str | None) -> str:
@@ -33,10 +46,10 @@ def _safe_next(target: str | None) -> str:
 
 def _login_page(request: Request, *, next_url: str = "/", error: str | None = None, status_code: int = 200):
     token = secrets.token_urlsafe(24)
-    response = page(request, "login.html", csrf=_sign(request, token), next=_safe_next(next_url), error=error,
+    response = page(request, "login.html", csrf=_form_token(request, token), next=_safe_next(next_url), error=error,
                     demo_login=runtime(request).settings.demo_login, status_code=status_code)
     response.set_cookie(PRELOGIN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request),
-                        max_age=3600, path="/login")
+                        max_age=PRELOGIN_SECONDS, path="/login")
     return response
 
 
@@ -60,7 +73,7 @@ def login(
 ):
     settings = runtime(request).settings
     cookie = request.cookies.get(PRELOGIN_COOKIE, "")
-    if not cookie or not hmac.compare_digest(_sign(request, cookie), csrf_token):
+    if not cookie or not _pair_valid(request, cookie, csrf_token):
         return _login_page(request, next_url=next, error="The form expired; please sign in again.", status_code=400)
     limit = users.RateLimit(settings.login_attempts, dt.timedelta(minutes=settings.login_window_minutes))
     try:

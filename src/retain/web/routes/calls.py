@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from fastapi import APIRouter, Request
 
-from retain.state import queries
+from retain.state import published, queries
 from retain.web.deps import DB, CurrentViewer
 from retain.web.render import page
 
@@ -30,8 +30,8 @@ def rep_summary(records: list[dict], names: dict[str, str]) -> list[dict]:
 
 @router.get("/calls", name="calls")
 def calls(request: Request, db: DB, viewer: CurrentViewer):
-    metrics = queries.metric_rows(db, "call_metrics", viewer.scope, "member_id", limit=5000)
-    leads = queries.metric_rows(db, "lead_recovery", viewer.scope, "owner_id", limit=50)
+    metrics = published.records(db, viewer.scope, "call_metrics")
+    leads = published.records(db, viewer.scope, "lead_recovery", limit=50)
     names = queries.member_names(db)
     return page(request, "calls.html", db=db, viewer=viewer, nav="calls", reps=rep_summary(metrics, names),
-                leads=leads, names=names, has_calls=bool(queries.metric(db, "call_metrics")))
+                leads=leads, names=names, has_calls=published.is_published(db, "call_metrics"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from retain.state import queries
+from retain.state import published, queries
 from retain.state.models import Role
 from retain.state.queries import Scope
 from retain.web import charts
@@ -14,18 +14,12 @@ from retain.web.render import page
 router = APIRouter()
 
 
-def _portfolio_figs(db, p: dict) -> dict:
+def _portfolio_figs(db, scope: Scope, p: dict) -> dict:
     figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
             "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
-    for key, names, builder in (("nrr", ("revenue_retention", "nrr_grr", "retention"), charts.nrr_grr),
-                                ("decomposition", ("retention_decomposition", "arr_movements", "revenue_retention"),
-                                 charts.decomposition)):
-        figs[key] = None
-        for name in names:
-            snap = queries.metric(db, name)
-            if snap is not None and (fig := builder(snap.records)):
-                figs[key] = fig
-                break
+    revenue = published.records(db, scope, "revenue_retention")
+    figs["nrr"] = charts.nrr_grr(revenue) if revenue else None
+    figs["decomposition"] = charts.decomposition(revenue) if revenue else None
     return figs
 
 
@@ -37,7 +31,7 @@ def _summary(request: Request, db, scope: Scope) -> dict:
 def portfolio(request: Request, db: DB, viewer: CurrentViewer):
     p = _summary(request, db, viewer.scope)
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="portfolio", heading="Portfolio", p=p,
-                subtitle="All accounts you can see.", figs=_portfolio_figs(db, p),
+                subtitle="All accounts you can see.", figs=_portfolio_figs(db, viewer.scope, p),
                 worst=queries.worst_accounts(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC)
 
 
