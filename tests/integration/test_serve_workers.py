@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from retain.state import testing
+from retain.server.testing import seeded_app
 
 RETAIN = str(Path(sys.executable).parent / "retain")
 
@@ -25,7 +25,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(check, seconds: float = 30.0) -> None:
+def wait_until(check, seconds: float = 90.0) -> None:  # a busy 2-core machine starts workers slowly
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:
@@ -55,7 +55,7 @@ def answering(base: str) -> bool:
 @pytest.fixture
 def server(tmp_path):
     url = f"sqlite:///{tmp_path / 'app.sqlite'}"
-    testing.seeded_app(url)[0].state.runtime.engine.dispose()
+    seeded_app(url)[0].state.runtime.engine.dispose()
     port = free_port()
     env = {**os.environ, "RETAIN_DATABASE_URL": url, "RETAIN_SECRET_KEY": "test-" + "k" * 40}
     proc = subprocess.Popen([RETAIN, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
