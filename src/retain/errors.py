@@ -58,3 +58,9 @@ class NotFoundError(RetainError):
     """An entity the user named does not exist (or is not visible to them)."""
 
     exit_code = 7
+
+
+class ArgumentError(RetainError):
+    """A value the user gave (an option, an id) is not one Retain knows; the message lists the valid ones."""
+
+    exit_code = 2

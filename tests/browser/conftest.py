@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from retain.state import testing
+from retain.server.testing import seeded_app
 
 CHROMIUM = os.environ.get("RETAIN_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,7 +27,7 @@ def _free_port() -> int:
 def server_url(tmp_path_factory):
     import uvicorn
 
-    app, _ = testing.seeded_app(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'app.sqlite'}")
+    app, _ = seeded_app(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'app.sqlite'}")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -10,16 +10,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from retain.errors import ConfigError
+from retain.server.app import create_app
+from retain.server.settings import Settings
+from retain.server.testing import seeded_app
 from retain.state import testing
 from retain.state.db import make_engine, session_factory
 from retain.state.published import RESULTS
-from retain.web import Settings, create_app
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'app.sqlite'}"
-    return testing.seeded_app(url, login_attempts=3)
+    return seeded_app(url, login_attempts=3)
 
 
 @pytest.fixture
@@ -179,8 +181,8 @@ def test_forms_need_the_csrf_token(client):
 def test_keys_revoked_or_users_deactivated_elsewhere_stop_working(seeded, monkeypatch):
     """A change made by another process (``retain keys revoke``, another worker) reaches this server's key cache
     at its next check (``KEY_CHECK``, 1 s; 0 here)."""
+    from retain.server import runtime as runtime_module
     from retain.state import users
-    from retain.web import runtime as runtime_module
 
     app, _ = seeded
     client = TestClient(app)
@@ -213,9 +215,9 @@ def test_api_reads_on_the_event_loop_never_wait_for_the_shared_pool(tmp_path, mo
     the loop must not wait for that pool, or a busy server deadlocks (seen at 50 clients: 30 s pool timeouts)."""
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from retain.web import runtime as runtime_module
+    from retain.server import runtime as runtime_module
 
-    app, keys = testing.seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    app, keys = seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}")
     client = TestClient(app)
     runtime = app.state.runtime
     assert client.get("/api/v1/accounts/a1", headers={"X-API-Key": keys["admin"]}).status_code == 200  # key cached

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from retain.state import testing
+from retain.server.testing import seeded_app
 from retain.warehouse import Warehouse
 
 pytest.importorskip("retain.ingest")
@@ -16,7 +16,7 @@ def setup(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("ingest")
     warehouse = str(tmp_path / "wh.duckdb")
     Warehouse.open(warehouse).con.disconnect()
-    app, keys = testing.seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}", warehouse=warehouse)
+    app, keys = seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}", warehouse=warehouse)
     return TestClient(app), keys, warehouse
 
 

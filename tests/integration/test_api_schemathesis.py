@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
-from retain.state import testing
+from retain.server.testing import seeded_app
 from retain.warehouse import Warehouse
 
 EXAMPLES = 100
@@ -41,7 +41,7 @@ def api(tmp_path_factory):
     folder = tmp_path_factory.mktemp("schemathesis")
     warehouse = str(folder / "wh.duckdb")
     Warehouse.open(warehouse).con.disconnect()
-    app, keys = testing.seeded_app(f"sqlite:///{folder / 'app.sqlite'}", warehouse=warehouse)
+    app, keys = seeded_app(f"sqlite:///{folder / 'app.sqlite'}", warehouse=warehouse)
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, config=SchemathesisConfig.from_dict(CONFIG))
     return schema, keys["admin-write"]
 

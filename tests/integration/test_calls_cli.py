@@ -55,6 +55,7 @@ def test_import_analyze_search_and_actions(tmp_path):
 def test_bad_trackers_file_is_a_config_error(tmp_path):
     bad = tmp_path / "t.yaml"
     bad.write_text("version: 1\ntrackers: [{name: x, kind: regex}]\n")
+    assert _run(tmp_path / "w.duckdb", "init").exit_code == 0
     res = _run(tmp_path / "w.duckdb", "calls", "analyze", "--trackers", str(bad), "--as-of", "2026-03-31")
     assert res.exit_code == 2 and "needs 'pattern'" in res.output
 

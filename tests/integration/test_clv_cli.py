@@ -53,7 +53,9 @@ def test_clv_simple_by_cohort(db):
 
 
 def test_clv_on_an_empty_warehouse_is_a_message_not_a_traceback(tmp_path):
-    result = runner.invoke(app, ["--db", str(tmp_path / "empty.duckdb"), "clv", "--as-of", "2024-01-01"])
+    empty = str(tmp_path / "empty.duckdb")
+    assert runner.invoke(app, ["--db", empty, "init"]).exit_code == 0  # a missing file: see test_cli_input
+    result = runner.invoke(app, ["--db", empty, "clv", "--as-of", "2024-01-01"])
     assert result.exit_code == 6
     assert "nothing to value" in result.output and "Traceback" not in result.output
 

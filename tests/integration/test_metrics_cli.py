@@ -42,6 +42,23 @@ def test_retention_prints_decomposition_exports_and_plots(db, tmp_path):
     q2 = frame.set_index("period").loc["2024-Q2"]
     assert (q2.start, q2.churned, q2.end) == (4, 1, 3)
     assert png.stat().st_size > 1000
+    assert (q2.logo_retention, q2.net_logo_change) == (0.75, 0.75)
+    assert frame.set_index("period").loc["2024-Q1", "logo_retention"] == pytest.approx(2 / 3)
+    assert "(partial)" not in text
+
+
+def test_retention_labels_net_change_annualised_rates_and_partial_periods(db, tmp_path, monkeypatch):
+    from retain.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)  # wide enough that no header is cut
+    out = tmp_path / "r.csv"
+    text = _run(db, "retention", "--as-of", "2024-05-15", "--periods", "2", "--out", str(out))
+    assert "2024-Q2 (partial)" in text and "2024-Q1 (partial)" not in text
+    assert "net change" in text and "NRR /yr" in text
+    frame = pd.read_csv(out).set_index("period")
+    assert list(frame.complete) == [True, False]
+    assert frame.loc["2024-Q1", "net_logo_change"] == pytest.approx(4 / 3)
+    assert frame.loc["2024-Q1", "annualized_nrr"] == pytest.approx((130 / 330) ** 4)
 
 
 def test_cohorts_survival_pareto_plots(db, tmp_path):
@@ -55,6 +72,7 @@ def test_cohorts_survival_pareto_plots(db, tmp_path):
 
 def test_other_metric_commands(db, tmp_path):
     assert "products held" in _run(db, "products-held", "--as-of", "2024-06-30", "--horizon", "6")
+    assert "2024-Q2 (partial)" in _run(db, "churn-reasons", "--as-of", "2024-05-15")
     assert "price" in _run(db, "churn-reasons", "--as-of", "2024-06-30")
     assert "Profitability" in _run(db, "profitability", "--as-of", "2024-06-30")
     out = tmp_path / "rfm.parquet"
@@ -64,10 +82,10 @@ def test_other_metric_commands(db, tmp_path):
 
 
 def test_user_mistakes_are_messages_not_tracebacks(db, tmp_path):
-    bad = runner.invoke(app, ["--db", db, "retention", "--grain", "week"])
-    assert bad.exit_code == 1 and "unknown grain" in bad.output
+    bad = runner.invoke(app, ["--db", db, "retention", "--grain", "week"])  # refused when parsed: exit 2
+    assert bad.exit_code == 2 and "'week' is not one of 'month', 'quarter', 'year'" in bad.output
     bad = runner.invoke(app, ["--db", db, "retention", "--by", "colour"])
-    assert bad.exit_code == 1 and "unknown dimension" in bad.output
+    assert bad.exit_code == 2 and "'colour' is not one of: all, segment" in bad.output
     config = tmp_path / "p.yaml"
     config.write_text("version: 1\ncost_per_tiket: 3\n")
     bad = runner.invoke(app, ["--db", db, "profitability", "--config", str(config)])
@@ -114,18 +132,18 @@ def test_every_stored_metric_is_identical_on_postgresql(postgres_url):
 @pytest.mark.slow
 def test_demo_numbers_are_sane(demo_warehouse):
     """On the demo company: identities hold everywhere and the figures sit in believable ranges."""
-    from retain.cli.job import latest_data_date
     from retain.metrics.results import compute_results
+    from retain.warehouse import as_of_day
 
     wh = demo_warehouse
-    day = latest_data_date(wh)
+    day = as_of_day(wh).day
     r = compute_results(wh, day)
     ret, rev = r["retention"], r["revenue_retention"]
     assert (ret.end == ret.start - ret.churned + ret.new + ret.reactivated).all()
     moved = rev.start_mrr + rev.new_mrr + rev.reactivated_mrr + rev.expansion_mrr - rev.contraction_mrr
     assert (moved - rev.churned_mrr - rev.end_mrr).abs().max() < 1e-6
     quarters = ret[(ret.grain == "quarter") & (ret.dimension == "all") & ret.complete & (ret.start >= 50)]
-    assert not quarters.empty and quarters.gross_logo_retention.between(0.75, 1.0).all()
+    assert not quarters.empty and quarters.logo_retention.between(0.75, 1.0).all()
     grr = rev[(rev.grain == "quarter") & (rev.dimension == "all") & rev.complete & (rev.start_mrr > 0)].grr
     assert grr.between(0.8, 1.0).all()
     held = r["products_held"]

@@ -54,9 +54,10 @@ def build_hostile(wh: Warehouse) -> Warehouse:
 
 def hostile_app(database_url: str):
     """A dashboard on ``database_url`` with the hostile book published and the four users; returns (app, read keys)."""
+    from retain.server.app import create_app
+    from retain.server.settings import Settings
     from retain.state import users
     from retain.state.publish import publish
-    from retain.web import Settings, create_app
 
     app = create_app(Settings(database_url=database_url, dev=True))
     wh = build_hostile(Warehouse.open(":memory:"))

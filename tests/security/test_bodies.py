@@ -26,9 +26,10 @@ import psutil
 import pytest
 from fastapi.testclient import TestClient
 
+from retain.server.settings import Settings
+from retain.server.testing import seeded_app
 from retain.state import testing
 from retain.warehouse import Warehouse
-from retain.web import Settings
 
 MAX_BODY = 4096
 MAX_INGEST = 64 * 1024
@@ -41,7 +42,7 @@ def setup(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bodies")
     warehouse = str(folder / "wh.duckdb")
     Warehouse.open(warehouse).con.disconnect()
-    app, keys = testing.seeded_app(f"sqlite:///{folder / 'app.sqlite'}", warehouse=warehouse,
+    app, keys = seeded_app(f"sqlite:///{folder / 'app.sqlite'}", warehouse=warehouse,
                                    max_body_bytes=MAX_BODY, max_ingest_bytes=MAX_INGEST)
     return app, keys, folder
 

@@ -8,12 +8,13 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from retain.server.testing import seeded_app
 from retain.state import testing
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    return testing.seeded_app(f"sqlite:///{tmp_path_factory.mktemp('headers') / 'app.sqlite'}")
+    return seeded_app(f"sqlite:///{tmp_path_factory.mktemp('headers') / 'app.sqlite'}")
 
 
 def signed_in(app, user: str) -> TestClient:

@@ -12,6 +12,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from retain.server.testing import seeded_app
 from retain.state import testing
 
 CALLS = {"admin": {"c1", "c2", "c3", "c4", "c5", "c6"}, "mia": {"c1", "c2", "c4", "c6"}, "rita": {"c1", "c4"},
@@ -23,7 +24,7 @@ COMPANY = ("retention", "revenue_retention", "cohorts_logo", "cohorts_revenue", 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scope")
-    return testing.seeded_app(f"sqlite:///{folder / 'app.sqlite'}")
+    return seeded_app(f"sqlite:///{folder / 'app.sqlite'}")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hostile_book import HOSTILE, hostile_app, signed_in
 
 from retain.schema import TABLES
-from retain.state import testing
+from retain.server.testing import seeded_app
 from retain.warehouse import Warehouse
 
 ACCOUNT_ROUTES = ("/api/v1/accounts/{}", "/api/v1/accounts/{}/components", "/api/v1/accounts/{}/history")
@@ -99,7 +99,7 @@ def seeded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("schema")
     warehouse = str(folder / "wh.duckdb")
     Warehouse.open(warehouse).con.disconnect()
-    app, keys = testing.seeded_app(f"sqlite:///{folder / 'app.sqlite'}", warehouse=warehouse)
+    app, keys = seeded_app(f"sqlite:///{folder / 'app.sqlite'}", warehouse=warehouse)
     client = TestClient(app)
     return client, keys, client.get("/api/openapi.json").json()
 

@@ -29,6 +29,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from retain.server.testing import seeded_app
 from retain.state import testing, users
 from retain.state.db import make_engine, session_factory, upgrade
 from retain.state.models import AuditEvent
@@ -147,7 +148,7 @@ def running(app) -> Iterator[str]:
 
 
 def test_a_burst_over_http_gets_at_most_the_limit_of_argon2_checks(database_url, checks):
-    app, _ = testing.seeded_app(database_url, login_attempts=LIMIT.attempts)
+    app, _ = seeded_app(database_url, login_attempts=LIMIT.attempts)
     try:
         with running(app) as base, httpx.Client(base_url=base, limits=httpx.Limits(max_connections=BURST),
                                                 timeout=60) as client:
@@ -243,9 +244,9 @@ FORWARDED = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4", "19
 @pytest.mark.parametrize(("workers", "trusted"), [(1, False), (2, False), (2, True)],
                          ids=["no-proxy-1-worker", "no-proxy-2-workers", "proxy-127.0.0.1-2-workers"])
 def test_forwarded_headers_count_only_from_a_trusted_proxy(tmp_path, workers, trusted):
-    """Both ways ``retain serve`` runs uvicorn (in-process for one worker, ``retain.web.serve`` for more)."""
+    """Both ways ``retain serve`` runs uvicorn (in-process for one worker, ``retain.server.serve`` for more)."""
     url = f"sqlite:///{tmp_path / 'app.sqlite'}"
-    testing.seeded_app(url)[0].state.runtime.engine.dispose()
+    seeded_app(url)[0].state.runtime.engine.dispose()
     env = {k: v for k, v in os.environ.items() if k not in {"RETAIN_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"}}
     env |= {"RETAIN_DATABASE_URL": url, "RETAIN_SECRET_KEY": "test-" + "k" * 40, "RETAIN_LOGIN_ATTEMPTS": "3"}
     if trusted:
@@ -270,7 +271,7 @@ def test_forwarded_headers_count_only_from_a_trusted_proxy(tmp_path, workers, tr
 
 
 def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(tmp_path):
-    app, _ = testing.seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}", trusted_proxies="10.0.0.0/8")
+    app, _ = seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}", trusted_proxies="10.0.0.0/8")
     for peer, secure in (("10.1.2.3", True), ("203.0.113.5", False), ("testclient", False)):
         r = TestClient(app, client=(peer, 50000)).get("/login", headers={"X-Forwarded-Proto": "https"})
         assert ("secure" in r.headers["set-cookie"].lower()) is secure, peer
@@ -282,7 +283,7 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(tmp_path):
 def test_a_kept_sign_in_form_expires_with_its_cookie(tmp_path, monkeypatch):
     """Someone who kept a pre-login cookie and its form token (not a browser: it drops the cookie after an hour)
     cannot use them later."""
-    app, _ = testing.seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    app, _ = seeded_app(f"sqlite:///{tmp_path / 'app.sqlite'}")
     form = TestClient(app).get("/login")
     pair = {"cookie": f"{PRELOGIN}={form.cookies[PRELOGIN]}"}
     data = {"username": "olga", "password": testing.PASSWORDS["olga"], "csrf_token": csrf_token(form.text)}

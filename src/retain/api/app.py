@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from retain.api import errors
+from retain.api import docs, errors
 from retain.api.routes import router
 
 
@@ -15,7 +15,7 @@ def _operation_id(route: APIRoute) -> str:
 
 def build_api(runtime) -> FastAPI:
     api = FastAPI(
-        title="Retain API", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+        title="Retain API", version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json",
         description="Accounts, health scores, components, history, metrics and batch ingestion. "
                     "Authenticate with an API key in the `X-API-Key` header. Every error has one shape: "
                     "`{\"error\": {\"status\", \"code\", \"message\", \"hint\", \"details\"}}`.",
@@ -23,5 +23,6 @@ def build_api(runtime) -> FastAPI:
     )
     api.state.runtime = runtime
     errors.install(api)
+    docs.install(api, "/docs")  # FastAPI's own page loads Swagger UI from a CDN with an inline script: CSP blocks it
     api.include_router(router)
     return api

@@ -10,11 +10,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from retain.api.errors import ApiError
+from retain.server.deps import client_ip
+from retain.server.runtime import Runtime
 from retain.state import users
 from retain.state.models import ApiKey, KeyScope, User
 from retain.state.queries import Scope
-from retain.web.deps import client_ip
-from retain.web.runtime import Runtime
 
 key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key from `retain keys create`.")
 

@@ -1,4 +1,5 @@
-"""One error shape for every API response that is not a success, including 404, 405, 422 and 500.
+"""One error shape for every API response that is not a success, including 404, 405, 422 and 500
+(declared in :mod:`retain.server.errors`, which the server also uses for ``/api`` requests the API never sees).
 
 ``{"error": {"status": 404, "code": "not_found", "message": "...", "hint": "...", "details": [...]}}``
 """
@@ -10,39 +11,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from retain.errors import NotFoundError, RetainError
+from retain.server.errors import CODES, ErrorBody, ErrorDetail, ErrorInfo, error_response
+
+__all__ = ["CODES", "ApiError", "ErrorBody", "ErrorDetail", "ErrorInfo", "error_response", "install"]
 
 log = logging.getLogger("retain.api")
-
-CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_request",
-         429: "rate_limited", 500: "internal_error", 503: "unavailable"}
-
-
-class ErrorDetail(BaseModel):
-    loc: list[str | int] | None = None
-    message: str
-    type: str | None = None
-    row: int | None = None
-    table: str | None = None
-
-
-class ErrorInfo(BaseModel):
-    status: int
-    code: str
-    message: str
-    hint: str | None = None
-    details: list[ErrorDetail] = []
-
-
-class ErrorBody(BaseModel):
-    """Every API error has this shape."""
-
-    error: ErrorInfo
 
 
 class ApiError(Exception):
@@ -52,13 +28,6 @@ class ApiError(Exception):
         self.status, self.message, self.code, self.hint = status, message, code or CODES.get(status, "error"), hint
         self.details = details or []
         self.headers = headers
-
-
-def error_response(status: int, message: str, *, code: str | None = None, hint: str | None = None,
-                   details: list[dict] | None = None, headers: dict | None = None) -> JSONResponse:
-    body = ErrorBody(error=ErrorInfo(status=status, code=code or CODES.get(status, "error"), message=message,
-                                     hint=hint, details=[ErrorDetail(**d) for d in details or []]))
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
 def _validation_details(errors: list[dict[str, Any]]) -> list[dict]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from retain.api import schemas as s
 from retain.api.errors import ApiError
 from retain.errors import RetainError
+from retain.ingest import ingest_frames
 from retain.schema import TABLES
 from retain.state import audit
 from retain.warehouse import Warehouse
@@ -23,10 +24,6 @@ def ingest(runtime, body: s.IngestRequest, *, actor: str, db: Session) -> s.Inge
         raise ApiError(422, f"unknown table(s): {', '.join(unknown)}",
                        hint="use canonical table names (see docs/data-model.md)",
                        details=[{"loc": ["body", "tables", t], "message": "unknown table"} for t in unknown])
-    try:
-        from retain.ingest import ingest_frames
-    except ImportError as exc:
-        raise ApiError(503, "ingestion is not installed in this build") from exc
     frames = {name: pd.DataFrame.from_records(rows) for name, rows in body.tables.items()}
     with _lock:
         try:

@@ -13,10 +13,10 @@ from retain.api.deps import Reader, Writer, caller, key_header, writer
 from retain.api.errors import ApiError, ErrorBody
 from retain.api.ingestion import ingest
 from retain.errors import NotFoundError
+from retain.server.deps import DB
+from retain.server.limits import capped
 from retain.state import published, queries
 from retain.state.queries import AccountQuery
-from retain.web.deps import DB
-from retain.web.limits import capped
 
 ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 422, 500)}
 router = APIRouter(prefix="/v1", responses=ERRORS)

@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
-from retain.warehouse import Warehouse, as_of_date
+from retain.cli.clock import chosen_day
+from retain.cli.common import AsOfOption, OutOption, console, export, one_of, show_frame, warehouse
+from retain.conversations.search import CALL_EVENTS
+from retain.warehouse import Warehouse
 
 calls_app = typer.Typer(help="Sales calls: import transcripts, analyse, search.", no_args_is_help=True)
 leads_app = typer.Typer(help="Leads: recover dropped or unworked leads worth another call.", no_args_is_help=True)
@@ -18,16 +20,19 @@ tags_app = typer.Typer(help="CRM tags: corrections and missing tags suggested by
 TrackersOption = typer.Option(None, "--trackers", help="Playbook YAML (trackers, compliance, SOP); default: shipped.")
 
 
-def _day(wh: Warehouse, as_of: str | None) -> dt.date:
-    if as_of:
-        return as_of_date(as_of)
-    from retain.cli.job import latest_data_date
 
-    last_call = wh.raw("conversations").started_at.max().execute()
-    days = [latest_data_date(wh)]
-    if last_call is not None and last_call == last_call:  # not NaT
-        days.append(as_of_date(last_call))
-    return max(days)
+
+def _event(value: str) -> str:
+    return one_of(value, CALL_EVENTS)
+
+
+def _check_time(value: str) -> str:
+    """``--started-at`` checked when the command line is parsed."""
+    try:
+        pd.Timestamp(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a time; expected ISO 8601, e.g. 2026-03-04T15:00:00Z") from None
+    return value
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:
@@ -45,7 +50,8 @@ def import_cmd(
     opportunity: str = typer.Option(None, "--opportunity", help="Opportunity the calls belong to."),
     account: str = typer.Option(None, "--account", help="Account the calls belong to."),
     rep: str = typer.Option(None, "--rep", help="member_id of the rep on the calls."),
-    started_at: str = typer.Option(None, "--started-at", help="Call start (ISO time) when the file has none."),
+    started_at: str = typer.Option(None, "--started-at", parser=_check_time,
+                                   help="Call start (ISO time) when the file has none."),
     call_type: str = typer.Option(None, "--call-type", help="cold_call, discovery, demo, negotiation..."),
     speaker_map: Path = typer.Option(None, "--speaker-map", help="YAML 'Name: rep|customer|other'."),
     no_redact: bool = typer.Option(False, "--no-redact", help="Store text as is (PII redaction is on by default)."),
@@ -55,7 +61,8 @@ def import_cmd(
 
     link = Link(lead_id=lead, opportunity_id=opportunity, account_id=account, member_id=rep,
                 started_at=_parse_time(started_at), call_type=call_type)
-    counts = import_transcripts(warehouse(ctx), paths, link, speaker_map_file=speaker_map, redact=not no_redact)
+    wh = warehouse(ctx, create=True)  # importing calls, like `retain ingest`, may create the warehouse
+    counts = import_transcripts(wh, paths, link, speaker_map_file=speaker_map, redact=not no_redact)
     console.print(f"imported {counts['conversations']:,} call(s), {counts['utterances']:,} utterance(s)"
                   + ("" if not no_redact else " [yellow](not redacted)[/yellow]"))
 
@@ -68,7 +75,7 @@ def analyze_cmd(ctx: typer.Context, as_of: str = AsOfOption, trackers: Path = Tr
     from retain.conversations.tracker_spec import load_playbook
 
     wh = warehouse(ctx)
-    day = _day(wh, as_of)
+    day = chosen_day(wh, as_of)
     result = analyze_warehouse(wh, day, load_playbook(trackers))
     console.print(f"analysed {len(result.metrics):,} calls as of {day}: {len(result.hits):,} tracker hits, "
                   f"{len(result.events):,} events")
@@ -80,7 +87,8 @@ def analyze_cmd(ctx: typer.Context, as_of: str = AsOfOption, trackers: Path = Tr
 def search_cmd(
     ctx: typer.Context,
     as_of: str = AsOfOption,
-    event: list[str] = typer.Option([], "--event", help="Event that must have happened (repeatable)."),
+    event: list[str] = typer.Option([], "--event", parser=_event, metavar="EVENT",
+                                    help=f"Event that must have happened (repeatable): {', '.join(CALL_EVENTS)}."),
     tracker: list[str] = typer.Option([], "--tracker", help="Tracker that must have a hit (repeatable)."),
     competitor: str = typer.Option(None, "--competitor", help="Competitor mentioned."),
     rep: str = typer.Option(None, "--rep", help="member_id of the rep."),
@@ -94,13 +102,15 @@ def search_cmd(
     out: Path = OutOption,
 ) -> None:
     """Find analysed calls by events, trackers and metrics (run `retain calls analyze` first)."""
-    from retain.conversations.search import CallFilter, search_calls
+    from retain.conversations.search import CallFilter, check_filter, search_calls
 
     wh = warehouse(ctx)
     f = CallFilter(events=tuple(event), trackers=tuple(tracker), competitor=competitor, member_id=rep,
                    call_type=call_type, language=language, min_talk_ratio=min_talk_ratio,
                    max_talk_ratio=max_talk_ratio, min_qa=min_qa, max_qa=max_qa, text=text)
-    frame = wh.execute(search_calls(wh, _day(wh, as_of), f))
+    day = chosen_day(wh, as_of)
+    check_filter(wh, day, f)
+    frame = wh.execute(search_calls(wh, day, f))
     shown = frame[["conversation_id", "started_at", "member_id", "call_type", "language", "rep_talk_share",
                    "qa_score"]].assign(started_at=pd.to_datetime(frame["started_at"]).dt.strftime("%Y-%m-%d %H:%M"))
     show_frame(shown, title=f"{len(frame):,} matching calls (all columns with --out)")
@@ -114,7 +124,7 @@ def outcomes_cmd(ctx: typer.Context, as_of: str = AsOfOption, min_deals: int = t
     from retain.conversations.service import outcomes_report
 
     wh = warehouse(ctx)
-    table, findings = outcomes_report(wh, _day(wh, as_of), trackers=trackers, min_deals=min_deals)
+    table, findings = outcomes_report(wh, chosen_day(wh, as_of), trackers=trackers, min_deals=min_deals)
     show_frame(table, title="Behaviour vs outcome (too_small: fewer deals than --min-deals)", floatfmt="{:,.3f}")
     show_frame(findings, title="Findings you can trust (interval clear of the baseline)", floatfmt="{:,.3f}")
     export(table, out)
@@ -126,7 +136,7 @@ def cadence_cmd(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOpti
     from retain.conversations.cadence import REFERENCE_TOUCHES, lead_cadence
 
     wh = warehouse(ctx)
-    per_rep, hist = lead_cadence(wh, _day(wh, as_of))
+    per_rep, hist = lead_cadence(wh, chosen_day(wh, as_of))
     show_frame(per_rep, title=f"Dropped leads: touches before dropping (reference: {REFERENCE_TOUCHES})")
     show_frame(hist, title="Touches of dropped leads")
     export(per_rep, out)
@@ -139,7 +149,7 @@ def recover_cmd(ctx: typer.Context, as_of: str = AsOfOption, top: int = typer.Op
     from retain.conversations.service import recover
 
     wh = warehouse(ctx)
-    ranked = recover(wh, _day(wh, as_of), trackers=trackers)
+    ranked = recover(wh, chosen_day(wh, as_of), trackers=trackers)
     show_frame(ranked.head(top)[["rank", "lead_id", "company", "owner_id", "score", "reasons"]],
                title="Leads to recover", floatfmt="{:,.3f}")
     export(ranked, out)
@@ -161,7 +171,7 @@ def suggest_cmd(ctx: typer.Context, as_of: str = AsOfOption,
             console.print(f"[green]tagged[/green] {row.at[0, 'entity_type']} {row.at[0, 'entity_id']}: "
                           f"{row.at[0, 'tag']} = {row.at[0, 'value']} (inferred)")
         return
-    frame = suggest(wh, _day(wh, as_of), trackers=trackers)
+    frame = suggest(wh, chosen_day(wh, as_of), trackers=trackers)
     show_frame(frame[["suggestion_id", "kind", "entity_type", "entity_id", "tag", "current_value", "suggested_value",
                       "evidence"]], title=f"{len(frame):,} tag suggestions")
     export(frame, out)

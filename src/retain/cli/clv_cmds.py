@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
+from retain.cli.clock import chosen_day
 from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
 from retain.clv.base import StatisticalWarning
 from retain.clv.value import (
@@ -20,12 +22,11 @@ from retain.clv.value import (
     Method,
     account_clv,
     clv_by,
-    default_as_of,
     value_at_risk,
     with_accounts,
 )
 from retain.errors import RetainError
-from retain.warehouse import Warehouse, as_of_date
+from retain.warehouse import Warehouse
 
 RESULT_NAME = "clv"
 
@@ -48,6 +49,21 @@ def compute_and_store(wh: Warehouse, day: dt.date, settings: ClvSettings):
     return result
 
 
+def _compute_with_notes(wh: Warehouse, day: dt.date, settings: ClvSettings):
+    """``compute_and_store``, then print its notes (fallbacks used, and why) as note lines.
+
+    The fitters report problems as notes, not Python warnings; any warning a library still raises is shown as a
+    note line too, never with a source path.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = compute_and_store(wh, day, settings)
+    raised = [str(w.message) for w in caught if issubclass(w.category, UserWarning | StatisticalWarning)]
+    for note in dict.fromkeys([*result.notes, *raised]):
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
+    return result
+
+
 @clv_app.callback()
 def clv(
     ctx: typer.Context,
@@ -65,11 +81,9 @@ def clv(
     if ctx.invoked_subcommand is not None:
         return
     wh = warehouse(ctx)
-    day = as_of_date(as_of) if as_of else default_as_of(wh)
+    day = chosen_day(wh, as_of)
     settings = ClvSettings(method=model, horizon_months=horizon_months, discount_rate=discount_rate, margin=margin)
-    result = compute_and_store(wh, day, settings)
-    for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+    result = _compute_with_notes(wh, day, settings)
     _print_params(result.models)
     ranked = wh.execute(with_accounts(wh, day, result.values))
     show_frame(ranked, f"Top accounts by CLV as of {day} ({horizon_months} months, {discount_rate:.0%}/year, "
@@ -101,15 +115,10 @@ def main_job(wh: Warehouse, as_of: dt.date) -> None:
     """Main-job section: top accounts by CLV and the value at risk (low P(alive) / renewal probability)."""
     console.rule("[bold]Lifetime value[/bold]")
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = compute_and_store(wh, as_of, ClvSettings())
+        result = _compute_with_notes(wh, as_of, ClvSettings())
     except RetainError as exc:
         console.print(f"[yellow]CLV skipped:[/yellow] {exc.message}")
         return
-    for message in dict.fromkeys(str(w.message) for w in caught
-                                 if issubclass(w.category, UserWarning | StatisticalWarning)):
-        console.print(f"[yellow]note:[/yellow] {message}", highlight=False)
     ranked = wh.execute(with_accounts(wh, as_of, result.values))
     show_frame(ranked[["name", "segment", "clv", "p_alive", "method"]], "Top accounts by CLV (36 months)",
                max_rows=10)

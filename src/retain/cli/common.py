@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 
 import pandas as pd
@@ -10,9 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from retain.errors import RetainError
+from retain.errors import RetainError, WarehouseError
 from retain.exports import write_csv
-from retain.warehouse import Warehouse
+from retain.warehouse import Warehouse, missing_duckdb_file
 
 console = Console()
 err_console = Console(stderr=True)
@@ -23,9 +26,15 @@ class State:
     db: str | None = None
     _warehouse: Warehouse | None = None
 
-    def warehouse(self, *, create: bool = True) -> Warehouse:
+    def warehouse(self, *, create: bool = False) -> Warehouse:
+        """The warehouse of ``--db``. Only the commands that make one (``init``, ``demo``, ``ingest``, ``calls
+        import``) pass ``create=True``; for the others a DuckDB file that does not exist is an error, so a mistyped
+        ``--db`` never reads as an empty company."""
         if self._warehouse is None:
-            self._warehouse = Warehouse.open(self.db, create=create)
+            missing = missing_duckdb_file(self.db)
+            if missing is not None and not create:
+                raise WarehouseError(f"no warehouse at {missing}; run `retain init` or `retain demo`, or check --db")
+            self._warehouse = Warehouse.open(self.db)
         return self._warehouse
 
 
@@ -36,8 +45,8 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
-def warehouse(ctx: typer.Context) -> Warehouse:
-    return state(ctx).warehouse()
+def warehouse(ctx: typer.Context, *, create: bool = False) -> Warehouse:
+    return state(ctx).warehouse(create=create)
 
 
 def show_frame(frame: pd.DataFrame, title: str | None = None, *, max_rows: int = 50, floatfmt: str = "{:,.2f}") -> None:
@@ -77,4 +86,31 @@ def export(frame: pd.DataFrame, out: Path | None) -> None:
 
 
 OutOption = typer.Option(None, "--out", "-o", help="Export the result to a .csv or .parquet file.")
-AsOfOption = typer.Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD); default: latest data.")
+
+
+def parse_day(value: str) -> str:
+    """An option's date, checked when the command line is parsed: the ISO day (``YYYY-MM-DD``) as a string."""
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError as exc:
+        reason = str(exc).removeprefix("Invalid isoformat string: ").strip()
+        detail = "" if reason.startswith("'") else f" ({reason})"
+        raise typer.BadParameter(f"'{value}' is not a date{detail}; expected YYYY-MM-DD, e.g. 2026-09-30") from None
+
+
+def one_of(value: str, choices: Iterable[str]) -> str:
+    """``value`` if it is one of ``choices``, else a parse error (one line, exit 2) listing them."""
+    allowed = [str(c) for c in choices]
+    if value in allowed:
+        return value
+    close = get_close_matches(value, allowed, n=1)
+    guess = f" (did you mean '{close[0]}'?)" if close else ""
+    raise typer.BadParameter(f"'{value}' is not one of: {', '.join(allowed)}{guess}")
+
+
+def day_option(flag: str, help: str) -> typer.models.OptionInfo:  # noqa: A002 - typer's own word
+    """A ``YYYY-MM-DD`` option validated at parse time; the command receives an ISO string or ``None``."""
+    return typer.Option(None, flag, help=help, parser=parse_day, metavar="YYYY-MM-DD")
+
+
+AsOfOption = day_option("--as-of", "Compute as of this date (YYYY-MM-DD); default: latest data.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
+import importlib.util
 from pathlib import Path
 
 import typer
@@ -31,17 +31,13 @@ def _spec(accounts: int, years: float, seed: int, end: str | None):
 
 
 def _serve(db: str | None) -> None:
-    try:
-        web = importlib.import_module("retain.cli.web_cmds")
-    except ModuleNotFoundError:
-        web = None
-    serve = getattr(web, "serve_dashboard", None)
-    if serve is None:
+    if importlib.util.find_spec("fastapi") is None:  # the optional 'web' extra
         console.print("[yellow]the dashboard is not installed; skipping it (pip install 'retain[web]')[/yellow]")
         return
+    from retain.cli.web_cmds import serve_dashboard
     from retain.warehouse import DEFAULT_DB
 
-    serve(db or DEFAULT_DB)
+    serve_dashboard(db or DEFAULT_DB)
 
 
 def register(app: typer.Typer) -> None:
@@ -63,7 +59,7 @@ def register(app: typer.Typer) -> None:
 
         spec = _spec(accounts, years, seed, end)
         st = state(ctx)
-        wh = st.warehouse()
+        wh = st.warehouse(create=True)
         steps = [*STEPS, "write", "ingest"]
         with Progress(TextColumn("[bold]demo[/bold] {task.description:<12}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import typer
 
-from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
+from retain.cli.clock import chosen_day
+from retain.cli.common import AsOfOption, OutOption, console, day_option, export, show_frame, warehouse
 from retain.configs import validate_config
 from retain.errors import ConfigError
 from retain.health import books as health_books
 from retain.health.explain import explain_change, grade_distribution, riskiest, what_to_improve
+from retain.health.history import Frequency, backfill_dates, first_data_date, resolve, score, store, stored_dates
 from retain.health.history import backfill as run_backfill
-from retain.health.history import backfill_dates, first_data_date, resolve, score, store, stored_dates
 from retain.health.measures import measure_values_expr
 from retain.health.validate import Level, default_path
 from retain.warehouse import Warehouse, as_of_date
@@ -28,10 +29,6 @@ BOOK_HEADERS = {"owner": "owner", "accounts": "accts", "avg_health": "health", "
                 "arr_at_risk": "ARR at risk"}
 
 
-def _day(wh: Warehouse, as_of: str | None) -> dt.date:
-    from retain.cli.job import latest_data_date
-
-    return as_of_date(as_of) if as_of else latest_data_date(wh)
 
 
 def show_riskiest(wh: Warehouse, day: dt.date, scorecard: str | None = None, n: int = 10, *,
@@ -94,19 +91,19 @@ def register(app: typer.Typer) -> None:
         """Score every account as of a date, store the scores and show the riskiest accounts."""
         wh = warehouse(ctx)
         if sql:
-            console.print(wh.sql(measure_values_expr(wh, _day(wh, as_of), resolve(scorecard))), highlight=False)
+            console.print(wh.sql(measure_values_expr(wh, chosen_day(wh, as_of), resolve(scorecard))), highlight=False)
             return
-        result = show_riskiest(wh, _day(wh, as_of), scorecard, top)
+        result = show_riskiest(wh, chosen_day(wh, as_of), scorecard, top)
         export(result.scores, out)
 
     @app.command()
     def explain(ctx: typer.Context, account: str = typer.Argument(..., help="Account id."),
                 as_of: str = AsOfOption,
-                since: str = typer.Option(None, "--since", help="Compare with this date (default: 30 days before)."),
+                since: str = day_option("--since", "Compare with this date (default: 30 days before)."),
                 scorecard: Path = ScorecardOption, out: Path = OutOption) -> None:
         """Why an account scores what it does: components, measures, critical factors, change, what to improve."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         before = as_of_date(since) if since else day - dt.timedelta(days=30)
         spec = resolve(scorecard)
         change = explain_change(wh, account, before, day, spec)
@@ -142,7 +139,7 @@ def register(app: typer.Typer) -> None:
     def books(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOption) -> None:
         """Owners' books: average health per CSM, its change over 30/90 days, grade moves, ARR at risk."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         frame = health_books(wh, day)
         shown = frame[list(BOOK_HEADERS)].rename(columns=BOOK_HEADERS)
         show_frame(shown, title=f"Owners' books as of {day} (all columns with --out)", floatfmt="{:,.1f}")
@@ -150,15 +147,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def backfill(ctx: typer.Context,
-                 start: str = typer.Option(None, "--start", help="First date (default: the whole history)."),
-                 end: str = typer.Option(None, "--end", help="Last date (default: latest data)."),
-                 freq: str = typer.Option("W", "--freq", help="pandas frequency: W (weekly), MS (monthly), D."),
+                 start: str = day_option("--start", "First date (default: the whole history)."),
+                 end: str = day_option("--end", "Last date (default: latest data)."),
+                 freq: Frequency = typer.Option(Frequency.WEEK, "--freq",
+                                                help="D (daily), W (weekly), MS (monthly) or QS (quarterly)."),
                  scorecard: Path = ScorecardOption,
                  measures: bool = typer.Option(False, "--measures", help="Also store per-measure rows."),
                  out: Path = OutOption) -> None:
         """Compute and store health scores at every date of a range (weekly by default)."""
         wh = warehouse(ctx)
-        last = _day(wh, end)
+        last = chosen_day(wh, end)
         first = as_of_date(start) if start else (first_data_date(wh) or last)
         with console.status("backfilling health scores...") as status:
             summary = run_backfill(wh, first, last, freq, scorecard, measures=measures,

@@ -12,9 +12,15 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from retain import ingest
 from retain.cli.common import OutOption, console, export, show_frame, warehouse
 from retain.errors import IngestError
+from retain.schema import table as table_spec
 from retain.warehouse import Warehouse
 
 SHOWN_REASONS = 10
+
+
+def _table(value: str) -> str:
+    """A canonical table's name, checked when the command line is parsed (the error names the closest)."""
+    return table_spec(value).name
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +36,7 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="Write nothing if any row is invalid."),
     ) -> None:
         """Load CSV, Parquet, JSON or JSONL files: valid rows are upserted, bad rows quarantined with reasons."""
-        wh = warehouse(ctx)
+        wh = warehouse(ctx, create=True)  # a first load may create the warehouse
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task("loading", total=None)
@@ -56,7 +62,7 @@ def register(app: typer.Typer) -> None:
     @app.command("quarantine")
     def quarantine_cmd(
         ctx: typer.Context,
-        table: str = typer.Option(None, "--table", "-t", help="Only this table."),
+        table: str = typer.Option(None, "--table", "-t", help="Only this table.", parser=_table),
         load_id: str = typer.Option(None, "--load", help="Only this load."),
         out: Path = OutOption,
     ) -> None:

@@ -1,6 +1,7 @@
 """The main job: what `make demo` (and `retain run`) prints, one section per domain, in a fixed order.
 
-Each domain's CLI module may define ``main_job(wh, as_of)``; sections of domains not installed are skipped.
+Each domain's CLI module defines ``main_job(wh, as_of)``; every section runs as of the one day chosen by
+:func:`retain.warehouse.as_of_day`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import importlib
 
 import typer
 
+from retain.cli.clock import show_as_of
 from retain.cli.common import AsOfOption, console, warehouse
-from retain.warehouse import Warehouse, as_of_date
+from retain.warehouse import AsOfDay, Warehouse, as_of_day
 
 SECTIONS = (
     "retain.cli.ingest_cmds",
@@ -23,33 +25,17 @@ SECTIONS = (
 )
 
 
-def latest_data_date(wh: Warehouse) -> dt.date:
-    """The last day with subscription or usage data: the natural 'today' of a loaded data set."""
-    candidates = []
-    for table, column in (("subscriptions", "started_on"), ("usage", "usage_on"), ("accounts", "created_at")):
-        value = wh.raw(table)[column].max().execute()
-        if value is not None and value == value:  # not NaT/NaN
-            candidates.append(as_of_date(value))
-    return max(candidates) if candidates else dt.datetime.now(dt.UTC).date()
-
-
-def run_main_job(wh: Warehouse, as_of: dt.date | None = None) -> None:
-    day = as_of or latest_data_date(wh)
-    console.rule(f"[bold]Retain main job, as of {day.isoformat()}[/bold]")
+def run_main_job(wh: Warehouse, as_of: AsOfDay | dt.date | None = None) -> None:
+    choice = as_of if isinstance(as_of, AsOfDay) else as_of_day(wh, as_of)
+    console.rule(f"[bold]Retain main job, as of {choice.day.isoformat()}[/bold]")
+    show_as_of(choice)
     for name in SECTIONS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        section = getattr(module, "main_job", None)
-        if section is not None:
-            section(wh, day)
+        importlib.import_module(name).main_job(wh, choice.day)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(ctx: typer.Context, as_of: str = AsOfOption) -> None:
         """Run the main job: status, retention, value, health and calls, as of a date."""
-        run_main_job(warehouse(ctx), as_of_date(as_of) if as_of else None)
+        wh = warehouse(ctx)
+        run_main_job(wh, as_of_day(wh, as_of))

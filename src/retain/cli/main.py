@@ -6,6 +6,7 @@ import importlib
 import sys
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from retain.cli.common import err_console, state
@@ -13,15 +14,22 @@ from retain.errors import RetainError
 
 
 class RetainGroup(TyperGroup):
-    """Turns a :class:`RetainError` into a message and its exit code, in the CLI runner too."""
+    """Turns a :class:`RetainError` or a bad option value into a one-line message and its exit code (runner too)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as exc:  # a bad value (date, choice) of a command's option: one line, exit 2
+            if exc.ctx is None:
+                raise
+            err_console.print(f"[bold red]error:[/bold red] {escape(exc.format_message())}", highlight=False,
+                              soft_wrap=True)
+            err_console.print(f"[yellow]fix:[/yellow] see `{exc.ctx.command_path} --help`", highlight=False)
+            sys.exit(exc.exit_code)
         except RetainError as exc:
-            err_console.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False)
+            err_console.print(f"[bold red]error:[/bold red] {exc.message}", highlight=False, soft_wrap=True)
             if exc.hint:
-                err_console.print(f"[yellow]fix:[/yellow] {exc.hint}", highlight=False)
+                err_console.print(f"[yellow]fix:[/yellow] {exc.hint}", highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
 
 
@@ -61,13 +69,7 @@ def main(
 
 
 for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as exc:  # a domain not built yet, or an optional extra not installed
-        if exc.name != _name:
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(_name).register(app)
 
 
 def run() -> None:

@@ -12,11 +12,13 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
+from retain.cli.clock import chosen_day
+from retain.cli.common import AsOfOption, OutOption, console, export, one_of, show_frame, warehouse
+from retain.errors import RetainError
 from retain.metrics import cohorts as cohorts_mod
 from retain.metrics import plots
 from retain.metrics.churn_reasons import churn_reasons, reason_totals
-from retain.metrics.dimensions import parse_dimension
+from retain.metrics.dimensions import Dimension, parse_dimension
 from retain.metrics.pareto import pareto_curve, top_share
 from retain.metrics.periods import Grain, parse_grain
 from retain.metrics.products_held import products_held
@@ -25,27 +27,39 @@ from retain.metrics.results import metric_query, store_results
 from retain.metrics.retention import decomposition
 from retain.metrics.rfm import load_rfm_spec, rfm_accounts, rfm_segments
 from retain.metrics.survival import median_lifetime, survival, survival_at
-from retain.warehouse import Warehouse, as_of_date
+from retain.warehouse import Warehouse
 
-GrainOption = typer.Option("quarter", "--grain", "-g", help="Period length: month, quarter or year.")
+GrainOption = typer.Option(Grain.QUARTER, "--grain", "-g", help="Period length.")
 PeriodsOption = typer.Option(4, "--periods", "-n", min=1, help="How many periods, the running one last.")
+
+
+def _dimension(value: str) -> str:
+    """``--by`` checked when the command line is parsed (aliases such as ``channel`` allowed)."""
+    try:
+        return parse_dimension(value).value
+    except RetainError:
+        return one_of(value, [d.value for d in Dimension])
+
+
 ByOption = typer.Option(
-    None, "--by", help="Split by: segment, owner, region, acquisition_channel, industry, campaign, country, "
-    "product, signup_cohort.",
+    None, "--by", parser=_dimension, help="Split by: segment, owner, region, acquisition_channel, industry, "
+    "campaign, country, product, signup_cohort.",
 )
 METRIC_HELP = "retention, cohorts, survival, products_held, pareto, profitability, churn_reasons, rfm"
 PlotOption = typer.Option(None, "--plot", help="Write a chart to this .png or .svg file.")
 
 LOGO_SHOWN = ["period", "start", "churned", "retained", "new", "reactivated", "end", "came_and_went",
-              "logo_retention", "gross_logo_retention", "annualized_churn_rate"]
+              "logo_retention", "net_logo_change", "annualized_churn_rate"]
 REVENUE_SHOWN = ["period", "start_mrr", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
-                 "reactivated_mrr", "end_mrr", "grr", "nrr"]
+                 "reactivated_mrr", "end_mrr", "grr", "nrr", "annualized_grr", "annualized_nrr"]
+RATIOS = ["logo_retention", "net_logo_change", "annualized_churn_rate", "grr", "nrr", "annualized_grr",
+          "annualized_nrr"]
+# printed headers: end / start is the net change in customers, never called retention
+HEADERS = {"logo_retention": "logo retention", "net_logo_change": "net change (end/start)",
+           "annualized_churn_rate": "churn /yr", "grr": "GRR", "nrr": "NRR", "annualized_grr": "GRR /yr",
+           "annualized_nrr": "NRR /yr"}
 
 
-def _day(wh: Warehouse, as_of: str | None) -> dt.date:
-    from retain.cli.job import latest_data_date
-
-    return as_of_date(as_of) if as_of else latest_data_date(wh)
 
 
 def _pct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -62,19 +76,34 @@ def _pct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def _show_by_group(frame: pd.DataFrame, columns: list[str], title: str, pct: list[str]) -> None:
     for value, group in frame.groupby("dimension_value", sort=True):
         label = title if value == "all" else f"{title}: {group['dimension'].iloc[0]} = {value}"
-        show_frame(_pct(group[columns], pct), title=label, floatfmt="{:,.0f}")
+        show_frame(_pct(group[columns], pct).rename(columns=HEADERS), title=label, floatfmt="{:,.0f}")
 
 
-def show_retention(wh: Warehouse, day: dt.date, grain: str = "quarter", periods: int = 4, by: str | None = None,
-                   *, revenue: bool = True) -> pd.DataFrame:
+def _mark_partial(frame: pd.DataFrame) -> pd.DataFrame:
+    """Display copy with "(partial)" beside each period still running at the as-of date."""
+    out = frame.copy()
+    running = ~out["complete"].astype(bool)
+    out["period"] = out["period"].astype(str).where(~running, out["period"].astype(str) + " (partial)")
+    return out
+
+
+def _note_partial(frame: pd.DataFrame, day: dt.date) -> None:
+    for period in sorted(set(frame.loc[~frame["complete"].astype(bool), "period"])):
+        console.print(f"[dim]{period} (partial): counted to {day}, before the period ends; its annualised rates "
+                      "extrapolate the days so far[/dim]")
+
+
+def show_retention(wh: Warehouse, day: dt.date, grain: Grain | str = Grain.QUARTER, periods: int = 4,
+                   by: str | None = None, *, revenue: bool = True) -> pd.DataFrame:
     frame = wh.execute(decomposition(wh, day, parse_grain(grain), periods, parse_dimension(by)))
     if frame.empty:
         console.print(f"[yellow]no subscriptions known as of {day}[/yellow]")
         return frame
-    _show_by_group(frame, LOGO_SHOWN, f"Logo retention by {grain} as of {day}",
-                   ["logo_retention", "gross_logo_retention", "annualized_churn_rate"])
+    shown = _mark_partial(frame)
+    _show_by_group(shown, LOGO_SHOWN, f"Logo retention (retained / start) by {grain} as of {day}", RATIOS)
     if revenue:
-        _show_by_group(frame, REVENUE_SHOWN, f"MRR movements by {grain} as of {day}", ["grr", "nrr"])
+        _show_by_group(shown, REVENUE_SHOWN, f"MRR movements by {grain} as of {day}", RATIOS)
+    _note_partial(frame, day)
     return frame
 
 
@@ -85,21 +114,23 @@ def main_job(wh: Warehouse, as_of: dt.date) -> None:
     if frame.empty:
         console.print(f"[yellow]no subscriptions known as of {as_of}[/yellow]")
         return
-    shown = ["period", "start", "churned", "new", "reactivated", "end", "logo_retention", "grr", "nrr"]
-    show_frame(_pct(frame[shown], ["logo_retention", "grr", "nrr"]),
+    shown = ["period", "start", "churned", "new", "reactivated", "end", "logo_retention", "net_logo_change", "grr",
+             "nrr", "annualized_nrr"]
+    show_frame(_pct(_mark_partial(frame)[shown], RATIOS).rename(columns=HEADERS),
                title=f"Retention decomposition, last 4 quarters as of {as_of}", floatfmt="{:,.0f}")
+    _note_partial(frame, as_of)
     stored = store_results(wh, as_of)
     console.print(f"[dim]stored {len(stored)} metric results for {as_of}[/dim]")
 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per command
     @app.command()
-    def retention(ctx: typer.Context, as_of: str = AsOfOption, grain: str = GrainOption,
+    def retention(ctx: typer.Context, as_of: str = AsOfOption, grain: Grain = GrainOption,
                   periods: int = PeriodsOption, by: str = ByOption, out: Path = OutOption,
                   plot: Path = PlotOption) -> None:
-        """Logo retention (end / start) beside start, churned, new, reactivated, end; MRR movements, GRR, NRR."""
+        """Logo retention (retained / start), net change (end / start), decomposition; MRR movements, GRR, NRR."""
         wh = warehouse(ctx)
-        frame = show_retention(wh, _day(wh, as_of), grain, periods, by)
+        frame = show_retention(wh, chosen_day(wh, as_of), grain, periods, by)
         export(frame, out)
         if plot and not frame.empty:
             console.print(f"[green]wrote {plots.retention_plot(frame, plot)}[/green]")
@@ -111,7 +142,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
                 by: str = ByOption, out: Path = OutOption, plot: Path = PlotOption) -> None:
         """Monthly signup cohorts × months since start: logo (or revenue) retention matrix."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         frame = wh.execute(cohorts_mod.cohorts(wh, day, count, parse_dimension(by)))
         value = "revenue_retention" if revenue else "logo_retention"
         for dim_value, group in frame.groupby("dimension_value", sort=True):
@@ -122,6 +153,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
             shown.insert(1, "accounts", sizes.reindex(matrix.index).to_numpy())
             title = f"{value.replace('_', ' ')} by signup cohort as of {day}"
             show_frame(shown, title=title if dim_value == "all" else f"{title}: {dim_value}", floatfmt="{:,.0f}")
+        running = sorted({str(m)[:7] for m in frame.loc[~frame["complete"].astype(bool), "month_start"]})
+        if running:
+            console.print(f"[dim]{running[0]} (partial): the last cell of each cohort is counted to {day}[/dim]")
         export(frame, out)
         if plot and not frame.empty:
             console.print(f"[green]wrote {plots.cohort_heatmap(frame, plot, value)}[/green]")
@@ -131,7 +165,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
                      plot: Path = PlotOption) -> None:
         """Kaplan–Meier survival of account lifetime with 95% bands and median lifetime."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         curve = survival(wh, day, parse_dimension(by))
         if curve.empty:
             console.print(f"[yellow]no subscriptions known as of {day}[/yellow]")
@@ -149,10 +183,14 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
                           out: Path = OutOption) -> None:
         """Retention by number of products held, overall and within tenure bands (a fair comparison)."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         frame = wh.execute(products_held(wh, day, horizon))
         show_frame(_pct(frame.drop(columns=["horizon_months"]), ["retention", "net_revenue_retention"]),
                    title=f"Retention over {horizon} months to {day} by products held", floatfmt="{:,.0f}")
+        bands = sorted(set(frame["tenure_band"]) - {"all"})
+        if bands:
+            console.print(f"[dim]'all' counts every tenure; tenure bands with accounts {horizon} months before "
+                          f"{day}: {', '.join(bands)}[/dim]")
         export(frame, out)
 
     @app.command()
@@ -161,7 +199,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
                out: Path = OutOption, plot: Path = PlotOption) -> None:
         """Share of revenue and profit from the top customers; the concentration curve."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         summary = wh.execute(top_share(wh, day, top))
         show_frame(_pct(summary, ["top_revenue_share", "top_profit_share"]),
                    title=f"Top {top:.0%} of customers, trailing 12 months to {day}", floatfmt="{:,.0f}")
@@ -178,7 +216,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
                           out: Path = OutOption) -> None:
         """Revenue − cost to serve (tickets, discounts, cost of revenue) per customer: who loses money."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         spec = load_profitability_spec(config)
         show_frame(wh.execute(profitability_summary(wh, day, spec)),
                    title=f"Profitability, trailing {spec.window_months} months to {day}", floatfmt="{:,.0f}")
@@ -190,11 +228,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
         export(frame, out)
 
     @app.command("churn-reasons")
-    def churn_reasons_cmd(ctx: typer.Context, as_of: str = AsOfOption, grain: str = GrainOption,
+    def churn_reasons_cmd(ctx: typer.Context, as_of: str = AsOfOption, grain: Grain = GrainOption,
                           periods: int = PeriodsOption, by: str = ByOption, out: Path = OutOption) -> None:
         """Churned accounts and revenue lost by cancel reason, and their trend per period."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         g, dim = parse_grain(grain), parse_dimension(by)
         totals = wh.execute(reason_totals(wh, day, g, periods, dim))
         _show_by_group(totals, ["cancel_reason", "churned", "mrr_lost", "arr_lost", "share_of_churned",
@@ -202,8 +240,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
                        ["share_of_churned", "share_of_mrr_lost"])
         trend = wh.execute(churn_reasons(wh, day, g, periods, dim))
         if not trend.empty and dim.value == "all":
-            pivot = trend.pivot_table(index="period", columns="cancel_reason", values="churned", aggfunc="sum",
-                                      fill_value=0)
+            pivot = _mark_partial(trend).pivot_table(index="period", columns="cancel_reason", values="churned",
+                                                     aggfunc="sum", fill_value=0)
             show_frame(pivot.reset_index(), title="Churned accounts per period and reason", floatfmt="{:,.0f}")
         export(trend, out)
 
@@ -213,7 +251,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
             out: Path = OutOption) -> None:
         """RFM segments (champions, loyal, at risk, hibernating, lost...) with counts and value."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         spec = load_rfm_spec(config)
         segments = wh.execute(rfm_segments(wh, day, spec))
         show_frame(_pct(segments.drop(columns=["lookback_months"]), ["share", "monetary_share"]),
@@ -222,11 +260,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
 
     @app.command()
     def sql(ctx: typer.Context, metric: str = typer.Argument(..., help=METRIC_HELP), as_of: str = AsOfOption,
-            grain: str = GrainOption, by: str = ByOption) -> None:
+            grain: Grain = GrainOption, by: str = ByOption) -> None:
         """Print the SQL a metric compiles to on this warehouse (never a black box)."""
         wh = warehouse(ctx)
         query = metric_query(metric)
-        expr = query.build(wh, _day(wh, as_of), parse_grain(grain), parse_dimension(by))
+        expr = query.build(wh, chosen_day(wh, as_of), parse_grain(grain), parse_dimension(by))
         console.print(f"-- {query.name}: {query.description}", highlight=False)
         console.print(wh.sql(expr), highlight=False, markup=False, soft_wrap=True)
 
@@ -234,7 +272,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
     def store_metrics(ctx: typer.Context, as_of: str = AsOfOption) -> None:
         """Compute every retention metric as of a date and store it for the dashboard."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         stored = store_results(wh, day)
         show_frame(pd.DataFrame({"result": list(stored), "rows": list(stored.values())}),
                    title=f"Stored metric results as of {day}")

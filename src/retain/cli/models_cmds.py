@@ -11,19 +11,23 @@ from pathlib import Path
 
 import typer
 
-from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
+from retain.cli.clock import chosen_day
+from retain.cli.common import AsOfOption, OutOption, console, export, one_of, parse_day, show_frame, warehouse
 from retain.models import pipeline
 from retain.models.adoption import AdoptionTiers
-from retain.models.dataset import data_end, data_start, time_split
+from retain.models.dataset import data_start, time_split
 from retain.models.survey_insight import referral_timing, score_outcomes
+from retain.schema import table as table_spec
 from retain.warehouse import Warehouse, as_of_date
 
 MAIN_JOB_STEP_DAYS = 60  # snapshots every 60 days keep the main job quick; `retain backtest` uses 30
 ModelDirOption = typer.Option(pipeline.DEFAULT_MODEL_DIR, "--model-dir", help="Where model files are kept.")
 
 
-def _day(wh: Warehouse, as_of: str | None) -> dt.date:
-    return as_of_date(as_of) if as_of else data_end(wh)
+
+
+def _survey_type(value: str) -> str:
+    return one_of(value.lower(), table_spec("survey_responses").column("survey_type").enum or ())
 
 
 def show_backtest(result) -> None:
@@ -48,20 +52,21 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
         ctx: typer.Context,
-        dates: list[str] = typer.Option(None, "--dates", help="Test dates (YYYY-MM-DD); default: the final year."),
+        dates: list[str] = typer.Option(None, "--dates", help="Test dates (YYYY-MM-DD); default: the final year.",
+                                        parser=parse_day, metavar="YYYY-MM-DD"),
         test_days: int = typer.Option(365, "--test-days", help="Days held back at the end (without --dates)."),
         out: Path = OutOption,
         reliability: bool = typer.Option(True, help="Show the reliability tables."),
     ) -> None:
         """Scorecard vs learned weights vs propensity model on past dates: AUC, lift, Brier, reliability."""
         wh = warehouse(ctx)
-        result = pipeline.backtest(wh, test_dates=[as_of_date(d) for d in dates] if dates else None,
-                                   test_days=test_days)
+        result = pipeline.backtest(wh, end=chosen_day(wh, None), test_days=test_days,
+                                   test_dates=[as_of_date(d) for d in dates] if dates else None)
         show_backtest(result)
         show_frame(result.weights, title=f"Suggested scorecard weights (AUC gain {result.auc_gain:+.3f})",
                    floatfmt="{:,.1f}")
         if result.calibration is not None:
-            show_frame(result.calibration, title="Health score → probability (isotonic, on the backtest dates)",
+            show_frame(result.calibration, title="Health score → probability (logistic, on the backtest dates)",
                        floatfmt="{:,.2f}")
         if reliability:
             for name, part in result.reliability.groupby("scorer", sort=False):
@@ -72,7 +77,7 @@ def register(app: typer.Typer) -> None:
     def train(ctx: typer.Context, as_of: str = AsOfOption, model_dir: Path = ModelDirOption) -> None:
         """Train the churn and upsell models and the adoption tiers on history up to a date; save them."""
         wh = warehouse(ctx)
-        trained = pipeline.train(wh, _day(wh, as_of))
+        trained = pipeline.train(wh, chosen_day(wh, as_of))
         paths = pipeline.save(trained, model_dir)
         console.print(f"trained as of {trained.as_of} on {trained.churn.train_rows_:,} churn rows and "
                       f"{trained.upsell.train_rows_:,} upsell rows (spec {trained.churn.spec.hash}); "
@@ -83,18 +88,19 @@ def register(app: typer.Typer) -> None:
                 model_dir: Path = ModelDirOption) -> None:
         """Score every customer with the saved models; store the result for the dashboard."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         churn, upsell, tiers = pipeline.load_models(model_dir)
         prediction = pipeline.predict(wh, day, churn, upsell, tiers)
         show_frame(pipeline.riskiest(prediction, 20), title=f"Most likely to churn within 90 days (as of {day})")
         export(prediction, out)
 
     @app.command("survey-insight")
-    def survey_insight(ctx: typer.Context, as_of: str = AsOfOption, survey_type: str = typer.Option("nps"),
+    def survey_insight(ctx: typer.Context, as_of: str = AsOfOption,
+                       survey_type: str = typer.Option("nps", parser=_survey_type, help="nps, csat or ces."),
                        out: Path = OutOption) -> None:
         """What each survey score meant later: churn, expansion and extra purchases; when promoters refer."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         table = score_outcomes(wh, day, survey_type)
         show_frame(table, title=f"{survey_type.upper()} score → later outcomes (95% intervals)", floatfmt="{:,.3f}")
         if survey_type == "nps":
@@ -106,7 +112,7 @@ def register(app: typer.Typer) -> None:
     def adoption(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOption) -> None:
         """Adoption tiers with thresholds learned from retention, and each tier's retention rate."""
         wh = warehouse(ctx)
-        day = _day(wh, as_of)
+        day = chosen_day(wh, as_of)
         split = time_split(data_start(wh), day, horizon_days=90, test_days=0)
         frame = pipeline.FrameCache(wh, day).get(split.train + split.validation)
         tiers = AdoptionTiers().fit(frame)

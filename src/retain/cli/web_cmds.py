@@ -8,12 +8,18 @@ from contextlib import contextmanager
 
 import typer
 
-from retain.cli.common import AsOfOption, console, show_frame, state
+from retain.cli.common import AsOfOption, console, one_of, show_frame, state
 from retain.errors import RetainError
 
 
+def _key_scope(value: str) -> str:
+    from retain.state.models import KeyScope
+
+    return one_of(value.lower(), [s.value for s in KeyScope])
+
+
 def _settings(ctx: typer.Context, **overrides):
-    from retain.web.settings import Settings
+    from retain.server.settings import Settings
 
     warehouse = state(ctx).db or os.environ.get("RETAIN_WAREHOUSE")
     return Settings(**({"warehouse": warehouse} if warehouse else {}), **overrides)
@@ -32,10 +38,13 @@ def _db(ctx: typer.Context):
 
 
 def publish_snapshots(ctx: typer.Context, as_of: str | None = None):
+    from retain.cli.clock import chosen_day
     from retain.state.publish import publish as run_publish
 
+    wh = state(ctx).warehouse()
+    day = chosen_day(wh, as_of)
     with _db(ctx) as db:
-        run = run_publish(state(ctx).warehouse(), db, as_of)
+        run = run_publish(wh, db, day)
         found = sorted(k for k, v in (run.sources or {}).items() if v)
         console.print(f"published {run.accounts:,} accounts as of {run.as_of}; results used: "
                       f"{', '.join(found) or 'none yet'}")
@@ -61,8 +70,8 @@ def register(app: typer.Typer) -> None:
         """Serve the dashboard and the API (http://HOST:PORT, API docs at /api/docs)."""
         import uvicorn
 
-        from retain.web import create_app
-        from retain.web import serve as workers_serve
+        from retain.server import serve as workers_serve
+        from retain.server.app import create_app
 
         settings = _settings(ctx, dev=True) if dev else _settings(ctx)
         application = create_app(settings)  # checks the secret and migrates once, before any worker starts
@@ -142,7 +151,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         username: str = typer.Argument(..., help="User the key acts as (it sees what they see)."),
         name: str = typer.Option("api", "--name", help="A label for the key."),
-        scope: str = typer.Option("read", "--scope", help="read, or write (ingestion; admins only)."),
+        scope: str = typer.Option("read", "--scope", parser=_key_scope,
+                                  help="read, or write (ingestion; admins only)."),
     ) -> None:
         """Create an API key; it is printed once and never stored."""
         from sqlalchemy import select
@@ -201,13 +211,14 @@ def serve_dashboard(wh_db: str, host: str = "127.0.0.1", port: int = 8000, demo_
     import uvicorn
     from sqlalchemy import select
 
+    from retain.server import serve as workers_serve
+    from retain.server.app import create_app
+    from retain.server.settings import Settings
     from retain.state import users
     from retain.state.db import default_url, make_engine, session_factory, upgrade
     from retain.state.models import User
     from retain.state.publish import publish as run_publish
     from retain.warehouse import Warehouse
-    from retain.web import Settings, create_app
-    from retain.web import serve as workers_serve
 
     workers_serve.check_port(host, port)  # before publishing: a taken port is the likeliest failure of a demo
     settings = Settings(warehouse=wh_db, dev=True,

@@ -3,16 +3,23 @@
 Modelled on lifelines' parametric fitters: a concrete model declares its parameter names, a starting point, the
 data columns it needs and a vectorised log-likelihood of one row of unique data; this class does the rest
 (optimisation in log space with scipy, Hessian-based standard errors, confidence intervals, ``summary``).
+
+After a fit, ``fit_issues_`` lists what makes the estimate unusable as it stands, in plain words: a positive
+parameter run to its bound 0, parameters growing without bound (an absurd scale, or a huge error on the log scale),
+or a likelihood too flat for standard errors. A model may restate them in its own terms (``_explain``); callers
+choose a fallback. Nothing here emits a Python warning: people read the issues, not a source path.
+Intervals are computed on the log scale (logit for probabilities), so they never leave the parameter's range.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from retain.errors import ConvergenceError as _RetainConvergenceError
 from retain.errors import ModelError
@@ -23,7 +30,37 @@ class ConvergenceError(_RetainConvergenceError):
 
 
 class StatisticalWarning(RuntimeWarning):
-    """The fit worked but something about it deserves a look (e.g. standard errors unavailable)."""
+    """Kept for callers that filter it; the fitters report problems in ``fit_issues_`` instead of warning."""
+
+
+class IssueKind(StrEnum):
+    """How a fit went wrong."""
+
+    AT_BOUND = "at_bound"  # a positive parameter ran to 0
+    DIVERGED = "diverged"  # parameters grow without bound (absurd scale)
+    UNDETERMINED = "undetermined"  # the likelihood is flat or singular: no standard errors
+
+    @property
+    def verb(self) -> str:
+        return {"at_bound": "reached a boundary", "diverged": "diverged",
+                "undetermined": "is not determined"}[self.value]
+
+
+@dataclass(frozen=True)
+class FitIssue:
+    """One reason a fit cannot be used as it stands: the parameters concerned and a plain-words ``message``."""
+
+    kind: IssueKind
+    params: tuple[str, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.verb} ({self.message})"
+
+
+def issues_note(subject: str, issues: Sequence[FitIssue], fallback: str) -> str:
+    """One line for people: "the sBG fit for segment smb diverged (...); using ..."."""
+    return f"{subject} {' and '.join(map(str, issues))}; {fallback}"
 
 
 def unique_rows(data: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> tuple[dict, np.ndarray]:
@@ -79,6 +116,15 @@ class BaseFitter:
     _data_columns: tuple[str, ...] = ()
     #: without an analytic gradient, polish with Nelder-Mead when there are at most this many unique rows
     _polish_max_rows: int = 200_000
+    #: parameters in (0, 1) (intervals on the logit scale, no bound checks); the others are positive
+    _unit_params: tuple[str, ...] = ()
+    #: positive parameters measured in the data's units (money): no absolute scale check
+    _scale_params: tuple[str, ...] = ()
+    #: a positive parameter below this has run to its bound 0; above ``_absurd`` it grows without bound
+    _at_zero: float = 1e-6
+    _absurd: float = 1e6
+    #: a standard error of log(parameter) above this means the data do not pin the parameter down at all
+    _max_log_se: float = 5.0
 
     def __init__(self, penalizer_coef: float = 0.0, alpha: float = 0.05) -> None:
         self.penalizer_coef = penalizer_coef
@@ -96,6 +142,10 @@ class BaseFitter:
 
     def _validate(self, data: Mapping[str, np.ndarray]) -> None:
         """Raise :class:`ModelError` on data the model cannot use (hook for concrete models)."""
+
+    def _explain(self, issues: list[FitIssue]) -> list[FitIssue]:
+        """Restate the generic issues in the model's own terms (hook for concrete models)."""
+        return issues
 
     # -- fitting --------------------------------------------------------------------------------------------
 
@@ -132,7 +182,6 @@ class BaseFitter:
         """Fit the model to ``frame`` (one row per customer or cohort, with the model's data columns)."""
         data = self._prepare(frame)
         data, w = unique_rows(data, None if weights is None else np.asarray(weights, dtype=float))
-        self._n_obs = float(w.sum())
         start = np.log(np.asarray(initial_params if initial_params is not None else self._initial_values, float))
         data["_codes"] = {name: codes_of(data[name]) for name in self._data_columns}
         result = None
@@ -143,21 +192,60 @@ class BaseFitter:
         else:
             best = result
         converged = result.success or np.max(np.abs(self._objective_gradient(best.x, data, w))) < 1e-6
-        if not np.isfinite(best.fun) or best.fun >= 1e99 or not converged:
-            raise ConvergenceError(
-                f"{type(self).__name__} did not converge ({result.message})",
-                hint="check the input (frequency, recency, T in one time unit), try other initial_params, "
-                "or add a small penalizer_coef (e.g. 0.001)",
-            )
-        self._fitted = np.exp(best.x)
-        self._data, self._weights = data, w
+        if not np.isfinite(best.fun) or best.fun >= 1e99:
+            raise self._convergence_error(result)
+        self._set_fitted(np.exp(best.x), data, w)
+        # running off to a bound is how a likelihood without an interior maximum "fails": keep it, as an issue
+        if not converged and not any(i.kind is not IssueKind.UNDETERMINED for i in self.fit_issues_):
+            del self.params_
+            raise self._convergence_error(result)
+        return self
+
+    def _convergence_error(self, result) -> ConvergenceError:
+        return ConvergenceError(
+            f"{type(self).__name__} did not converge ({result.message})",
+            hint="check the input (frequency, recency, T in one time unit), try other initial_params, "
+            "or add a small penalizer_coef (e.g. 0.001)",
+        )
+
+    def _set_fitted(self, params: np.ndarray, data: dict, w: np.ndarray) -> None:
+        """Store the estimate, its log-likelihood, standard errors and issues (also for closed-form fits)."""
+        self._fitted = np.asarray(params, dtype=float)
+        self._data, self._weights, self._n_obs = data, w, float(w.sum())
         self.params_ = pd.Series(self._fitted, index=list(self._param_names), name="coef")
-        self.log_likelihood_ = float(np.dot(w, self._log_likelihood(self._fitted, data)))
+        with np.errstate(all="ignore"):
+            self.log_likelihood_ = float(np.dot(w, self._log_likelihood(self._fitted, data)))
         self.variance_matrix_ = self._variance_matrix()
         self.standard_errors_ = pd.Series(
             np.sqrt(np.clip(np.diag(self.variance_matrix_.to_numpy()), 0, None)), index=self.params_.index, name="se"
         )
-        return self
+        self.fit_issues_ = self._explain(self._find_issues())
+
+    def _find_issues(self) -> list[FitIssue]:
+        """Positive parameters at 0 or growing without bound, and a flat likelihood, in plain words."""
+        coef, se = self.params_, self.standard_errors_
+        variances = np.diag(self.variance_matrix_.to_numpy())
+        flat = not np.all(np.isfinite(variances)) or np.any(variances <= 0)
+        log_se = se / coef
+        # unknown (nan) spread counts as unbounded, hence `not <`
+        loose = pd.Series([flat or not log_se[n] < self._max_log_se for n in coef.index], index=coef.index)
+        positive = [n for n in coef.index if n not in self._unit_params]
+        at_zero = tuple(n for n in positive if coef[n] < self._at_zero or (coef[n] < 1e-2 and loose[n]))
+        growing = tuple(n for n in positive if n not in at_zero and n not in self._scale_params
+                        and (coef[n] > self._absurd or (coef[n] > 1e2 and loose[n])))
+        issues = []
+        if at_zero:
+            values = ", ".join(f"{n} = {coef[n]:.2g}" for n in at_zero)
+            issues.append(FitIssue(IssueKind.AT_BOUND, at_zero, f"{_join(at_zero)} "
+                                   f"{'runs' if len(at_zero) == 1 else 'run'} to the bound 0 ({values})"))
+        if growing:
+            values = ", ".join(f"{n} = {coef[n]:.2g}" for n in growing)
+            issues.append(FitIssue(IssueKind.DIVERGED, growing, f"{_join(growing)} "
+                                   f"{'grows' if len(growing) == 1 else 'grow'} without bound ({values})"))
+        if flat and not issues:
+            issues.append(FitIssue(IssueKind.UNDETERMINED, tuple(coef.index),
+                                   "the likelihood is flat or singular at the estimate: no standard errors"))
+        return issues
 
     #: above this many unique rows, start from a fit on a subsample of this size
     _warm_start_rows: int = 100_000
@@ -273,16 +361,18 @@ class BaseFitter:
         return hess
 
     def _variance_matrix(self) -> pd.DataFrame:
-        """Inverse of the observed information (numerical Hessian of the log-likelihood in natural scale)."""
+        """Inverse of the observed information (numerical Hessian of the log-likelihood in natural scale).
+
+        A Hessian that is not negative definite gives no standard errors; ``fit_issues_`` then says so.
+        """
         k = len(self._fitted)
         hess = self._hessian(self._fitted)
+        if not np.all(np.isfinite(hess)):
+            hess = np.full((k, k), np.nan)
         try:
             cov = np.linalg.inv(-hess)
         except np.linalg.LinAlgError:
             cov = np.full((k, k), np.nan)
-        if not np.all(np.isfinite(np.diag(cov))) or np.any(np.diag(cov) < 0):
-            warnings.warn("the Hessian is not negative definite: standard errors are not available",
-                          StatisticalWarning, stacklevel=3)
         return pd.DataFrame(cov, index=list(self._param_names), columns=list(self._param_names))
 
     # -- results --------------------------------------------------------------------------------------------
@@ -293,13 +383,22 @@ class BaseFitter:
 
     @property
     def confidence_intervals_(self) -> pd.DataFrame:
+        """Wald intervals on the log scale (logit for ``_unit_params``), by the delta method.
+
+        exp(log θ ± z·se(log θ)), se(log θ) = se(θ)/θ: the interval of a positive parameter never crosses 0.
+        """
         self._check_fitted()
         z = stats.norm.ppf(1 - self.alpha / 2)
         pct = round(100 * (1 - self.alpha))
-        return pd.DataFrame(
-            {f"lower {pct}%": self.params_ - z * self.standard_errors_,
-             f"upper {pct}%": self.params_ + z * self.standard_errors_},
-        )
+        coef, se = self.params_, self.standard_errors_
+        unit = coef.index.isin(self._unit_params)
+        with np.errstate(all="ignore"):
+            scale = np.where(unit, coef * (1 - coef), coef)  # d log θ / dθ = 1/θ, d logit p / dp = 1/(p(1-p))
+            centre = np.where(unit, special.logit(coef), np.log(coef))
+            back = [special.expit if u else np.exp for u in unit]
+            bounds = {side: [f(c + sign * z * s / d) for f, c, s, d in zip(back, centre, se, scale, strict=True)]
+                      for side, sign in (("lower", -1), ("upper", 1))}
+        return pd.DataFrame({f"lower {pct}%": bounds["lower"], f"upper {pct}%": bounds["upper"]}, index=coef.index)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -314,6 +413,12 @@ class BaseFitter:
         self._check_fitted()
         return 2 * len(self._param_names) - 2 * self.log_likelihood_
 
+    @property
+    def is_degenerate(self) -> bool:
+        """The fit ran to a boundary or an absurd scale, or has no standard errors (see ``fit_issues_``)."""
+        self._check_fitted()
+        return bool(self.fit_issues_)
+
     def _params(self) -> tuple[float, ...]:
         self._check_fitted()
         return tuple(float(v) for v in self.params_)
@@ -323,3 +428,7 @@ class BaseFitter:
             return f"<{type(self).__name__}: not fitted>"
         inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
         return f"<{type(self).__name__}: fitted with {self._n_obs:,.0f} rows, {inner}>"
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.special import digamma, gammaln, hyp2f1
 
-from retain.clv.base import BaseFitter, log_add_exp, on_levels
+from retain.clv.base import BaseFitter, FitIssue, IssueKind, log_add_exp, on_levels
 from retain.errors import ModelError
 
 
@@ -31,6 +33,20 @@ class BetaGeoFitter(BaseFitter):
 
     def _validate(self, data) -> None:
         _validate_rfm(data)
+
+    def _explain(self, issues: list[FitIssue]) -> list[FitIssue]:
+        """a at 0: no drop-out; r and alpha without bound: one purchase rate for everyone."""
+        r, alpha, a, b = self._fitted
+        out = []
+        for issue in issues:
+            if issue.kind is IssueKind.AT_BOUND and "a" in issue.params:
+                issue = replace(issue, message=f"{issue.message}: the chance of dropping out after a purchase, "
+                                "a/(a+b), is 0, i.e. the data show no drop-out")
+            elif issue.kind is IssueKind.DIVERGED and {"r", "alpha"} <= set(issue.params):
+                issue = replace(issue, message=f"{issue.message}: every customer buys at the same rate, "
+                                f"r/alpha = {r / alpha:.3g} a period")
+            out.append(issue)
+        return out
 
     def _parts(self, params, data):
         """Shared pieces of the likelihood and its gradient (cached for the last ``params``)."""

@@ -18,6 +18,7 @@ class GammaGammaFitter(BaseFitter):
     _param_names = ("p", "q", "gamma")
     _initial_values = (1.0, 1.0, 1.0)
     _data_columns = ("frequency", "monetary_value")
+    _scale_params = ("gamma",)  # in money units: large for large amounts, not a divergence
 
     def _validate(self, data) -> None:
         if np.any(data["frequency"] <= 0):

@@ -4,6 +4,10 @@ Each period a customer renews with probability 1 - θ, θ ~ Beta(α, β) across 
 of a cohort (or on one row per customer: periods observed and whether it churned), it gives retention rates,
 survival, the expected remaining lifetime and the discounted expected residual lifetime (DERL) of an active
 subscriber given its tenure ("Customer-Base Valuation in a Contractual Setting", Fader & Hardie 2010).
+
+When churn is the same for every customer, the likelihood has no interior maximum: α and β grow without bound at
+the ratio α/(α+β) = the constant churn rate, and the limit is the geometric model of :mod:`retain.clv.geometric`.
+The fit then reports that in ``fit_issues_``; :func:`retain.clv.value.fit_sbg_by_segment` uses the geometric model.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, hyp2f1
 
-from retain.clv.base import BaseFitter
+from retain.clv.base import BaseFitter, FitIssue, IssueKind
+from retain.clv.geometric import geometric_churn, validate_contract_rows
 from retain.errors import ModelError
 
 
@@ -46,22 +51,28 @@ class ShiftedBetaGeometricFitter(BaseFitter):
     _data_columns = ("periods", "churned")
 
     def _validate(self, data) -> None:
-        t, churned = data["periods"], data["churned"]
-        if not np.all(np.isin(churned, (0.0, 1.0))):
-            raise ModelError("churned must be 0 or 1", hint="1 = left at the end of `periods`, 0 = still active")
-        if np.any(t < 0) or np.any((churned == 1) & (t < 1)) or np.any(t != np.round(t)):
-            raise ModelError("periods must be whole numbers (>= 1 for churned rows)",
-                             hint="count contract periods completed, e.g. annual renewals")
-        if not np.any(churned == 1):
-            raise ModelError("no churn observed: the sBG model cannot be fitted",
-                             hint="fit on a longer history or a larger group")
+        validate_contract_rows(data)
 
     def _log_likelihood(self, params, data):
         alpha, beta = params
-        t, churned = data["periods"], data["churned"]
-        log_pmf = betaln(alpha + 1, beta + t - 1) - betaln(alpha, beta)
-        log_surv = betaln(alpha, beta + t) - betaln(alpha, beta)
-        return np.where(churned == 1, log_pmf, log_surv)
+        t, churned = data["periods"].astype(np.int64), data["churned"]
+        # log S(k) = Σ_{j<k} log((β+j)/(α+β+j)) summed term by term: differences of betaln lose every digit once
+        # α, β grow large, and an optimiser then climbs the rounding noise instead of the likelihood
+        j = np.arange(int(t.max(initial=0)) + 1, dtype=float)
+        log_surv = np.r_[0.0, np.cumsum(np.log1p(-alpha / (alpha + beta + j[:-1])))]
+        log_pmf = log_surv[np.maximum(t - 1, 0)] + np.log(alpha) - np.log(alpha + beta + np.maximum(t - 1, 0))
+        return np.where(churned == 1, log_pmf, log_surv[t])
+
+    def _explain(self, issues: list[FitIssue]) -> list[FitIssue]:
+        """α, β running off together, or no better than constant churn: the geometric limit, in those words."""
+        churn, geometric_ll = geometric_churn(self._data, self._weights)
+        alpha, beta = self._fitted
+        no_better = self.log_likelihood_ <= geometric_ll + 1e-3
+        if no_better or any(i.kind is IssueKind.DIVERGED for i in issues) or alpha + beta > self._absurd:
+            return [FitIssue(IssueKind.DIVERGED, ("alpha", "beta"),
+                             "alpha and beta grow without bound at a fixed ratio: churn looks constant over renewals, "
+                             f"{churn:.1%} a renewal (alpha = {alpha:.2g}, beta = {beta:.2g})")]
+        return issues
 
     def fit_survivors(self, survivors: Sequence[float], **kwargs) -> ShiftedBetaGeometricFitter:
         """Fit on one cohort's survivor counts n_0, n_1, ..., n_k."""

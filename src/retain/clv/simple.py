@@ -49,7 +49,8 @@ def expected_lifetime_years(churn_rate) -> np.ndarray:
 def yearly_inputs(wh: Warehouse, as_of: AsOf) -> ir.Table:
     """Per account, from data known at ``as_of``: yearly revenue (ARR of active subscriptions + transactions of
     the last 365 days), ``purchase_frequency`` (transactions in the last 365 days; 1 a year for a subscription),
-    ``average_spend`` (revenue / purchases) and ``active`` (a subscription running, or a purchase in the year)."""
+    ``average_spend`` (revenue / purchases), ``active`` (a subscription running, or a purchase in the year), and
+    the one-off part alone: ``tx_count`` and ``tx_revenue`` of the last 365 days."""
     day = as_of_date(as_of)
     year_ago = ibis.literal(day - dt.timedelta(days=365), type="date")
     subs = wh.as_of("subscriptions", day)
@@ -74,6 +75,8 @@ def yearly_inputs(wh: Warehouse, as_of: AsOf) -> ir.Table:
         purchase_frequency=purchases.cast("float64"),
         average_spend=ibis.ifelse(purchases > 0, revenue / purchases.cast("float64"), 0.0),
         active=(both.subscribed > 0) | (both.tx_count > 0),
+        tx_count="tx_count",
+        tx_revenue="tx_revenue",
     )
 
 

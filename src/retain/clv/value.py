@@ -4,11 +4,14 @@ Subscription accounts: a shifted-beta-geometric model per segment, fitted on con
 (periods survived, churned or not), values each active account at DERL × contract value × margin. One-off
 transactions: a buy-till-you-die model (BG/NBD or Pareto/NBD, Gamma-Gamma spend) on the RFM summary. An account
 with both gets both parts. ``method="simple"`` uses the business formula of :mod:`retain.clv.simple` instead.
+
+A fit that runs to a boundary or an absurd scale (``fit_issues_``) is never used as it stands: a diverging sBG is
+replaced by its limit, the geometric (constant churn) model of the same accounts; a degenerate BG/NBD, Pareto/NBD
+or Gamma-Gamma by the simple CLV of purchases, or the observed spend. Each replacement adds a note saying which.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -18,8 +21,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from retain.clv.base import issues_note
 from retain.clv.beta_geo import BetaGeoFitter
 from retain.clv.gamma_gamma import GammaGammaFitter
+from retain.clv.geometric import GeometricFitter
 from retain.clv.pareto_nbd import ParetoNBDFitter
 from retain.clv.predict import customer_predictions
 from retain.clv.rfm import rfm_from_warehouse
@@ -66,7 +71,8 @@ class ClvSettings:
 
 @dataclass
 class ClvResult:
-    """Per-account values plus the fitted models (for the parameter tables)."""
+    """Per-account values plus the fitted models (for the parameter tables) and notes for people: fits replaced
+    by a fallback (and which), segments using the pooled fit, penalised refits."""
 
     values: pd.DataFrame
     models: dict[str, object] = field(default_factory=dict)
@@ -103,39 +109,65 @@ def contract_history(wh: Warehouse, as_of: AsOf, period_months: int = 12) -> ir.
     )
 
 
-def fit_sbg_by_segment(history: ir.Table, wh: Warehouse) -> dict[str, ShiftedBetaGeometricFitter]:
-    """One sBG per segment with enough history and a well-determined fit; the pooled fit (``"all"``) otherwise."""
+ContractModel = ShiftedBetaGeometricFitter | GeometricFitter
+
+
+def fit_sbg_by_segment(history: ir.Table, wh: Warehouse) -> tuple[dict[str, ContractModel], list[str]]:
+    """One sBG per segment with enough history and a well-determined fit; the pooled fit (``"all"``) otherwise.
+
+    A fit whose α, β diverge is replaced by the geometric model of the same accounts. Returns the models by
+    segment and notes saying where a segment uses the pooled fit or the geometric model, and why.
+    """
     counts = history.group_by(["segment", "periods", "churned"]).aggregate(n=history.count())
     rows = wh.execute(counts)
     if rows.empty or rows.loc[rows.churned == 1, "n"].sum() == 0:
         raise ModelError("no subscription has ended yet, so churn cannot be modelled",
                          hint="CLV by sBG needs some contract history with cancellations; try --model simple")
-    models = {"all": _fit_rows(rows)}
+    notes: list[str] = []
+    models: dict[str, ContractModel] = {"all": _fit_contracts(rows, "all accounts", notes)}
     for segment, part in rows.groupby("segment"):
-        if part.n.sum() >= MIN_SEGMENT_ACCOUNTS and part.loc[part.churned == 1, "n"].sum() >= MIN_SEGMENT_CHURNED:
-            try:
-                model = _fit_rows(part)
-            except RetainError:
-                continue
-            if _identified(model):
-                models[str(segment)] = model
-    return models
+        accounts, churned = int(part.n.sum()), int(part.loc[part.churned == 1, "n"].sum())
+        if accounts < MIN_SEGMENT_ACCOUNTS or churned < MIN_SEGMENT_CHURNED:
+            notes.append(f"segment {segment}: {accounts} accounts, {churned} churned (a fit of its own needs "
+                         f"{MIN_SEGMENT_ACCOUNTS} and {MIN_SEGMENT_CHURNED}); using the fit on all accounts")
+            continue
+        try:
+            model = _fit_contracts(part, f"segment {segment}", notes)
+        except RetainError as exc:
+            notes.append(f"the sBG fit for segment {segment} failed ({exc.message}); using the fit on all accounts")
+            continue
+        if not _identified(model):
+            notes.append(f"the sBG fit for segment {segment} is not determined (standard errors over twice the "
+                         "estimates); using the fit on all accounts")
+            continue
+        models[str(segment)] = model
+    return models, notes
 
 
-def _identified(model: ShiftedBetaGeometricFitter) -> bool:
+def _identified(model: ContractModel) -> bool:
     """A segment's own fit is used only when its parameters are pinned down (finite, not huge, errors)."""
     se, coef = model.standard_errors_.to_numpy(), model.params_.to_numpy()
     return bool(np.all(np.isfinite(se)) and np.all(se < 2 * coef))
 
 
-def _fit_rows(rows: pd.DataFrame) -> ShiftedBetaGeometricFitter:
+def _fit_contracts(rows: pd.DataFrame, who: str, notes: list[str]) -> ContractModel:
+    """sBG on (periods, churned, n) rows; its geometric limit, with a note, when the sBG fit is degenerate."""
     grouped = rows.groupby(["periods", "churned"], as_index=False)["n"].sum()
-    return ShiftedBetaGeometricFitter().fit(grouped[["periods", "churned"]], grouped["n"].to_numpy())
+    frame, weights = grouped[["periods", "churned"]], grouped["n"].to_numpy()
+    model = ShiftedBetaGeometricFitter().fit(frame, weights)
+    if not model.is_degenerate:
+        return model
+    geometric = GeometricFitter().fit(frame, weights)
+    keep = float(geometric.retention_rate(1))
+    notes.append(issues_note(f"the sBG fit for {who}", model.fit_issues_,
+                             f"using a constant-rate (geometric) model: every account renews with probability "
+                             f"{keep:.2f}"))
+    return geometric
 
 
-def subscription_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tuple[pd.DataFrame, dict]:
+def subscription_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tuple[pd.DataFrame, dict, list[str]]:
     history = contract_history(wh, as_of, settings.period_months)
-    models = fit_sbg_by_segment(history, wh)
+    models, notes = fit_sbg_by_segment(history, wh)
     active = wh.execute(history.filter(history.active))
     rate = (1 + settings.discount_rate) ** (settings.period_months / 12) - 1
     horizon = max(1, math.ceil(settings.horizon_months / settings.period_months))
@@ -149,19 +181,32 @@ def subscription_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tu
             "expected_purchases": model.derl(0.0, renewals, horizon=horizon),
             "p_alive": model.retention_rate(renewals + 1),
             "expected_spend": part["period_value"].to_numpy(float),
+            "method": _contract_method(model),
         }))
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS[:-1])
-    return frame.assign(method="sbg"), {f"sbg:{k}": v for k, v in models.items()}
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
+    return frame, {f"{_contract_method(v)}:{k}": v for k, v in models.items()}, notes
+
+
+def _contract_method(model: ContractModel) -> str:
+    return "geometric" if isinstance(model, GeometricFitter) else "sbg"
 
 
 # -- one-off transactions: BG/NBD or Pareto/NBD + Gamma-Gamma --------------------------------------------------
 
 
-def transaction_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tuple[pd.DataFrame, dict]:
+def transaction_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tuple[pd.DataFrame, dict, list[str]]:
     summary = wh.execute(rfm_from_warehouse(wh, as_of, freq="D", freq_multiplier=7))
     if len(summary) < MIN_BTYD_CUSTOMERS or summary["frequency"].sum() == 0:
-        return pd.DataFrame(columns=RESULT_COLUMNS), {}
+        return pd.DataFrame(columns=RESULT_COLUMNS), {}, []
+    name = settings.method.value
     model = _fit_with_fallback(ParetoNBDFitter if settings.method is Method.PARETO else BetaGeoFitter, summary)
+    if model.is_degenerate:
+        note = issues_note(f"the {_LABELS[name]} fit", model.fit_issues_,
+                           "using the simple CLV for purchases (last year's purchases and spend, kept at the "
+                           "yearly account churn rate)")
+        values = simple_transaction_values(wh, as_of, settings, summary["account_id"])
+        return values, {}, [note]
+    notes = []
     repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
     spend_model = None
     if len(repeat) >= MIN_BTYD_CUSTOMERS:
@@ -169,14 +214,39 @@ def transaction_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings) -> tup
             spend_model = GammaGammaFitter().fit(repeat)
         except RetainError:
             spend_model = None
+        if spend_model is not None and spend_model.is_degenerate:
+            notes.append(issues_note("the Gamma-Gamma fit", spend_model.fit_issues_,
+                                     "using each customer's mean spend"))
+            spend_model = None
         if spend_model is not None and spend_model.params_["q"] <= 1:  # no finite mean: use observed spend
             spend_model = None
     out = customer_predictions(model, summary, spend_model=spend_model, horizon_months=settings.horizon_months,
                                discount_rate=settings.discount_rate, margin=settings.margin, unit_days=7.0)
-    models = {settings.method.value: model}
+    models = {name: model}
     if spend_model is not None:
         models["gamma_gamma"] = spend_model
-    return out.assign(method=settings.method.value)[RESULT_COLUMNS], models
+    return out.assign(method=name)[RESULT_COLUMNS], models, notes
+
+
+_LABELS = {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD"}
+
+
+def simple_transaction_values(wh: Warehouse, as_of: AsOf, settings: ClvSettings, customers: pd.Series) -> pd.DataFrame:
+    """The simple CLV of one-off purchases only (subscriptions are valued apart) of ``customers`` who bought in
+    the last 365 days: yearly purchases × mean spend × margin, kept at the yearly account churn rate."""
+    inputs = wh.execute(yearly_inputs(wh, as_of).filter(lambda t: t.tx_count > 0))
+    inputs = inputs[inputs["account_id"].astype(str).isin(customers.astype(str))]
+    churn = float(wh.execute(yearly_churn_rate(wh, as_of)))
+    years = settings.horizon_months / 12
+    frequency = inputs["tx_count"].to_numpy(float)
+    spend = inputs["tx_revenue"].to_numpy(float) / frequency
+    return pd.DataFrame({
+        "account_id": inputs["account_id"].to_numpy(),
+        "clv": simple_clv(frequency, spend, churn, margin=settings.margin, discount_rate=settings.discount_rate,
+                          horizon_years=years),
+        "expected_purchases": frequency * simple_clv(1, 1, churn, horizon_years=years),
+        "p_alive": 1 - churn, "expected_spend": spend, "method": "simple",
+    })[RESULT_COLUMNS]
 
 
 PENALTIES = (0.0, 0.001, 0.01, 0.1)
@@ -219,13 +289,15 @@ def account_clv(wh: Warehouse, as_of: AsOf, settings: ClvSettings | None = None)
         return ClvResult(simple_values(wh, as_of, settings)[RESULT_COLUMNS])
     notes, models = [], {}
     try:
-        subs, sub_models = subscription_values(wh, as_of, settings)
+        subs, sub_models, sub_notes = subscription_values(wh, as_of, settings)
         models.update(sub_models)
+        notes.extend(sub_notes)
     except ModelError as exc:
         subs = pd.DataFrame(columns=RESULT_COLUMNS)
         notes.append(f"subscriptions: {exc.message}")
     try:
-        tx, tx_models = transaction_values(wh, as_of, settings)
+        tx, tx_models, tx_notes = transaction_values(wh, as_of, settings)
+        notes.extend(tx_notes)
     except ConvergenceError as exc:
         tx, tx_models = pd.DataFrame(columns=RESULT_COLUMNS), {}
         notes.append(f"transactions: {exc.message}")
@@ -313,13 +385,3 @@ def value_at_risk(values: pd.DataFrame, churn: pd.DataFrame | None = None) -> pd
         live["p_churn"], live["p_churn_source"] = 1 - live["p_alive"], "1 - p_alive"
     live["value_at_risk"] = live["clv"] * live["p_churn"]
     return live.sort_values("value_at_risk", ascending=False).reset_index(drop=True)
-
-
-def default_as_of(wh: Warehouse) -> dt.date:
-    """Latest day with subscription or transaction data."""
-    days = []
-    for table, column in (("subscriptions", "started_on"), ("transactions", "occurred_at")):
-        value = wh.raw(table)[column].max().execute()
-        if value is not None and value == value:
-            days.append(as_of_date(value))
-    return max(days) if days else dt.datetime.now(dt.UTC).date()

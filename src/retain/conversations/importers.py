@@ -4,7 +4,7 @@ Every file is parsed first; if any file is bad, nothing is written and the error
 (all problems, not just the first). Speakers are mapped to roles (rep / customer / other) by a user mapping, by
 team-member names, by labels such as "Rep"/"客户", and when one side is known in a two-person call the other is
 the customer. PII is redacted before storage unless asked not to. Rows go to the warehouse through
-:func:`write_frames` (the ingest path when present).
+:func:`write_frames` (the ingest path, strict).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 from retain.conversations.redact import redact_many
 from retain.conversations.text import detect_language, word_count
 from retain.errors import IngestError
-from retain.schema import table as table_spec
+from retain.ingest import ingest_frames
 
 ROLES = ("rep", "customer", "other")
 _REP_LABELS = {"rep", "agent", "sales", "salesperson", "seller", "ae", "sdr", "csm", "host",
@@ -354,31 +354,13 @@ def to_frames(
 
 
 def write_frames(wh, frames: dict[str, pd.DataFrame], source: str) -> dict[str, int]:
-    """Write through ``retain.ingest.ingest_frames`` when it exists; else replace these calls' rows directly."""
-    try:
-        from retain.ingest import ingest_frames  # type: ignore[attr-defined]
-    except ImportError:
-        ingest_frames = None
-    if ingest_frames is not None:
-        report = ingest_frames(wh, frames, source=source, strict=True)
-        if not report.committed or report.quarantined:
-            raise IngestError(
-                f"the calls were not imported: {_report_errors(report)}",
-                hint="fix the links (--lead/--account/--rep must exist) or the rows named above, then re-run",
-            )
-        return {name: len(df) for name, df in frames.items()}
-    ids = frames["conversations"]["conversation_id"].tolist()
-    for name in ("utterances", "conversations"):
-        if ids:
-            placeholders = ", ".join("'" + str(i).replace("'", "''") + "'" for i in ids)
-            wh.con.raw_sql(f'DELETE FROM "{name}" WHERE conversation_id IN ({placeholders})')
-    for name in ("conversations", "utterances"):
-        df = frames[name]
-        if df.empty:
-            continue
-        spec = table_spec(name)
-        full = df.reindex(columns=spec.stored_names)
-        wh.con.insert(name, _typed(full, spec))
+    """Write through ``retain.ingest.ingest_frames`` (strict: all or nothing)."""
+    report = ingest_frames(wh, frames, source=source, strict=True)
+    if not report.committed or report.quarantined:
+        raise IngestError(
+            f"the calls were not imported: {_report_errors(report)}",
+            hint="fix the links (--lead/--account/--rep must exist) or the rows named above, then re-run",
+        )
     return {name: len(df) for name, df in frames.items()}
 
 
@@ -397,12 +379,6 @@ def _report_errors(report) -> str:
     if primary.any() and (~primary).any():
         cascade = f" (and {int((~primary).sum())} utterance rows of those calls)"
     return "; ".join(shown.head(5)) + more + cascade
-
-
-def _typed(df: pd.DataFrame, spec) -> pd.DataFrame:
-    import ibis
-
-    return ibis.memtable(df).cast(spec.ibis_schema()).execute()
 
 
 def import_transcripts(wh, paths: Iterable[Path], link: Link = Link(), *, speaker_map_file: Path | None = None,

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 import ibis
 import ibis.expr.types as ir
 
+from retain.conversations.events import EVENT_OF_CATEGORY
+from retain.conversations.tracker_spec import load_playbook
+from retain.errors import ArgumentError
 from retain.warehouse import Warehouse
 
 SEARCH_COLUMNS = ["conversation_id", "started_at", "member_id", "call_type", "language", "lead_id", "account_id",
@@ -27,6 +32,44 @@ class CallFilter:
     min_qa: float | None = None
     max_qa: float | None = None
     text: str | None = None  # words in any tracker hit or event quote
+
+
+CALL_EVENTS: tuple[str, ...] = tuple(dict.fromkeys(EVENT_OF_CATEGORY.values()))  # what ``events`` may name
+SHOWN_CHOICES = 30
+
+
+def check_filter(wh: Warehouse, as_of: dt.date, f: CallFilter) -> None:
+    """Refuse a filter value no call could match (an :class:`ArgumentError` listing the valid values), so a typo
+    is not read as "no such calls". Events are a closed list; trackers are the shipped playbook's plus those with
+    hits; call types and languages those of the analysed calls; reps the team's member ids."""
+    _check("event", f.events, lambda: CALL_EVENTS)
+    if f.trackers:
+        hits = wh.result("tracker_hits", as_of)
+        _check("tracker", f.trackers, lambda: sorted({t.name for t in load_playbook(None).trackers}
+                                                      | set(_distinct(wh, hits, "tracker"))))
+    calls = wh.result("call_metrics", as_of)
+    _check("call type", (f.call_type,) if f.call_type else (), lambda: _distinct(wh, calls, "call_type"))
+    _check("language", (f.language,) if f.language else (), lambda: _distinct(wh, calls, "language"))
+    _check("rep (member_id)", (f.member_id,) if f.member_id else (),
+           lambda: _distinct(wh, wh.raw("team_members"), "member_id"))
+
+
+def _distinct(wh: Warehouse, table: ir.Table, column: str) -> list[str]:
+    values = wh.execute(table.select(column).filter(table[column].notnull()).distinct().order_by(column))
+    return [str(v) for v in values[column]]
+
+
+def _check(what: str, given: tuple[str, ...], choices: Callable[[], Iterable[str]]) -> None:
+    if not given:
+        return
+    allowed = list(choices())
+    unknown = [value for value in given if value not in allowed]
+    if unknown:
+        shown = ", ".join(allowed[:SHOWN_CHOICES]) + (f" ... ({len(allowed)} in all)" if len(allowed) > SHOWN_CHOICES
+                                                      else "")
+        close = get_close_matches(unknown[0], allowed, n=1)
+        raise ArgumentError(f"unknown {what} '{unknown[0]}'; valid: {shown or 'none (analyse calls first)'}",
+                            hint=f"did you mean '{close[0]}'?" if close else None)
 
 
 def search_calls(wh: Warehouse, as_of: dt.date, f: CallFilter) -> ir.Table:

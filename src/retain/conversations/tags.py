@@ -16,7 +16,8 @@ import pandas as pd
 
 from retain.conversations.tracker_spec import TrackerSpec
 from retain.conversations.trackers import TrackerMatcher
-from retain.errors import NotFoundError
+from retain.errors import IngestError, NotFoundError
+from retain.ingest import ingest_frames
 from retain.warehouse import Warehouse
 
 SUGGESTION_COLUMNS = ["suggestion_id", "entity_type", "entity_id", "tag", "current_value", "suggested_value", "kind",
@@ -119,25 +120,7 @@ def accept_suggestion(wh: Warehouse, suggestion_id: str, *, member_id: str | Non
 
 
 def write_tags(wh: Warehouse, rows: pd.DataFrame) -> None:
-    """Upsert tags: through ``retain.ingest.ingest_frames`` when present, else replace the same keys directly."""
-    try:
-        from retain.ingest import ingest_frames  # type: ignore[attr-defined]
-    except ImportError:
-        ingest_frames = None
-    if ingest_frames is not None:
-        report = ingest_frames(wh, {"tags": rows}, source="retain tags suggest --accept", strict=True)
-        if not report.committed or report.quarantined:
-            from retain.errors import IngestError
-
-            raise IngestError("the tag could not be written", hint=str(report.errors.head(5).to_dict("records")))
-        return
-    import ibis
-
-    from retain.schema import table as table_spec
-
-    spec = table_spec("tags")
-    keys = rows[["entity_type", "entity_id", "tag"]].astype(str).to_numpy().tolist()
-    quoted = ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in key) + ")" for key in keys)
-    wh.con.raw_sql(f"DELETE FROM tags WHERE (entity_type, entity_id, tag) IN ({quoted})")
-    frame = rows.reindex(columns=spec.stored_names)
-    wh.con.insert("tags", ibis.memtable(frame).cast(spec.ibis_schema()).execute())
+    """Upsert tags through ``retain.ingest.ingest_frames`` (strict: all or nothing)."""
+    report = ingest_frames(wh, {"tags": rows}, source="retain tags suggest --accept", strict=True)
+    if not report.committed or report.quarantined:
+        raise IngestError("the tag could not be written", hint=str(report.errors.head(5).to_dict("records")))

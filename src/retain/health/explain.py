@@ -13,6 +13,7 @@ exactly to the change of the total.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 import numpy as np
 import pandas as pd
@@ -77,8 +78,20 @@ def attribute_change(before: HealthResult, after: HealthResult, account_id: str)
     return Change(account_id, rows[0], rows[1], comps, meas, float(np.nan_to_num(critical)))
 
 
+def require_account(wh: Warehouse, account_id: str) -> None:
+    """A :class:`NotFoundError` naming the closest ids when no account ``account_id`` was ever loaded."""
+    accounts = wh.raw("accounts")
+    if wh.execute(accounts.filter(accounts.account_id == account_id).count()):
+        return
+    ids = wh.execute(accounts.select("account_id"))["account_id"].astype(str).tolist()  # only on this error path
+    close = get_close_matches(account_id, ids, n=3, cutoff=0.6)
+    hint = f"closest ids: {', '.join(close)}" if close else "check the id (`retain score` lists accounts)"
+    raise NotFoundError(f"no account '{account_id}'", hint=hint)
+
+
 def explain_change(wh: Warehouse, account_id: str, since: AsOf, as_of: AsOf, scorecards=None) -> Change:
     """Why ``account_id``'s total changed between ``since`` and ``as_of`` (both computed point in time)."""
+    require_account(wh, account_id)
     spec = resolve(scorecards)
     return attribute_change(score(wh, as_of_date(since), spec), score(wh, as_of_date(as_of), spec), account_id)
 

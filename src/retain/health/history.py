@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from enum import StrEnum
 
 import pandas as pd
 import pyarrow as pa
@@ -73,7 +74,16 @@ def first_data_date(wh: Warehouse) -> dt.date | None:
     return as_of_date(value) if value is not None and value == value else None
 
 
-def backfill_dates(start: AsOf, end: AsOf, freq: str = "W") -> list[dt.date]:
+class Frequency(StrEnum):
+    """How often a backfill scores: the pandas offset of each choice (weeks end on Sundays, months start on the 1st)."""
+
+    DAY = "D"
+    WEEK = "W"
+    MONTH = "MS"
+    QUARTER = "QS"
+
+
+def backfill_dates(start: AsOf, end: AsOf, freq: Frequency | str = Frequency.WEEK) -> list[dt.date]:
     """Dates from ``start`` to ``end`` at ``freq`` (pandas offset, e.g. W = weekly on Sundays, MS, D), end included."""
     days = [d.date() for d in pd.date_range(as_of_date(start), as_of_date(end), freq=freq)]
     last = as_of_date(end)

@@ -3,6 +3,7 @@
 A churn is the end of a customer spell (the account held no subscription from ``churned_on``); its reason is the
 ``cancel_reason`` of the period(s) ending then, ``unknown`` when none was recorded. Unlike the retention
 decomposition, accounts that joined and left inside one period (``came_and_went`` there) are counted here too.
+``complete`` is false for the running period (counted up to ``as_of`` only).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from retain.metrics.spells import churn_events
 from retain.warehouse import AsOf, Warehouse
 
 COLUMNS = [
-    "period", "period_start", "dimension", "dimension_value", "cancel_reason",
+    "period", "period_start", "complete", "dimension", "dimension_value", "cancel_reason",
     "churned", "mrr_lost", "arr_lost", "share_of_churned", "share_of_mrr_lost",
 ]
 
@@ -36,10 +37,12 @@ def churn_reasons(
     e = e.filter(e.churned_on >= ibis.literal(first, type="date"))
     e = e.mutate(period=period_label_expr(e.churned_on, g), period_start=e.churned_on.truncate(_unit(g)),
                  first_started_on=e.spell_start)
+    running = [ibis.literal(d, type="date") for d in frame.loc[~frame["complete"], "period_start"]]
+    e = e.mutate(complete=~e.period_start.isin(running) if running else ibis.literal(True))
     if dim is Dimension.PRODUCT:
         raise RetainError("churn reasons are of accounts, not products", hint="use --by segment, region, owner...")
     e = attach_dimension(e, wh, as_of, dim, grain=g)
-    keys = ["period", "period_start", "dimension", "dimension_value"]
+    keys = ["period", "period_start", "complete", "dimension", "dimension_value"]
     agg = e.group_by([*keys, "cancel_reason"]).aggregate(churned=e.count(), mrr_lost=e.mrr_lost.sum())
     total = ibis.window(group_by=keys)
     out = agg.mutate(

@@ -3,6 +3,7 @@
 An account's cohort is the month of its first subscription. Cell ``(cohort, k)`` counts the cohort's accounts that
 are customers at the close of month ``cohort + k`` (capped at ``as_of`` for the running month) and their MRR then.
 Logo retention divides by the cohort's size, revenue retention by its *starting* MRR (MRR held on the first day).
+``complete`` is false for the cells of the running month (measured at ``as_of``, before the month's end).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from retain.metrics.periods import Grain, add_months, month_grid, period_floor
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 COLUMNS = [
-    "dimension", "dimension_value", "cohort", "cohort_start", "months_since_start", "month_start",
+    "dimension", "dimension_value", "cohort", "cohort_start", "months_since_start", "month_start", "complete",
     "accounts", "active", "logo_retention", "start_mrr", "mrr", "revenue_retention",
 ]
 
@@ -61,9 +62,10 @@ def cohorts(wh: Warehouse, as_of: AsOf, cohorts: int = 24, by: str | Dimension |
     sizes = members.group_by(["dimension", "dimension_value", "cohort_start"]).aggregate(
         accounts=members.account_id.nunique(), start_mrr=members.start_mrr.sum(),
     )
-    frame = sizes.cross_join(grid.select("month_start")).filter(lambda t: t.month_start >= t.cohort_start)
+    frame = sizes.cross_join(grid.select("month_start", "complete")).filter(lambda t: t.month_start >= t.cohort_start)
     frame = frame.left_join(cells, cell_keys).select(
-        *[frame[c] for c in ["dimension", "dimension_value", "cohort_start", "month_start", "accounts", "start_mrr"]],
+        *[frame[c] for c in ["dimension", "dimension_value", "cohort_start", "month_start", "complete", "accounts",
+                             "start_mrr"]],
         active=ibis.coalesce(cells.active, 0),
         mrr=ibis.coalesce(cells.mrr, 0.0),
     )

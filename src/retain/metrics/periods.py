@@ -62,7 +62,10 @@ def period_frame(as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int =
     """The last ``periods`` periods of ``grain`` up to ``as_of`` (the running one last), one row each.
 
     Columns: ``period`` (label), ``period_start``, ``period_end`` (exclusive), ``open_day``, ``close_day``
-    (snapshot days) and ``complete`` (the period has ended by ``as_of``).
+    (snapshot days), ``complete`` (the period has ended by ``as_of``; the running one is partial) and
+    ``periods_per_year``: how many times the measured span (open to close snapshot) fits in a year, the exponent
+    that annualises a rate. It is ``12 / months`` for a complete period; for the partial one it is scaled by
+    period length / elapsed days, so a quarter one month in is annualised like a month (about 12, not 4).
     """
     g = parse_grain(grain)
     day = as_of_date(as_of)
@@ -73,6 +76,8 @@ def period_frame(as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int =
     starts = [add_months(last, -g.months * k) for k in range(periods - 1, -1, -1)]
     ends = [add_months(s, g.months) for s in starts]
     close = [min(e - dt.timedelta(days=1), day) for e in ends]
+    per_year = [12 / g.months * (e - s).days / (c - s + dt.timedelta(days=1)).days
+                for s, e, c in zip(starts, ends, close, strict=True)]
     return pd.DataFrame({
         "period": [period_label(s, g) for s in starts],
         "period_start": starts,
@@ -80,12 +85,13 @@ def period_frame(as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int =
         "open_day": [s - dt.timedelta(days=1) for s in starts],
         "close_day": close,
         "complete": [e - dt.timedelta(days=1) <= day for e in ends],
+        "periods_per_year": per_year,
     })
 
 
 GRID_SCHEMA = {
     "grain": "string", "period": "string", "period_start": "date", "period_end": "date",
-    "open_day": "date", "close_day": "date", "complete": "boolean",
+    "open_day": "date", "close_day": "date", "complete": "boolean", "periods_per_year": "float64",
 }
 
 
@@ -102,13 +108,13 @@ def periods_grid(as_of: AsOf, grains: dict[Grain, int]) -> ir.Table:
 
 
 def month_grid(first: dt.date, as_of: AsOf) -> ir.Table:
-    """Every calendar month from ``first`` to ``as_of``: ``month_start`` and ``close_day`` (capped at as_of)."""
+    """Every month from ``first`` to ``as_of``: ``month_start``, ``close_day`` (capped at as_of) and ``complete``."""
     day = as_of_date(as_of)
     start = period_floor(first, Grain.MONTH)
     count = (day.year - start.year) * 12 + day.month - start.month + 1
     frame = period_frame(day, Grain.MONTH, max(count, 1))
-    frame = frame.rename(columns={"period_start": "month_start"})[["month_start", "close_day"]]
-    return ibis.memtable(frame, schema={"month_start": "date", "close_day": "date"})
+    frame = frame.rename(columns={"period_start": "month_start"})[["month_start", "close_day", "complete"]]
+    return ibis.memtable(frame, schema={"month_start": "date", "close_day": "date", "complete": "boolean"})
 
 
 def scale_churn_rate(rate: float, from_months: float = 1, to_months: float = 12) -> float:

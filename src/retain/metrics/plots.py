@@ -38,8 +38,8 @@ def retention_plot(frame: pd.DataFrame, path: str | Path) -> Path:
     for value, group in frame.groupby("dimension_value", sort=True):
         for ax, column in zip(axes, ("logo_retention", "grr", "nrr"), strict=True):
             ax.plot(group["period"], group[column], marker="o", label=str(value))
-    for ax, title in zip(axes, ("Logo retention (end / start)", "Gross revenue retention", "Net revenue retention"),
-                         strict=True):
+    titles = ("Logo retention (retained / start)", "Gross revenue retention", "Net revenue retention")
+    for ax, title in zip(axes, titles, strict=True):
         ax.set_title(title)
         ax.axhline(1.0, color="grey", lw=0.8, ls=":")
         ax.tick_params(axis="x", rotation=45)

@@ -32,7 +32,7 @@ STORED_DIMENSIONS = (Dimension.ALL, Dimension.SEGMENT, Dimension.REGION, Dimensi
 STORED_NAMES = ("retention", "revenue_retention", "cohorts_logo", "cohorts_revenue", "survival", "products_held",
                 "pareto", "profitability", "churn_reasons", "rfm_segments")
 COHORT_KEYS = ["dimension", "dimension_value", "cohort", "cohort_start", "months_since_start", "month_start",
-               "accounts"]
+               "complete", "accounts"]
 
 
 @dataclass(frozen=True)

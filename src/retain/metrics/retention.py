@@ -9,9 +9,16 @@ point of it gets a status:
 - ``reactivated``: customer at the close, not at the open, but a customer at some time before the period;
 - ``came_and_went``: customer only inside the period (not at either snapshot).
 
-So ``end = start - churned + new + reactivated`` and ``retained = start - churned``. Revenue follows the same
-statuses: ``end_mrr = start_mrr + new + reactivated + expansion - contraction - churned``;
+So ``end = start - churned + new + reactivated`` and ``retained = start - churned``. Logo retention is
+``retained / start`` (the share of the opening customers still customers at the close); ``end / start`` mixes in the
+gains and is kept apart as ``net_logo_change``. Revenue follows the same statuses:
+``end_mrr = start_mrr + new + reactivated + expansion - contraction - churned``;
 GRR = ``(start - churned - contraction) / start``, NRR = ``(start - churned - contraction + expansion) / start``.
+
+Annualised rates compound the period's own rate: ``rate ** periods_per_year`` (``^12`` for a month, ``^4`` for a
+quarter, ``^1`` for a year; a partial period by its elapsed days, see :func:`~retain.metrics.periods.period_frame`).
+Each row then stands alone (no need for a year of history before the first period shown), and it is the same
+convention as ``annualized_churn_rate = 1 - logo_retention ** periods_per_year``.
 """
 
 from __future__ import annotations
@@ -42,12 +49,12 @@ STATUSES = ("retained", "churned", "new", "reactivated", "came_and_went")
 LOGO_COLUMNS = [
     "period", "period_start", "complete", "dimension", "dimension_value",
     "start", "churned", "retained", "new", "reactivated", "end", "came_and_went",
-    "logo_retention", "gross_logo_retention", "churn_rate", "annualized_churn_rate",
+    "logo_retention", "net_logo_change", "churn_rate", "annualized_churn_rate",
 ]
 REVENUE_COLUMNS = [
     "period", "period_start", "complete", "dimension", "dimension_value",
     "start_mrr", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivated_mrr", "end_mrr",
-    "end_arr", "grr", "nrr",
+    "end_arr", "grr", "nrr", "annualized_grr", "annualized_nrr",
 ]
 
 
@@ -59,7 +66,7 @@ def _unit_periods(wh: Warehouse, as_of: AsOf, grid: ir.Table, unit: list[str]) -
     )
     at_open = active_on(overlap.started_on, overlap.ended_on, overlap.open_day)
     at_close = active_on(overlap.started_on, overlap.ended_on, overlap.close_day)
-    per = overlap.group_by([*unit, "grain", "period", "period_start", "complete"]).aggregate(
+    per = overlap.group_by([*unit, "grain", "period", "period_start", "complete", "periods_per_year"]).aggregate(
         at_open=at_open.any(),
         at_close=at_close.any(),
         start_mrr=ibis.ifelse(at_open, overlap.mrr, 0.0).sum(),
@@ -98,8 +105,9 @@ def _with_dimensions(wh: Warehouse, as_of: AsOf, grid: ir.Table, dims: Sequence[
     return parts[0] if len(parts) == 1 else ibis.union(*parts)
 
 
-UNIT_COLUMNS = ["account_id", "product_id", "grain", "period", "period_start", "complete", "at_open", "at_close",
-                "start_mrr", "end_mrr", "first_started_on", "status", "dimension", "dimension_value"]
+UNIT_COLUMNS = ["account_id", "product_id", "grain", "period", "period_start", "complete", "periods_per_year",
+                "at_open", "at_close", "start_mrr", "end_mrr", "first_started_on", "status", "dimension",
+                "dimension_value"]
 
 
 def unit_periods(
@@ -117,7 +125,8 @@ def _decompose(u: ir.Table) -> ir.Table:
         return ibis.ifelse(u.status == status, column, 0.0).sum()
 
     delta = u.end_mrr - u.start_mrr
-    agg = u.group_by(["grain", "period", "period_start", "complete", "dimension", "dimension_value"]).aggregate(
+    keys = ["grain", "period", "period_start", "complete", "periods_per_year", "dimension", "dimension_value"]
+    agg = u.group_by(keys).aggregate(
         start=count_if(u.at_open),
         churned=count("churned"),
         new=count("new"),
@@ -132,18 +141,23 @@ def _decompose(u: ir.Table) -> ir.Table:
         reactivated_mrr=mrr("reactivated", u.end_mrr),
         end_mrr=u.end_mrr.sum(),
     )
-    churn_rate = safe_ratio(agg.churned, agg.start)
-    periods_per_year = ibis.cases((agg.grain == "month", 12.0), (agg.grain == "quarter", 4.0), else_=1.0)
+    retained = agg.start - agg.churned
+    logo_retention = safe_ratio(retained, agg.start)
     kept = agg.start_mrr - agg.churned_mrr - agg.contraction_mrr
+    grr = safe_ratio(kept, agg.start_mrr)
+    nrr = safe_ratio(kept + agg.expansion_mrr, agg.start_mrr)
+    per_year = agg.periods_per_year
     out = agg.mutate(
-        retained=agg.start - agg.churned,
-        logo_retention=safe_ratio(agg.end, agg.start),
-        gross_logo_retention=safe_ratio(agg.start - agg.churned, agg.start),
-        churn_rate=churn_rate,
-        annualized_churn_rate=1.0 - (1.0 - churn_rate) ** periods_per_year,
+        retained=retained,
+        logo_retention=logo_retention,
+        net_logo_change=safe_ratio(agg.end, agg.start),
+        churn_rate=safe_ratio(agg.churned, agg.start),
+        annualized_churn_rate=1.0 - logo_retention**per_year,
         end_arr=agg.end_mrr * 12.0,
-        grr=safe_ratio(kept, agg.start_mrr),
-        nrr=safe_ratio(kept + agg.expansion_mrr, agg.start_mrr),
+        grr=grr,
+        nrr=nrr,
+        annualized_grr=grr**per_year,
+        annualized_nrr=nrr**per_year,
     )
     return out.select("grain", *dict.fromkeys(LOGO_COLUMNS + REVENUE_COLUMNS))
 
@@ -168,12 +182,12 @@ def decomposition_many(
 def logo_retention(
     wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
 ) -> ir.Table:
-    """``end / start`` beside start, churned, retained, new, reactivated and end (stored as ``retention``)."""
+    """``retained / start`` (and ``end / start`` as net change) beside the counts (stored as ``retention``)."""
     return decomposition(wh, as_of, grain, periods, by).select(*LOGO_COLUMNS)
 
 
 def revenue_retention(
     wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
 ) -> ir.Table:
-    """MRR movements, GRR and NRR per period (stored as ``revenue_retention``)."""
+    """MRR movements, GRR and NRR per period and annualised (stored as ``revenue_retention``)."""
     return decomposition(wh, as_of, grain, periods, by).select(*REVENUE_COLUMNS)

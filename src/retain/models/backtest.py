@@ -3,8 +3,9 @@
 Three contenders on the same held-back dates: the hand-weighted scorecard, the same components re-weighted by
 a logistic regression fitted on earlier dates (the weights are suggested to the user with the AUC they would
 gain), and the churn propensity model. For each: ROC-AUC, top-decile lift, Brier score and a reliability table.
-Scorecard totals become probabilities through an isotonic map fitted on the validation dates (before the test
-dates, a label horizon apart); the learned weights are fitted on the same validation dates.
+Scorecard totals become probabilities through a strictly decreasing logistic map fitted on the validation dates
+(before the test dates, a label horizon apart), so a higher total always reads as a lower churn probability; the
+learned weights are fitted on the same validation dates.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from retain.errors import ModelError
 from retain.models import metrics
-from retain.models.calibration import HealthCalibration, binned_isotonic
+from retain.models.calibration import HealthCalibration, score_calibration
 from retain.models.dataset import TimeSplit
 from retain.models.propensity import ChurnModel
 from retain.models.scorecard import ScorecardSource, weighted_total
@@ -62,9 +63,9 @@ def _evaluate(name: str, y: np.ndarray, risk: np.ndarray, p: np.ndarray) -> tupl
 
 
 def _scored_total(total: pd.Series, y_fit: np.ndarray, fit_mask: np.ndarray) -> np.ndarray:
-    """Churn probability from a 0–100 total via isotonic regression fitted on the earlier rows only."""
+    """Churn probability from a 0–100 total via a decreasing logistic map fitted on the earlier rows only."""
     filled = total.fillna(50.0).to_numpy()
-    return binned_isotonic(filled[fit_mask], y_fit, increasing=False).predict(filled)
+    return score_calibration(filled[fit_mask], y_fit, increasing=False).predict(filled)
 
 
 def run_backtest(

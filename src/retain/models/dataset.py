@@ -21,18 +21,6 @@ LABEL_HORIZONS = {"churned": CHURN_DAYS, "expanded": EXPANSION_DAYS, "new_produc
                   "renewed": CHURN_DAYS}
 
 
-def data_end(wh: Warehouse) -> dt.date:
-    """The last day with subscription or usage data, read from the raw tables (a fact about the load)."""
-    days = []
-    for table, column in (("subscriptions", "started_on"), ("usage", "usage_on")):
-        value = wh.execute(wh.raw(table)[column].max())
-        if value is not None and value == value:
-            days.append(as_of_date(value))
-    if not days:
-        raise ModelError("the warehouse holds no subscriptions or usage", hint="load data first (`retain ingest`)")
-    return max(days)
-
-
 def data_start(wh: Warehouse) -> dt.date:
     value = wh.execute(wh.raw("subscriptions").started_on.min())
     if value is None or value != value:

@@ -15,12 +15,12 @@ import pandas as pd
 from retain.errors import ModelError
 from retain.models.adoption import AdoptionTiers
 from retain.models.backtest import BacktestResult, run_backtest
-from retain.models.dataset import TimeSplit, build_frame, data_end, data_start, time_split
+from retain.models.dataset import TimeSplit, build_frame, data_start, time_split
 from retain.models.features import account_features
 from retain.models.next_product import next_products
 from retain.models.propensity import ChurnModel, ModelMismatchError, UpsellModel
 from retain.models.scorecard import scorecard_source
-from retain.warehouse import AsOf, Warehouse, as_of_date
+from retain.warehouse import AsOf, Warehouse, as_of_date, as_of_day
 
 DEFAULT_MODEL_DIR = Path("retain-models")
 RESULT = "propensity"
@@ -59,7 +59,7 @@ class FrameCache:
 def train(wh: Warehouse, as_of: AsOf | None = None, *, cache: FrameCache | None = None,
           step_days: int = 30) -> Trained:
     """Fit churn and upsell models and adoption tiers on history up to ``as_of`` (default: end of data)."""
-    end = as_of_date(as_of) if as_of is not None else data_end(wh)
+    end = as_of_day(wh, as_of).day
     start = data_start(wh)
     cache = cache or FrameCache(wh, end)
     csplit = time_split(start, end, horizon_days=ChurnModel.horizon_days, test_days=0, step_days=step_days)
@@ -128,7 +128,7 @@ def train_or_load(wh: Warehouse, as_of: dt.date, model_dir: Path | None, cache: 
 def backtest(wh: Warehouse, *, end: AsOf | None = None, test_dates: list[dt.date] | None = None,
              test_days: int = 365, cache: FrameCache | None = None, step_days: int = 30) -> BacktestResult:
     """Hold back the final ``test_days`` (or the given ``test_dates``); fit on what came before; compare."""
-    last = as_of_date(end) if end is not None else data_end(wh)
+    last = as_of_day(wh, end).day
     start = data_start(wh)
     horizon = ChurnModel.horizon_days
     if test_dates:

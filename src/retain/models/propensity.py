@@ -1,6 +1,6 @@
 """Churn and upsell propensity: LightGBM on point-in-time features, calibrated, with per-account reasons.
 
-A model file is JSON: the booster as text, the isotonic calibration points, the category levels and the
+A model file is JSON: the booster as text, the logistic calibration's parameters, the category levels and the
 :class:`ModelSpec` it was trained on with its hash. Loading with a different spec raises
 :class:`ModelMismatchError` instead of scoring with the wrong features.
 """
@@ -21,13 +21,12 @@ import lightgbm as lgb  # noqa: E402
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.isotonic import IsotonicRegression
 
 from retain.errors import ModelError
-from retain.models.calibration import binned_isotonic
+from retain.models.calibration import LogisticCalibration
 from retain.models.features import CATEGORICAL, FEATURES
 
-FILE_FORMAT = 1
+FILE_FORMAT = 2  # 2: logistic calibration (1 held isotonic points)
 
 
 class ModelMismatchError(ModelError):
@@ -65,7 +64,8 @@ class ModelSpec(BaseModel):
 
 
 class PropensityModel:
-    """Gradient boosting with isotonic calibration on a later validation period. Subclasses name the target."""
+    """Gradient boosting, calibrated on a later validation period by a strictly increasing logistic map of the
+    booster's log-odds (so the calibrated probabilities keep the booster's order). Subclasses name the target."""
 
     target: ClassVar[str]
     horizon_days: ClassVar[int]
@@ -98,7 +98,8 @@ class PropensityModel:
             lgb.Dataset(self._matrix(train), label=y, categorical_feature=list(s.categorical) or "auto"),
             num_boost_round=s.n_estimators,
         )
-        self.calibration_ = binned_isotonic(self.raw_score(validation), validation[self.target].astype(int).to_numpy())
+        self.calibration_ = LogisticCalibration().fit(self.raw_score(validation),
+                                                      validation[self.target].astype(int).to_numpy())
         self.train_rows_ = len(train)
         return self
 
@@ -185,9 +186,7 @@ class PropensityModel:
             "spec_hash": self.spec.hash,
             "levels": self.levels_,
             "medians": self.medians_,
-            "calibration": {
-                "x": self.calibration_.X_thresholds_.tolist(), "y": self.calibration_.y_thresholds_.tolist(),
-            },
+            "calibration": self.calibration_.to_dict(),
             "train_rows": self.train_rows_,
             "booster": self.booster_.model_to_string(),
         }
@@ -215,9 +214,7 @@ class PropensityModel:
         model.medians_ = payload["medians"]
         model.train_rows_ = payload["train_rows"]
         model.booster_ = lgb.Booster(model_str=payload["booster"])
-        cal = payload["calibration"]
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-        model.calibration_ = iso.fit(np.asarray(cal["x"]), np.asarray(cal["y"]))
+        model.calibration_ = LogisticCalibration.from_dict(payload["calibration"])
         return model
 
 

@@ -89,13 +89,8 @@ def _health(wh: Warehouse, day: dt.date, features: pd.DataFrame) -> CardScores:
 
 
 def scorecard_source(prefer_health: bool = True) -> ScorecardSource:
-    """``retain.health``'s scorecard (the shipped default, critical caps included) when installed, else the
-    built-in stand-in."""
+    """``retain.health``'s scorecard (the shipped default, critical caps included), or with ``prefer_health=False``
+    the built-in stand-in."""
     if prefer_health:
-        try:
-            import retain.health  # noqa: F401
-        except ImportError:
-            pass
-        else:
-            return ScorecardSource("retain.health default scorecard", _health)
+        return ScorecardSource("retain.health default scorecard", _health)
     return ScorecardSource("built-in stand-in scorecard", _baseline)

@@ -23,7 +23,7 @@ from retain.errors import WarehouseError
 from retain.state import published
 from retain.state.models import AccountDetail, AccountSnapshot, PublishRun, ScoreHistory, TeamMember
 from retain.state.names import rebuild_name_index
-from retain.warehouse import Warehouse, as_of_date
+from retain.warehouse import Warehouse, as_of_date, as_of_day
 
 TIMELINE_LIMIT = 40
 ADOPTION_WINDOW_DAYS = 30
@@ -62,16 +62,6 @@ def json_safe(value):
     if hasattr(value, "tolist"):
         return json_safe(value.tolist())
     return value
-
-
-def latest_day(wh: Warehouse) -> dt.date:
-    """The last day with subscription, usage or account data: the natural 'today' of a loaded data set."""
-    days = []
-    for table, column in (("subscriptions", "started_on"), ("usage", "usage_on"), ("accounts", "created_at")):
-        value = wh.raw(table)[column].max().execute()
-        if value is not None and not pd.isna(value):
-            days.append(as_of_date(value))
-    return max(days) if days else dt.datetime.now(dt.UTC).date()
 
 
 def optional_result(wh: Warehouse, name: str, day: dt.date, limit: int | None = None) -> pd.DataFrame | None:
@@ -265,8 +255,8 @@ def history(wh: Warehouse, day: dt.date) -> pd.DataFrame:
 
 
 def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> PublishRun:
-    """Replace the snapshot tables with the warehouse's state as of ``as_of`` (default: latest data day)."""
-    day = as_of_date(as_of) if as_of is not None else latest_day(wh)
+    """Replace the snapshot tables with the warehouse's state as of ``as_of`` (default: :func:`as_of_day`)."""
+    day = as_of_day(wh, as_of).day
     sources: dict[str, bool] = {}
     team = wh.execute(wh.raw("team_members").select("member_id", "name", "role", "email", "manager_id", "team"))
     base = wh.execute(account_base(wh, day))

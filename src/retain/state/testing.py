@@ -149,24 +149,3 @@ def _owned_results(wh: Warehouse) -> None:
 
 PASSWORDS = {"admin": "admin-pass-1", "mia": "mia-pass-1", "rita": "rita-pass-1", "olga": "olga-pass-1"}
 ROLES = {"admin": ("admin", None), "mia": ("manager", "m1"), "rita": ("member", "r1"), "olga": ("member", "r3")}
-
-
-def seeded_app(database_url: str, **settings):
-    """A dashboard on ``database_url`` with the tiny company published and four users; returns (app, read keys).
-
-    Users: ``admin``; ``mia`` (manager of r1 and r2); ``rita`` (member r1: a1, a2); ``olga`` (member r3: a5, a6).
-    """
-    from retain.state import users
-    from retain.state.publish import publish
-    from retain.web import Settings, create_app
-
-    app = create_app(Settings(database_url=database_url, dev=True, **settings))
-    wh = build(Warehouse.open(":memory:"))
-    keys = {}
-    with app.state.runtime.sessions() as db:
-        publish(wh, db, AS_OF)
-        for name, (role, member_id) in ROLES.items():
-            user = users.create_user(db, name, PASSWORDS[name], role, member_id=member_id)
-            keys[name], _ = users.create_key(db, user, f"{name}-read", "read")
-        keys["admin-write"], _ = users.create_key(db, users.list_users(db)[0], "admin-write", "write")
-    return app, keys

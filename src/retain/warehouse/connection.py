@@ -24,6 +24,15 @@ def resolve_url(db: str | Path | None = None) -> str:
     return f"duckdb://{Path(target).resolve()}"
 
 
+def missing_duckdb_file(db: str | Path | None = None) -> Path | None:
+    """The DuckDB file ``db`` names when it does not exist yet (connecting would create it empty), else ``None``.
+
+    URLs of servers (``postgres://``, ``pyspark://``) and ``:memory:`` are never "missing"."""
+    url = resolve_url(db)
+    path = url.removeprefix("duckdb://") if url.startswith("duckdb://") else ""
+    return Path(path) if path and not Path(path).exists() else None
+
+
 def connect(db: str | Path | None = None) -> BaseBackend:
     url = resolve_url(db)
     try:

@@ -1,21 +1,10 @@
-"""The web dashboard: server-rendered pages over the application database (``create_app(settings)``)."""
+"""The web dashboard: server-rendered pages over the application database (``build_web(runtime)``).
+
+The application that serves it with the API is ``retain.server.app.create_app``; its settings are
+``retain.server.settings.Settings`` (re-exported here as ``retain.web.Settings``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from retain.server.settings import Settings
 
-from retain.web.settings import Settings
-
-if TYPE_CHECKING:
-    from retain.web.app import create_app
-
-__all__ = ["Settings", "create_app"]
-
-
-def __getattr__(name: str):
-    """``create_app`` on first use: the API (which the app mounts) imports ``retain.web.deps`` without a cycle."""
-    if name == "create_app":
-        from retain.web.app import create_app
-
-        return create_app
-    raise AttributeError(name)
+__all__ = ["Settings"]

@@ -94,6 +94,11 @@ def component_bars(components: list[dict] | None) -> dict | None:
             "layout": _layout("Health components", xaxis={"range": [0, 100]}, height=60 + 30 * len(names))}
 
 
+def _period_axis(records: Sequence[dict], x: str) -> list:
+    """Period labels, with "(partial)" beside a period still running at the as-of date (``complete`` false)."""
+    return [f"{r.get(x)} (partial)" if r.get("complete") is False else r.get(x) for r in records]
+
+
 def nrr_grr(records: list[dict]) -> dict | None:
     records = company_level(records)
     x = _pick(records, "period", "month", "period_start", "as_of", "on")
@@ -102,7 +107,7 @@ def nrr_grr(records: list[dict]) -> dict | None:
     if not x or not series:
         return None
     return {"data": [{"type": "scatter", "mode": "lines+markers", "name": s.upper() if len(s) == 3 else s,
-                      "x": _col(records, x), "y": _col(records, s)} for s in series],
+                      "x": _period_axis(records, x), "y": _col(records, s)} for s in series],
             "layout": _layout("NRR and GRR", yaxis={"tickformat": ".0%"})}
 
 
@@ -120,7 +125,8 @@ def decomposition(records: list[dict]) -> dict | None:
     for p in parts:
         sign = -1 if p in NEGATIVE_MOVES else 1
         ys = [None if v is None else sign * abs(v) for v in _col(records, p)]
-        data.append({"type": "bar", "name": p.removesuffix("_mrr").replace("_", " "), "x": _col(records, x), "y": ys})
+        data.append({"type": "bar", "name": p.removesuffix("_mrr").replace("_", " "), "x": _period_axis(records, x),
+                     "y": ys})
     return {"data": data, "layout": _layout("MRR movements by month (retention decomposition)", barmode="relative")}
 
 

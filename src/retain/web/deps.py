@@ -1,20 +1,18 @@
-"""Typed dependencies shared by pages: the database session, the signed-in user, admin-only and CSRF checks."""
+"""Typed dependencies of pages: the signed-in user, admin-only and CSRF checks (the database session, the client
+address and https detection, shared with the API, are in :mod:`retain.server.deps`)."""
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
-from sqlalchemy.orm import Session
 
+from retain.server.deps import DB
 from retain.state import users
 from retain.state.models import Role, User, WebSession
 from retain.state.queries import Scope
-from retain.web.runtime import Runtime
 
 SESSION_COOKIE = "retain_session"
 PRELOGIN_COOKIE = "retain_prelogin"
@@ -26,23 +24,6 @@ class LoginRequired(Exception):
 
 class Forbidden(Exception):
     """Signed in, but not allowed (admin pages for non-admins, a bad CSRF token)."""
-
-
-def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """A session per request. Async on purpose: its teardown (which returns the connection to the pool) then runs
-    on the event loop, never waiting for a worker thread that may itself be waiting for a connection."""
-    db = runtime(request).sessions()
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-DB = Annotated[Session, Depends(get_db)]
 
 
 @dataclass(frozen=True)
@@ -101,25 +82,3 @@ def csrf_admin(viewer: CsrfViewer) -> Viewer:
 
 
 CsrfAdmin = Annotated[Viewer, Depends(csrf_admin)]
-
-
-def client_ip(request: Request) -> str | None:
-    """The connecting address; behind a proxy listed in ``trusted_proxies`` uvicorn has already put the forwarded
-    client there (``retain.web.serve.proxy_options``), and nobody else can choose it with ``X-Forwarded-For``."""
-    return request.client.host[:64] if request.client else None
-
-
-def from_trusted_proxy(request: Request) -> bool:
-    try:
-        peer = ipaddress.ip_address(request.client.host if request.client else "")
-    except ValueError:
-        return False
-    return any(peer in ipaddress.ip_network(net) for net in runtime(request).settings.trusted_proxies)
-
-
-def is_https(request: Request) -> bool:
-    """https, or ``X-Forwarded-Proto: https`` from a trusted proxy (uvicorn applies it itself when it serves us)."""
-    if request.url.scheme == "https":
-        return True
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return forwarded == "https" and from_trusted_proxy(request)

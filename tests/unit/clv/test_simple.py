@@ -48,9 +48,9 @@ def test_yearly_inputs_and_churn_from_the_warehouse(wh):
     }))
     got = wh.execute(yearly_inputs(wh, "2023-12-31")).set_index("account_id").sort_index()
     assert got.loc["a"].to_dict() == {"yearly_revenue": 1260.0, "purchase_frequency": 2.0, "average_spend": 630.0,
-                                      "active": True}
+                                      "active": True, "tx_count": 1, "tx_revenue": 60.0}
     assert not got.loc["b", "active"]
     assert got.loc["c"].to_dict() == {"yearly_revenue": 40.0, "purchase_frequency": 2.0, "average_spend": 20.0,
-                                      "active": True}
+                                      "active": True, "tx_count": 2, "tx_revenue": 40.0}
     # active a year earlier: a and b (c had not bought yet); b left
     assert float(wh.execute(yearly_churn_rate(wh, "2023-12-31"))) == pytest.approx(0.5)

@@ -29,3 +29,10 @@ def test_cohort_window_and_dimension(saas):
     assert set(zip(f.cohort, f.dimension_value, strict=True)) == {("2024-01", "smb"), ("2024-02", "enterprise")}
     with pytest.raises(RetainError):
         cohorts(saas, AS_OF, 6, by="product")
+
+
+def test_running_month_cells_are_partial(saas):
+    f = saas.execute(cohorts(saas, "2024-06-15", 6))
+    assert set(f[~f.complete].month_start.astype(str)) == {"2024-06-01"}
+    assert f[f.month_start.astype(str) < "2024-06-01"].complete.all()
+    assert saas.execute(cohorts(saas, AS_OF, 6)).complete.all()

@@ -13,6 +13,8 @@ def test_quarter_frame_snapshots_and_running_period():
     assert f.close_day.iloc[1] == dt.date(2024, 3, 31)
     assert f.close_day.iloc[2] == dt.date(2024, 5, 15)  # capped at as_of
     assert list(f.complete) == [True, True, False]
+    # complete quarters annualise with ^4; the running one (45 of 91 days) by its elapsed share
+    assert list(f.periods_per_year) == pytest.approx([4, 4, 4 * 91 / 45])
 
 
 def test_last_day_of_period_is_complete():

@@ -15,12 +15,15 @@ def test_quarterly_logo_decomposition_by_hand(saas):
     q1, q2 = rows[("all", "2024-Q1")], rows[("all", "2024-Q2")]
     counts = (q1.start, q1.churned, q1.retained, q1.new, q1.reactivated, q1.end, q1.came_and_went)
     assert counts == (3, 1, 2, 1, 1, 4, 1)
-    assert q1.logo_retention == pytest.approx(4 / 3)
-    assert q1.gross_logo_retention == pytest.approx(2 / 3)
+    # logo retention = retained / start (a and f of a, b, f); end / start is the net change, gains included
+    assert q1.logo_retention == pytest.approx(2 / 3)
+    assert q1.net_logo_change == pytest.approx(4 / 3)
+    assert q1.annualized_churn_rate == pytest.approx(1 - (2 / 3) ** 4)
     assert (q2.start, q2.churned, q2.new, q2.reactivated, q2.end) == (4, 1, 0, 0, 3)
-    assert q2.logo_retention == pytest.approx(0.75)
+    assert q2.logo_retention == pytest.approx(0.75) and q2.net_logo_change == pytest.approx(0.75)
     assert q2.annualized_churn_rate == pytest.approx(1 - 0.75**4)
     assert q1.complete and q2.complete
+    assert "gross_logo_retention" not in rows[("all", "2024-Q1")]._fields  # one name for retained / start
 
 
 def test_revenue_movements_grr_nrr_by_hand(saas):
@@ -32,6 +35,9 @@ def test_revenue_movements_grr_nrr_by_hand(saas):
     assert q2.grr == pytest.approx(220 / 270)
     assert q2.nrr == pytest.approx(1.0)
     assert q2.end_arr == 270 * 12
+    # annualised: a quarter's rate compounded four times
+    assert q1.annualized_grr == pytest.approx((130 / 330) ** 4) and q1.annualized_nrr == pytest.approx((130 / 330) ** 4)
+    assert q2.annualized_grr == pytest.approx((220 / 270) ** 4) and q2.annualized_nrr == pytest.approx(1.0)
     # identity: end = start + new + reactivated + expansion - contraction - churned
     for r in (q1, q2):
         assert r.end_mrr == pytest.approx(
@@ -64,11 +70,27 @@ def test_by_signup_cohort_and_monthly_grain(saas):
     assert (feb.start, feb.churned, feb.new, feb.end) == (4, 1, 1, 4)  # a b e f open; b left, d came
 
 
-def test_running_period_is_capped_at_as_of(saas):
+def test_monthly_grr_is_annualised_over_twelve_months(saas):
+    months = saas.execute(revenue_retention(saas, AS_OF, "month", 6)).set_index("period")
+    feb = months.loc["2024-02"]
+    # open (Jan 31): a 100, b 200, e 10, f 30; b leaves on the 15th; e's last day is Feb 29, still in at the close
+    assert (feb.start_mrr, feb.churned_mrr, feb.contraction_mrr) == (340, 200, 0)
+    assert feb.grr == pytest.approx(140 / 340)
+    assert feb.annualized_grr == pytest.approx((140 / 340) ** 12)
+    assert months.complete.all()
+
+
+def test_running_period_is_capped_at_as_of_and_marked_partial(saas):
     frame = saas.execute(revenue_retention(saas, "2024-05-15", "quarter", 1))
     row = frame.iloc[0]
     assert not row.complete
     assert row.end_mrr == 150 + 80 + 40  # a upgraded, c, d contracted; f gone
+    # 45 of Q2's 91 days measured: annualised by the elapsed days, not as if a whole quarter had passed
+    assert row.grr == pytest.approx(220 / 270)
+    assert row.annualized_grr == pytest.approx((220 / 270) ** (4 * 91 / 45))
+    logos = saas.execute(logo_retention(saas, "2024-05-15", "quarter", 2)).set_index("period")
+    assert list(logos.complete) == [True, False]
+    assert logos.loc["2024-Q2", "annualized_churn_rate"] == pytest.approx(1 - 0.75 ** (4 * 91 / 45))
 
 
 def test_unit_statuses(saas):

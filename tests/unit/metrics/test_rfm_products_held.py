@@ -79,3 +79,17 @@ def test_products_held_with_tenure_bands(held):
     assert young.churned.to_dict() == {1: 1, 2: 1}
     capped = held.execute(products_held(held, D(2024, 12, 31), 12, max_products=2))
     assert set(capped.products_held) == {1, 2}
+
+
+def test_all_tenures_row_counts_every_tenure_band(held):
+    """The ``all`` rows are the sum of the bands, the 2-3y and 3y+ bands included."""
+    held.con.insert("accounts", accounts_frame({"u": "smb"}))
+    held.con.insert("subscriptions", pd.DataFrame([("u1", "u", "core", D(2021, 3, 1), D(2024, 6, 1), 10.0)], columns=[
+        "subscription_id", "account_id", "product_id", "started_on", "ended_on", "mrr"]))
+    t = held.execute(products_held(held, D(2024, 12, 31), 12))
+    bands = t[t.tenure_band != "all"]
+    assert set(bands.tenure_band) == {"0-1y", "1-2y", "2-3y", "3y+"}  # u: 2y10m at the snapshot, p: 3y+
+    overall = t[t.tenure_band == "all"].set_index("products_held")
+    assert overall.accounts.to_dict() == {1: 3, 2: 1, 3: 1}
+    summed = bands.groupby("products_held")[["accounts", "retained", "start_mrr", "end_mrr"]].sum()
+    pd.testing.assert_frame_equal(overall[summed.columns], summed, check_dtype=False)

@@ -33,3 +33,9 @@ def test_churn_reasons_per_quarter(saas):
     by = saas.execute(churn_reasons(saas, AS_OF, "year", 1, by="segment"))
     assert set(zip(by.dimension_value, by.cancel_reason, strict=True)) == {
         ("smb", "price"), ("smb", "no_value"), ("enterprise", "competitor")}
+
+
+def test_running_period_of_churn_reasons_is_partial(saas):
+    r = saas.execute(churn_reasons(saas, "2024-05-15", "quarter", 2))
+    assert dict(zip(r.period, r.complete, strict=True)) == {"2024-Q1": True, "2024-Q2": False}
+    assert saas.execute(churn_reasons(saas, AS_OF, "quarter", 2)).complete.all()

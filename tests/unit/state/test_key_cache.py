@@ -6,11 +6,11 @@ request's read of that row lazy-loaded through the first one mid-commit ("sessio
 
 from sqlalchemy import update
 
+from retain.server.runtime import Runtime
+from retain.server.settings import Settings
 from retain.state import users
 from retain.state.db import session_factory
 from retain.state.models import ApiKey
-from retain.web.runtime import Runtime
-from retain.web.settings import Settings
 
 
 def test_cached_key_does_not_depend_on_the_session_that_loaded_it(engine):

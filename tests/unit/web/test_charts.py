@@ -20,3 +20,12 @@ def test_history_of_several_scores_spans_them_and_skips_empty_points():
     assert fig["layout"]["xaxis"] == {"type": "date"}
     assert fig["data"][0]["x"] == ["2026-09-30", "2026-10-31"]
     assert charts.health_history([point(dt.date(2026, 9, 30), None)]) is None
+
+
+def test_retention_charts_mark_the_running_period_partial():
+    rows = [{"grain": "month", "dimension": "all", "period": p, "complete": done, "nrr": 1.0, "grr": 0.9,
+             "new_mrr": 10.0, "churned_mrr": 5.0} for p, done in (("2026-09", True), ("2026-10", False))]
+    rows.append({"grain": "quarter", "dimension": "all", "period": "2026-Q4", "complete": False, "nrr": 1.0,
+                 "grr": 0.9, "new_mrr": 1.0, "churned_mrr": 1.0})
+    for fig in (charts.nrr_grr(rows), charts.decomposition(rows)):
+        assert all(trace["x"] == ["2026-09", "2026-10 (partial)"] for trace in fig["data"])

@@ -9,11 +9,12 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from retain.exports import csv_text
+from retain.server.deps import DB, runtime
 from retain.state import queries
 from retain.state.insight import account_insight
 from retain.state.queries import AccountQuery
 from retain.web import charts
-from retain.web.deps import DB, CurrentViewer, runtime
+from retain.web.deps import CurrentViewer
 from retain.web.render import page
 from retain.web.routes.portfolio import LIST_COLUMNS, NUMERIC
 

@@ -9,9 +9,10 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from retain.errors import RetainError
+from retain.server.deps import DB, client_ip, runtime
 from retain.state import audit, queries, users
 from retain.state.models import User
-from retain.web.deps import DB, AdminViewer, CsrfAdmin, client_ip, runtime
+from retain.web.deps import AdminViewer, CsrfAdmin
 from retain.web.render import page
 from retain.web.scorecard import active_scorecard
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from retain.server.deps import DB, runtime
 from retain.state import published, queries
 from retain.web import charts
-from retain.web.deps import DB, CurrentViewer, runtime
+from retain.web.deps import CurrentViewer
 from retain.web.render import page
 
 router = APIRouter()

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, TimestampSigner
 
+from retain.server.deps import DB, client_ip, is_https, runtime
 from retain.state import users
-from retain.web.deps import DB, PRELOGIN_COOKIE, SESSION_COOKIE, CsrfViewer, client_ip, is_https, runtime
+from retain.web.deps import PRELOGIN_COOKIE, SESSION_COOKIE, CsrfViewer
 from retain.web.render import page
 
 router = APIRouter()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from fastapi import APIRouter, Request
 
+from retain.server.deps import DB
 from retain.state import published, queries
-from retain.web.deps import DB, CurrentViewer
+from retain.web.deps import CurrentViewer
 from retain.web.render import page
 
 router = APIRouter()

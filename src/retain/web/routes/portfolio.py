@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from retain.server.deps import DB, runtime
 from retain.state import published, queries
 from retain.state.models import Role
 from retain.state.queries import Scope
 from retain.web import charts
-from retain.web.deps import DB, CurrentViewer, Forbidden, runtime
+from retain.web.deps import CurrentViewer, Forbidden
 from retain.web.render import page
 
 router = APIRouter()

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from retain.api.errors import error_response
+from retain.server.errors import error_response, is_api_path
 
 INGEST_PATH = "/api/v1/ingest"
 CLOSE = (b"connection", b"close")
@@ -63,10 +63,6 @@ def _declared(scope: Scope) -> tuple[int | None, bool]:
         elif name == b"transfer-encoding":
             chunked = True
     return length, chunked or bool(length)
-
-
-def _is_api(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
 
 
 def _is_ingest(scope: Scope) -> bool:
@@ -124,7 +120,7 @@ class BodyLimit:
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         message = f"the request body is larger than the limit of {limit:,} bytes"
-        if _is_api(scope["path"]):
+        if is_api_path(scope["path"]):
             hint = "split the rows into smaller batches" if _is_ingest(scope) else None
             response = error_response(413, message, hint=hint, headers={"Connection": "close"})
         else:

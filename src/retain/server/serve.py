@@ -19,7 +19,7 @@ from multiprocessing.process import BaseProcess
 
 from retain.errors import RetainError
 
-APP = "retain.web.app:app_from_env"
+APP = "retain.server.app:app_from_env"
 KEEP_ALIVE = 65  # seconds: longer than the 60 s idle timeout of common proxies and load balancers, so a person
 # pausing on a page reuses the connection and the proxy, not the server, closes idle ones first
 QUICK_DEATH = 5.0  # seconds: a worker dying sooner than this after its start is failing to start

@@ -1,4 +1,4 @@
-"""Settings of the web app and API, from the environment (``RETAIN_`` prefix) or arguments."""
+"""Settings of the server (web app and API), from the environment (``RETAIN_`` prefix) or arguments."""
 
 from __future__ import annotations
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from starlette.concurrency import run_in_threadpool
 
+from retain.server.settings import Settings
 from retain.state import queries, users
 from retain.state.db import default_url, make_engine, session_factory, upgrade
 from retain.state.records import AccountRecords
-from retain.web.settings import Settings
 
 T = TypeVar("T")
 MEMO_SIZE = 1024
