@@ -39,6 +39,7 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m retain.schema.docs > docs/data-model.md
+	$(BIN)/python -m retain.results.docs > docs/results.md
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[$(EXTRAS),bench]'

@@ -32,6 +32,10 @@ class SchemaError(RetainError):
     exit_code = 3
 
 
+class ResultError(SchemaError):
+    """A computed result does not fit its declaration in :mod:`retain.results`, or has none."""
+
+
 class IngestError(RetainError):
     """A load could not be completed; the warehouse is left exactly as before."""
 

@@ -36,9 +36,9 @@ def test_member_signs_in_filters_opens_account_sees_chart_exports_and_is_refused
     rows = page.locator("table.accounts tbody tr")
     assert rows.count() == 2  # Rita's book: Acme Corp and Globex
 
-    page.select_option("select[name=grade]", "C")
+    page.select_option("select[name=grade]", "yellow")
     page.click("form#filters button[type=submit]")
-    page.wait_for_url("**grade=C**")
+    page.wait_for_url("**grade=yellow**")
     assert page.locator("table.accounts tbody tr").count() == 1
     assert page.locator("table.accounts tbody").inner_text().startswith("Globex")
 

@@ -84,7 +84,7 @@ def test_member_gets_404_for_another_reps_account_by_api(client, keys):
 def test_account_detail_components_history_metrics(client, keys):
     h = {"X-API-Key": keys["admin"]}
     a1 = client.get("/api/v1/accounts/a1", headers=h).json()
-    assert a1["arr"] == 15000.0 and a1["health_grade"] == "A" and len(a1["subscriptions"]) == 2
+    assert a1["arr"] == 15000.0 and a1["health_grade"] == "green" and len(a1["subscriptions"]) == 2
     assert a1["timeline"][0]["kind"] == "ticket"
     comps = client.get("/api/v1/accounts/a1/components", headers=h).json()
     assert comps[0] == {"component": "usage", "score": 90.0, "weight": 0.6, "extra": {}}
@@ -105,8 +105,8 @@ def test_openapi_has_stable_operation_ids(client):
 
 
 def test_pages_require_sign_in_and_cookies_are_safe(client):
-    r = client.get("/accounts?grade=C", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/login?next=/accounts%3Fgrade%3DC"
+    r = client.get("/accounts?grade=yellow", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/accounts%3Fgrade%3Dyellow"
     r = sign_in(client, "rita")
     assert r.status_code == 303 and r.headers["location"] == "/accounts"
     cookie = r.headers["set-cookie"].lower()
@@ -139,7 +139,8 @@ def test_member_gets_404_for_another_reps_account_by_url(client):
 def test_every_page_renders_for_admin_and_manager(client):
     sign_in(client, "admin")
     for path in ("/", "/accounts", "/accounts/a4", "/analytics", "/admin", "/team", "/calls",
-                 "/accounts?grade=C&sort=clv&order=asc&page=1", "/accounts?at_risk=true&renewal_before=2024-12-31"):
+                 "/accounts?grade=yellow&sort=clv&order=asc&page=1",
+                 "/accounts?at_risk=true&renewal_before=2024-12-31"):
         r = client.get(path)
         assert r.status_code == 200, path
     assert testing.CHINESE_NAME in client.get("/accounts/a4").text

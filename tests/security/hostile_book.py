@@ -45,9 +45,9 @@ def build_hostile(wh: Warehouse) -> Warehouse:
     ])
     for day, score in ((testing.PREVIOUS, HEALTH_BEFORE), (testing.AS_OF, HEALTH_NOW)):
         _append_result(wh, "health_scores", day, pd.DataFrame(
-            {"account_id": list(HOSTILE), "score": score, "grade": "C", "reason_codes": "low_usage"}))
+            {"account_id": list(HOSTILE), "total": score, "grade": "yellow", "critical_factor": "low_usage"}))
     _append_result(wh, "health_components", testing.AS_OF, pd.DataFrame(
-        {"account_id": list(HOSTILE), "component": "usage", "score": 35.0, "weight": 1.0}))
+        {"account_id": list(HOSTILE), "component": "usage", "score": 35.0, "weight_pct": 100.0}))
     return wh
 
 

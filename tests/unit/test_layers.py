@@ -14,7 +14,8 @@ import pytest
 SRC = Path(__file__).parents[2] / "src"
 ROOT = SRC / "retain"
 FACES = ("cli", "api", "web")
-DOMAINS = ("schema", "ingest", "warehouse", "metrics", "clv", "health", "models", "conversations", "demo", "state")
+DOMAINS = ("schema", "results", "ingest", "warehouse", "metrics", "clv", "health", "models", "conversations", "demo",
+           "state")
 COMPOSITION = "retain.server.app"  # the one module that may import both faces
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from retain.models.labels import CHURN_DAYS
 from retain.schema import TABLES
 from retain.state.queries import PRINTABLE
+
+CHURN_WINDOW_TEXT = f"Probability (0-1) that the account churns within {CHURN_DAYS} days of `as_of`."
 
 
 class Out(BaseModel):
@@ -29,7 +32,7 @@ class AccountPublic(Out):
     health_total: float | None = None
     health_grade: str | None = None
     health_change: float | None = None
-    churn_probability: float | None = None
+    churn_probability: float | None = Field(None, description=CHURN_WINDOW_TEXT)
     clv: float | None = None
     renewal_on: dt.date | None = None
     adoption_tier: str | None = None
@@ -38,10 +41,18 @@ class AccountPublic(Out):
     as_of: dt.date
 
 
+class ReasonPublic(BaseModel):
+    """A reason in plain words and whether it raises or lowers the churn risk."""
+
+    phrase: str
+    direction: Literal["raises", "lowers"]
+
+
 class AccountDetailPublic(AccountPublic):
     industry: str | None = None
     acquisition_channel: str | None = None
-    reasons: list[str] | None = None
+    reasons: list[ReasonPublic | str] | None = Field(
+        None, description="Critical factor, then the churn model's reasons: {phrase, direction} or plain text.")
     components: list[dict[str, Any]] | None = None
     subscriptions: list[dict[str, Any]] = []
     open_ticket_list: list[dict[str, Any]] = []
@@ -74,7 +85,7 @@ class ScorePublic(Out):
     account_id: str
     health_total: float | None = None
     health_grade: str | None = None
-    churn_probability: float | None = None
+    churn_probability: float | None = Field(None, description=CHURN_WINDOW_TEXT)
     clv: float | None = None
     as_of: dt.date
 
@@ -98,7 +109,7 @@ class HistoryPoint(Out):
     as_of: dt.date
     health_total: float | None = None
     health_grade: str | None = None
-    churn_probability: float | None = None
+    churn_probability: float | None = Field(None, description=CHURN_WINDOW_TEXT)
 
 
 class MetricList(BaseModel):

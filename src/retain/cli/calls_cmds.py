@@ -9,9 +9,10 @@ import pandas as pd
 import typer
 
 from retain.cli.clock import chosen_day
-from retain.cli.common import AsOfOption, OutOption, console, export, one_of, show_frame, warehouse
+from retain.cli.common import AsOfOption, OutOption, console, export, one_of, show_frame, warehouse, working
 from retain.conversations.search import CALL_EVENTS
 from retain.warehouse import Warehouse
+from retain.warehouse.names import with_names
 
 calls_app = typer.Typer(help="Sales calls: import transcripts, analyse, search.", no_args_is_help=True)
 leads_app = typer.Typer(help="Leads: recover dropped or unworked leads worth another call.", no_args_is_help=True)
@@ -76,10 +77,12 @@ def analyze_cmd(ctx: typer.Context, as_of: str = AsOfOption, trackers: Path = Tr
 
     wh = warehouse(ctx)
     day = chosen_day(wh, as_of)
-    result = analyze_warehouse(wh, day, load_playbook(trackers))
+    with working(f"analysing calls as of {day}"):
+        result = analyze_warehouse(wh, day, load_playbook(trackers))
     console.print(f"analysed {len(result.metrics):,} calls as of {day}: {len(result.hits):,} tracker hits, "
                   f"{len(result.events):,} events")
-    show_frame(result.qa_by_rep, title="QA score per rep")
+    qa = wh.execute(with_names(wh, result.qa_by_rep.drop(columns="name"), as_of=day))
+    show_frame(qa, title="QA score per rep")
     export(result.metrics, out)
 
 
@@ -110,9 +113,11 @@ def search_cmd(
                    max_talk_ratio=max_talk_ratio, min_qa=min_qa, max_qa=max_qa, text=text)
     day = chosen_day(wh, as_of)
     check_filter(wh, day, f)
-    frame = wh.execute(search_calls(wh, day, f))
-    shown = frame[["conversation_id", "started_at", "member_id", "call_type", "language", "rep_talk_share",
-                   "qa_score"]].assign(started_at=pd.to_datetime(frame["started_at"]).dt.strftime("%Y-%m-%d %H:%M"))
+    frame = wh.execute(with_names(wh, search_calls(wh, day, f), as_of=day, columns=("member_id",),
+                                  order_by="-started_at"))
+    shown = frame[["conversation_id", "started_at", "member_id", "member_name", "call_type", "language",
+                   "rep_talk_share", "qa_score"]]
+    shown = shown.assign(started_at=pd.to_datetime(frame["started_at"]).dt.strftime("%Y-%m-%d %H:%M"))
     show_frame(shown, title=f"{len(frame):,} matching calls (all columns with --out)")
     export(frame, out)
 
@@ -124,7 +129,8 @@ def outcomes_cmd(ctx: typer.Context, as_of: str = AsOfOption, min_deals: int = t
     from retain.conversations.service import outcomes_report
 
     wh = warehouse(ctx)
-    table, findings = outcomes_report(wh, chosen_day(wh, as_of), trackers=trackers, min_deals=min_deals)
+    with working("relating call behaviour to deal outcomes"):
+        table, findings = outcomes_report(wh, chosen_day(wh, as_of), trackers=trackers, min_deals=min_deals)
     show_frame(table, title="Behaviour vs outcome (too_small: fewer deals than --min-deals)", floatfmt="{:,.3f}")
     show_frame(findings, title="Findings you can trust (interval clear of the baseline)", floatfmt="{:,.3f}")
     export(table, out)
@@ -136,7 +142,10 @@ def cadence_cmd(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOpti
     from retain.conversations.cadence import REFERENCE_TOUCHES, lead_cadence
 
     wh = warehouse(ctx)
-    per_rep, hist = lead_cadence(wh, chosen_day(wh, as_of))
+    day = chosen_day(wh, as_of)
+    with working("counting touches per lead"):
+        per_rep, hist = lead_cadence(wh, day)
+    per_rep = wh.execute(with_names(wh, per_rep, as_of=day))
     show_frame(per_rep, title=f"Dropped leads: touches before dropping (reference: {REFERENCE_TOUCHES})")
     show_frame(hist, title="Touches of dropped leads")
     export(per_rep, out)
@@ -149,9 +158,12 @@ def recover_cmd(ctx: typer.Context, as_of: str = AsOfOption, top: int = typer.Op
     from retain.conversations.service import recover
 
     wh = warehouse(ctx)
-    ranked = recover(wh, chosen_day(wh, as_of), trackers=trackers)
-    show_frame(ranked.head(top)[["rank", "lead_id", "company", "owner_id", "score", "reasons"]],
-               title="Leads to recover", floatfmt="{:,.3f}")
+    day = chosen_day(wh, as_of)
+    with working(f"ranking leads to recover as of {day}"):
+        ranked = recover(wh, day, trackers=trackers)
+    shown = with_names(wh, ranked.head(top)[["rank", "lead_id", "company", "owner_id", "score", "reasons"]],
+                       as_of=day, columns=("owner_id",))
+    show_frame(wh.execute(shown), title="Leads to recover", floatfmt="{:,.3f}")
     export(ranked, out)
 
 
@@ -171,9 +183,13 @@ def suggest_cmd(ctx: typer.Context, as_of: str = AsOfOption,
             console.print(f"[green]tagged[/green] {row.at[0, 'entity_type']} {row.at[0, 'entity_id']}: "
                           f"{row.at[0, 'tag']} = {row.at[0, 'value']} (inferred)")
         return
-    frame = suggest(wh, chosen_day(wh, as_of), trackers=trackers)
-    show_frame(frame[["suggestion_id", "kind", "entity_type", "entity_id", "tag", "current_value", "suggested_value",
-                      "evidence"]], title=f"{len(frame):,} tag suggestions")
+    day = chosen_day(wh, as_of)
+    with working(f"reading calls for tag suggestions as of {day}"):
+        frame = suggest(wh, day, trackers=trackers)
+    columns = ["suggestion_id", "kind", "entity_type", "entity_id", "tag", "current_value", "suggested_value",
+               "evidence"]
+    shown = with_names(wh, frame[columns], as_of=day)
+    show_frame(wh.execute(shown), title=f"{len(frame):,} tag suggestions")
     export(frame, out)
 
 

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from retain.cli.clock import chosen_day
-from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse
+from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse, working
 from retain.clv.base import StatisticalWarning
 from retain.clv.value import (
     By,
@@ -55,7 +55,7 @@ def _compute_with_notes(wh: Warehouse, day: dt.date, settings: ClvSettings):
     The fitters report problems as notes, not Python warnings; any warning a library still raises is shown as a
     note line too, never with a source path.
     """
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, working(f"fitting lifetime-value models as of {day}"):
         warnings.simplefilter("always")
         result = compute_and_store(wh, day, settings)
     raised = [str(w.message) for w in caught if issubclass(w.category, UserWarning | StatisticalWarning)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
@@ -19,6 +21,33 @@ from retain.warehouse import Warehouse, missing_duckdb_file
 
 console = Console()
 err_console = Console(stderr=True)
+PROGRESS_ENV = "RETAIN_PROGRESS"  # "always" shows spinners even when stderr is not a terminal, "never" hides them
+
+
+def progress_shown() -> bool:
+    """Whether spinners are drawn: on a terminal's stderr by default, never into a pipe, a file or the test runner."""
+    choice = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if choice in {"always", "1", "yes"}:
+        return True
+    if choice in {"never", "0", "no"}:
+        return False
+    return err_console.is_terminal
+
+
+@contextmanager
+def working(message: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with ``message`` on stderr while a slow step runs; yields ``update(text)`` to change the text.
+
+    Every command that can take more than a couple of seconds wraps its computing (not its printing) in it:
+    ``with working("fitting models"): ...``. It writes nothing to stdout, so tables and ``--out`` files are the
+    same with or without it, and nothing at all when stderr is not a terminal (see :func:`progress_shown`).
+    """
+    if not progress_shown():
+        yield lambda _text: None
+        return
+    out = err_console if err_console.is_terminal else Console(stderr=True, force_terminal=True)  # forced
+    with out.status(f"{message}...") as status:
+        yield lambda text: status.update(f"{text}...")
 
 
 @dataclass

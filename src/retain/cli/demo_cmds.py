@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from retain.cli.common import console, state
+from retain.cli.common import console, err_console, progress_shown, state
 from retain.errors import ConfigError
 
 
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         wh = st.warehouse(create=True)
         steps = [*STEPS, "write", "ingest"]
         with Progress(TextColumn("[bold]demo[/bold] {task.description:<12}"), BarColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
+                      console=err_console, transient=True, disable=not progress_shown()) as progress:
             task = progress.add_task("starting", total=len(steps))
 
             def step(name: str) -> None:

@@ -11,16 +11,17 @@ from pathlib import Path
 import typer
 
 from retain.cli.clock import chosen_day
-from retain.cli.common import AsOfOption, OutOption, console, day_option, export, show_frame, warehouse
+from retain.cli.common import AsOfOption, OutOption, console, day_option, export, show_frame, warehouse, working
 from retain.configs import validate_config
 from retain.errors import ConfigError
 from retain.health import books as health_books
-from retain.health.explain import explain_change, grade_distribution, riskiest, what_to_improve
+from retain.health.explain import explain_change, grade_distribution, result_at, riskiest, what_to_improve
 from retain.health.history import Frequency, backfill_dates, first_data_date, resolve, score, store, stored_dates
 from retain.health.history import backfill as run_backfill
 from retain.health.measures import measure_values_expr
 from retain.health.validate import Level, default_path
 from retain.warehouse import Warehouse, as_of_date
+from retain.warehouse.names import with_names
 
 ScorecardOption = typer.Option(None, "--scorecard", help="Scorecard YAML (default: the shipped one).")
 GRADE_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
@@ -35,13 +36,15 @@ def show_riskiest(wh: Warehouse, day: dt.date, scorecard: str | None = None, n: 
                   store_results: bool = True):
     """Score every account as of ``day``, store, and print the riskiest ones and the grade distribution."""
     spec = resolve(scorecard)
-    result = score(wh, day, spec)
-    if store_results:
-        store(wh, result, day)
+    with working(f"scoring every account as of {day}"):
+        result = score(wh, day, spec)
+        if store_results:
+            store(wh, result, day)
     if result.scores.empty:
         console.print(f"[yellow]no account holds a running subscription as of {day}[/yellow]")
         return result
-    show_frame(riskiest(result, spec, n), title=f"Health: the {n} riskiest accounts as of {day}", floatfmt="{:,.0f}")
+    ranked = wh.execute(with_names(wh, riskiest(result, spec, n), as_of=day))
+    show_frame(ranked, title=f"Health: the {n} riskiest accounts as of {day}", floatfmt="{:,.0f}")
     show_frame(grade_distribution(result), title="Grade distribution", floatfmt="{:,.1f}")
     return result
 
@@ -105,8 +108,7 @@ def register(app: typer.Typer) -> None:
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
         before = as_of_date(since) if since else day - dt.timedelta(days=30)
-        spec = resolve(scorecard)
-        change = explain_change(wh, account, before, day, spec)
+        change = explain_change(wh, account, before, day, scorecard)  # stored dates read as stored, like the web
         now = change.after
         style = GRADE_STYLE.get(now["grade"], "")
         console.print(f"[bold]{account}[/bold] as of {day}: total [{style}]{now['total']:.0f} ({now['grade']})"
@@ -114,7 +116,7 @@ def register(app: typer.Typer) -> None:
         if isinstance(now.get("critical_factor"), str):
             console.print(f"[bold red]critical:[/bold red] {now['critical_factor']} caps the total at "
                           f"{now['cap']:.0f} (uncapped {now['raw_total']:.0f})")
-        result = score(wh, day, spec)
+        result = result_at(wh, day, scorecard)
         m = result.measures.loc[result.measures["account_id"] == account,
                                 ["component", "measure", "value", "score", "weight_pct"]]
         show_frame(m, title="Measures (weight_pct = share of the total after re-weighting; empty = not applicable)")
@@ -158,9 +160,9 @@ def register(app: typer.Typer) -> None:
         wh = warehouse(ctx)
         last = chosen_day(wh, end)
         first = as_of_date(start) if start else (first_data_date(wh) or last)
-        with console.status("backfilling health scores...") as status:
+        with working(f"backfilling health scores {first} .. {last}") as update:
             summary = run_backfill(wh, first, last, freq, scorecard, measures=measures,
-                                   progress=lambda d, n: status.update(f"scored {n:,} accounts as of {d}"))
+                                   progress=lambda d, n: update(f"scored {n:,} accounts as of {d}"))
         title = f"Health backfill {first} .. {last} ({freq}, {len(summary)} dates; the last 20)"
         show_frame(summary.tail(20), title=title, floatfmt="{:,.1f}")
         export(summary, out)

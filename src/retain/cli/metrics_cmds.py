@@ -13,7 +13,7 @@ import pandas as pd
 import typer
 
 from retain.cli.clock import chosen_day
-from retain.cli.common import AsOfOption, OutOption, console, export, one_of, show_frame, warehouse
+from retain.cli.common import AsOfOption, OutOption, console, export, one_of, show_frame, warehouse, working
 from retain.errors import RetainError
 from retain.metrics import cohorts as cohorts_mod
 from retain.metrics import plots
@@ -28,6 +28,7 @@ from retain.metrics.retention import decomposition
 from retain.metrics.rfm import load_rfm_spec, rfm_accounts, rfm_segments
 from retain.metrics.survival import median_lifetime, survival, survival_at
 from retain.warehouse import Warehouse
+from retain.warehouse.names import Named, labels
 
 GrainOption = typer.Option(Grain.QUARTER, "--grain", "-g", help="Period length.")
 PeriodsOption = typer.Option(4, "--periods", "-n", min=1, help="How many periods, the running one last.")
@@ -73,9 +74,20 @@ def _pct(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _show_by_group(frame: pd.DataFrame, columns: list[str], title: str, pct: list[str]) -> None:
+def _owner_names(wh: Warehouse, day: dt.date, by: str | None) -> dict[str, str]:
+    """With ``--by owner``, each owner id's display name ("Alex Kim (m_007)"); else nothing to name."""
+    if parse_dimension(by) is not Dimension.OWNER:
+        return {}
+    names = wh.execute(labels(wh, Named.MEMBER, day))
+    return {i: label if label.endswith(f"({i})") else f"{label} ({i})"
+            for i, label in zip(names["id"], names["label"], strict=True)}
+
+
+def _show_by_group(frame: pd.DataFrame, columns: list[str], title: str, pct: list[str],
+                   names: dict[str, str] | None = None) -> None:
     for value, group in frame.groupby("dimension_value", sort=True):
-        label = title if value == "all" else f"{title}: {group['dimension'].iloc[0]} = {value}"
+        shown = (names or {}).get(value, value)
+        label = title if value == "all" else f"{title}: {group['dimension'].iloc[0]} = {shown}"
         show_frame(_pct(group[columns], pct).rename(columns=HEADERS), title=label, floatfmt="{:,.0f}")
 
 
@@ -99,10 +111,10 @@ def show_retention(wh: Warehouse, day: dt.date, grain: Grain | str = Grain.QUART
     if frame.empty:
         console.print(f"[yellow]no subscriptions known as of {day}[/yellow]")
         return frame
-    shown = _mark_partial(frame)
-    _show_by_group(shown, LOGO_SHOWN, f"Logo retention (retained / start) by {grain} as of {day}", RATIOS)
+    shown, names = _mark_partial(frame), _owner_names(wh, day, by)
+    _show_by_group(shown, LOGO_SHOWN, f"Logo retention (retained / start) by {grain} as of {day}", RATIOS, names)
     if revenue:
-        _show_by_group(shown, REVENUE_SHOWN, f"MRR movements by {grain} as of {day}", RATIOS)
+        _show_by_group(shown, REVENUE_SHOWN, f"MRR movements by {grain} as of {day}", RATIOS, names)
     _note_partial(frame, day)
     return frame
 
@@ -145,6 +157,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
         day = chosen_day(wh, as_of)
         frame = wh.execute(cohorts_mod.cohorts(wh, day, count, parse_dimension(by)))
         value = "revenue_retention" if revenue else "logo_retention"
+        names = _owner_names(wh, day, by)
         for dim_value, group in frame.groupby("dimension_value", sort=True):
             matrix = cohorts_mod.cohort_matrix(group, value)
             matrix.columns = [str(c) for c in matrix.columns]
@@ -152,7 +165,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
             shown = _pct(matrix.reset_index(), list(matrix.columns))
             shown.insert(1, "accounts", sizes.reindex(matrix.index).to_numpy())
             title = f"{value.replace('_', ' ')} by signup cohort as of {day}"
-            show_frame(shown, title=title if dim_value == "all" else f"{title}: {dim_value}", floatfmt="{:,.0f}")
+            show_frame(shown, title=title if dim_value == "all" else f"{title}: {names.get(dim_value, dim_value)}",
+                       floatfmt="{:,.0f}")
         running = sorted({str(m)[:7] for m in frame.loc[~frame["complete"].astype(bool), "month_start"]})
         if running:
             console.print(f"[dim]{running[0]} (partial): the last cell of each cohort is counted to {day}[/dim]")
@@ -170,7 +184,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
         if curve.empty:
             console.print(f"[yellow]no subscriptions known as of {day}[/yellow]")
             return
-        show_frame(median_lifetime(curve), title=f"Median account lifetime as of {day}", floatfmt="{:,.2f}")
+        median = median_lifetime(curve)
+        names = _owner_names(wh, day, by)
+        if names:
+            median["dimension_value"] = median["dimension_value"].map(names).fillna(median["dimension_value"])
+        show_frame(median, title=f"Median account lifetime as of {day}", floatfmt="{:,.2f}")
         at = survival_at(curve)
         show_frame(_pct(at, ["survival", "ci_lower", "ci_upper"]), title="Still a customer after N months")
         export(curve, out)
@@ -237,7 +255,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
         totals = wh.execute(reason_totals(wh, day, g, periods, dim))
         _show_by_group(totals, ["cancel_reason", "churned", "mrr_lost", "arr_lost", "share_of_churned",
                                 "share_of_mrr_lost"], f"Churn reasons, last {periods} {g.value}s to {day}",
-                       ["share_of_churned", "share_of_mrr_lost"])
+                       ["share_of_churned", "share_of_mrr_lost"], _owner_names(wh, day, by))
         trend = wh.execute(churn_reasons(wh, day, g, periods, dim))
         if not trend.empty and dim.value == "all":
             pivot = _mark_partial(trend).pivot_table(index="period", columns="cancel_reason", values="churned",
@@ -273,6 +291,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
         """Compute every retention metric as of a date and store it for the dashboard."""
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
-        stored = store_results(wh, day)
+        with working(f"computing every retention metric as of {day}"):
+            stored = store_results(wh, day)
         show_frame(pd.DataFrame({"result": list(stored), "rows": list(stored.values())}),
                    title=f"Stored metric results as of {day}")

@@ -12,13 +12,24 @@ from pathlib import Path
 import typer
 
 from retain.cli.clock import chosen_day
-from retain.cli.common import AsOfOption, OutOption, console, export, one_of, parse_day, show_frame, warehouse
+from retain.cli.common import (
+    AsOfOption,
+    OutOption,
+    console,
+    export,
+    one_of,
+    parse_day,
+    show_frame,
+    warehouse,
+    working,
+)
 from retain.models import pipeline
 from retain.models.adoption import AdoptionTiers
 from retain.models.dataset import data_start, time_split
 from retain.models.survey_insight import referral_timing, score_outcomes
 from retain.schema import table as table_spec
 from retain.warehouse import Warehouse, as_of_date
+from retain.warehouse.names import with_names
 
 MAIN_JOB_STEP_DAYS = 60  # snapshots every 60 days keep the main job quick; `retain backtest` uses 30
 ModelDirOption = typer.Option(pipeline.DEFAULT_MODEL_DIR, "--model-dir", help="Where model files are kept.")
@@ -60,8 +71,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Scorecard vs learned weights vs propensity model on past dates: AUC, lift, Brier, reliability."""
         wh = warehouse(ctx)
-        result = pipeline.backtest(wh, end=chosen_day(wh, None), test_days=test_days,
-                                   test_dates=[as_of_date(d) for d in dates] if dates else None)
+        with working("fitting and scoring the models on past dates"):
+            result = pipeline.backtest(wh, end=chosen_day(wh, None), test_days=test_days,
+                                       test_dates=[as_of_date(d) for d in dates] if dates else None)
         show_backtest(result)
         show_frame(result.weights, title=f"Suggested scorecard weights (AUC gain {result.auc_gain:+.3f})",
                    floatfmt="{:,.1f}")
@@ -77,7 +89,8 @@ def register(app: typer.Typer) -> None:
     def train(ctx: typer.Context, as_of: str = AsOfOption, model_dir: Path = ModelDirOption) -> None:
         """Train the churn and upsell models and the adoption tiers on history up to a date; save them."""
         wh = warehouse(ctx)
-        trained = pipeline.train(wh, chosen_day(wh, as_of))
+        with working("training the churn and upsell models"):
+            trained = pipeline.train(wh, chosen_day(wh, as_of))
         paths = pipeline.save(trained, model_dir)
         console.print(f"trained as of {trained.as_of} on {trained.churn.train_rows_:,} churn rows and "
                       f"{trained.upsell.train_rows_:,} upsell rows (spec {trained.churn.spec.hash}); "
@@ -90,8 +103,10 @@ def register(app: typer.Typer) -> None:
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
         churn, upsell, tiers = pipeline.load_models(model_dir)
-        prediction = pipeline.predict(wh, day, churn, upsell, tiers)
-        show_frame(pipeline.riskiest(prediction, 20), title=f"Most likely to churn within 90 days (as of {day})")
+        with working(f"scoring every customer as of {day}"):
+            prediction = pipeline.predict(wh, day, churn, upsell, tiers)
+        riskiest = wh.execute(with_names(wh, pipeline.riskiest(prediction, 20), as_of=day))
+        show_frame(riskiest, title=f"Most likely to churn within 90 days (as of {day})")
         export(prediction, out)
 
     @app.command("survey-insight")
@@ -101,7 +116,8 @@ def register(app: typer.Typer) -> None:
         """What each survey score meant later: churn, expansion and extra purchases; when promoters refer."""
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
-        table = score_outcomes(wh, day, survey_type)
+        with working(f"following {survey_type.upper()} responses to their outcomes"):
+            table = score_outcomes(wh, day, survey_type)
         show_frame(table, title=f"{survey_type.upper()} score → later outcomes (95% intervals)", floatfmt="{:,.3f}")
         if survey_type == "nps":
             show_frame(referral_timing(wh, day), title="When promoters refer (days after the survey)",
@@ -114,8 +130,9 @@ def register(app: typer.Typer) -> None:
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
         split = time_split(data_start(wh), day, horizon_days=90, test_days=0)
-        frame = pipeline.FrameCache(wh, day).get(split.train + split.validation)
-        tiers = AdoptionTiers().fit(frame)
+        with working("learning adoption tiers from retention"):
+            frame = pipeline.FrameCache(wh, day).get(split.train + split.validation)
+            tiers = AdoptionTiers().fit(frame)
         table = tiers.table(frame)
         show_frame(table, title=f"Adoption tiers (index cut points {tiers.cuts_[0]:.0f} and {tiers.cuts_[1]:.0f})",
                    floatfmt="{:,.3f}")

@@ -1,7 +1,8 @@
 """The pipeline: read the calls known at ``as_of``, run trackers, metrics, events and QA, store the results.
 
-Stored results (``wh.store_result(name, df, as_of)``; columns in docs/conversations.md): ``call_metrics``
-(one row per call: metrics, compliance, SOP and QA), ``tracker_hits`` (one row per hit), ``call_events``.
+Stored results (``wh.store_result(name, df, as_of)``; declared in :mod:`retain.results`, see docs/results.md):
+``call_metrics`` (one row per call: metrics, compliance, SOP and QA), ``tracker_hits`` (one row per hit),
+``call_events``.
 """
 
 from __future__ import annotations
@@ -90,20 +91,16 @@ def store_analysis(wh: Warehouse, result: CallAnalysis, as_of: dt.date) -> None:
 
 
 def store(wh: Warehouse, name: str, frame: pd.DataFrame, as_of: dt.date) -> None:
-    """``wh.store_result`` that first drops a stored result whose columns changed (an older Retain's layout)."""
-    from retain.warehouse.store import RESULT_PREFIX
-
-    table = RESULT_PREFIX + name
-    data = _storable(frame)
-    if table in wh.con.list_tables() and list(wh.con.table(table).columns) != [*data.columns, "as_of"]:
-        wh.con.raw_sql(f'DROP TABLE IF EXISTS "{table}"')
-    wh.store_result(name, data, as_of)
+    """``wh.store_result`` of ``frame`` with its text columns as strings (the warehouse checks it against its spec
+    and rebuilds a table stored with an older layout)."""
+    wh.store_result(name, _storable(frame), as_of)
 
 
 def _storable(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns as strings (nulls kept), so empty frames and mixed values store on every backend."""
+    """Object columns with values as strings (nulls kept), so mixed values store on every backend; a column with
+    no value at all (an empty frame) is left untyped and gets its declared type from the result's spec."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype) == "str":
+        if (out[col].dtype == object or str(out[col].dtype) == "str") and out[col].notna().any():
             out[col] = out[col].astype("string")
     return out

@@ -7,19 +7,24 @@ dates each contribution's change is split into a *score effect* (mean weight x s
 exactly to the change of the total.
 
 **What to improve.** For each component: the total if that component alone reached a target (by default the
-75th percentile of peers on the same scorecard), keeping the others and the critical caps.
+75th percentile of peers on the same scorecard), keeping the others and the critical caps; best gain first.
+
+**One definition for every face.** A date that has stored scores is read from them (the stored result is the truth
+of that date); other dates are scored now. ``retain explain``, the published Account 360 page and the API all use
+:func:`component_changes` and :func:`improvements` below, so they give the same changes and the same ranking.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from difflib import get_close_matches
 
 import numpy as np
 import pandas as pd
 
-from retain.errors import NotFoundError
-from retain.health.history import resolve, score
+from retain.errors import NotFoundError, RetainError
+from retain.health.history import SCHEMAS, resolve, score
 from retain.health.scoring import HealthResult
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
@@ -56,6 +61,22 @@ def _pick(frame: pd.DataFrame, account_id: str, keys: list[str]) -> pd.DataFrame
     return frame.loc[frame["account_id"] == account_id, [*keys, "score", "weight_pct"]]
 
 
+def component_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per account and component: score and weight at both dates and the change of its points, split into score
+    and weight effects (see module docs); biggest change first within each account.
+
+    ``before`` / ``after``: components (``account_id, component, score, weight_pct``). Only accounts with
+    components at both dates are attributed: a date without any is unknown, not "every component was 0".
+    """
+    keys = ["account_id", "component"]
+    cols = [*keys, "score", "weight_pct"]
+    both = set(before["account_id"]) & set(after["account_id"])
+    b, a = (f.loc[f["account_id"].isin(both), cols] for f in (before, after))
+    out = _decompose(b.merge(a, on=keys, how="outer", suffixes=("_before", "_after")))
+    out = out.assign(_size=out["change"].abs()).sort_values(["account_id", "_size"], ascending=[True, False])
+    return out.drop(columns="_size").reset_index(drop=True)
+
+
 def attribute_change(before: HealthResult, after: HealthResult, account_id: str) -> Change:
     """Attribute the change of ``account_id``'s total from ``before`` to ``after`` (see module docs)."""
     rows = []
@@ -67,13 +88,12 @@ def attribute_change(before: HealthResult, after: HealthResult, account_id: str)
                                 hint="it held no running subscription then; pick a later --since / --as-of")
         rows.append(hit.iloc[0].to_dict())
     suffixes = ("_before", "_after")
-    comps = _pick(before.components, account_id, ["component"]).merge(
-        _pick(after.components, account_id, ["component"]), on="component", how="outer", suffixes=suffixes)
+    comps = component_changes(*(r.components.loc[r.components["account_id"] == account_id] for r in (before, after)))
+    comps = comps.drop(columns="account_id")
     meas = _pick(before.measures, account_id, ["component", "measure"]).merge(
         _pick(after.measures, account_id, ["component", "measure"]), on=["component", "measure"], how="outer",
         suffixes=suffixes)
     critical = (rows[1]["total"] - rows[1]["raw_total"]) - (rows[0]["total"] - rows[0]["raw_total"])
-    comps = _decompose(comps).sort_values("change", key=np.abs, ascending=False, ignore_index=True)
     meas = _decompose(meas).sort_values("change", key=np.abs, ascending=False, ignore_index=True)
     return Change(account_id, rows[0], rows[1], comps, meas, float(np.nan_to_num(critical)))
 
@@ -89,18 +109,76 @@ def require_account(wh: Warehouse, account_id: str) -> None:
     raise NotFoundError(f"no account '{account_id}'", hint=hint)
 
 
+def _stored(wh: Warehouse, name: str, day: dt.date) -> pd.DataFrame:
+    """The stored result ``name`` of exactly ``day`` with its declared columns (a missing one filled with NaN)."""
+    try:
+        t = wh.raw_result(name)
+    except RetainError:
+        return pd.DataFrame(columns=SCHEMAS[name].names)
+    frame = wh.execute(t.filter(t.as_of.cast("date") == day))
+    return frame.reindex(columns=[c for c in SCHEMAS[name].names])
+
+
+def stored_result(wh: Warehouse, day: AsOf, *, measures: bool = True) -> HealthResult | None:
+    """The health result stored for ``day`` (scores and components; measures too when stored), or None."""
+    day = as_of_date(day)
+    scores = _stored(wh, "health_scores", day)
+    if scores.empty:
+        return None
+    scores["raw_total"] = scores["raw_total"].fillna(scores["total"])
+    comps = _stored(wh, "health_components", day)
+    meas = _stored(wh, "health_measures", day) if measures else pd.DataFrame(columns=SCHEMAS["health_measures"].names)
+    return HealthResult(scores=scores, components=comps, measures=meas)
+
+
+def result_at(wh: Warehouse, day: AsOf, scorecards=None) -> HealthResult:
+    """The health of a date: the stored result when that date was stored (default scorecards), else scored now.
+
+    Measures missing from a stored date (backfills skip them) are scored now, for the measure-level attribution.
+    """
+    stored = stored_result(wh, day) if scorecards is None else None
+    if stored is None:
+        return score(wh, as_of_date(day), resolve(scorecards))
+    if stored.measures.empty:
+        stored.measures = score(wh, as_of_date(day), resolve(scorecards)).measures
+    return stored
+
+
 def explain_change(wh: Warehouse, account_id: str, since: AsOf, as_of: AsOf, scorecards=None) -> Change:
-    """Why ``account_id``'s total changed between ``since`` and ``as_of`` (both computed point in time)."""
+    """Why ``account_id``'s total changed between ``since`` and ``as_of`` (each date as :func:`result_at`)."""
     require_account(wh, account_id)
-    spec = resolve(scorecards)
-    return attribute_change(score(wh, as_of_date(since), spec), score(wh, as_of_date(as_of), spec), account_id)
+    return attribute_change(result_at(wh, since, scorecards), result_at(wh, as_of, scorecards), account_id)
 
 
 def peer_targets(result: HealthResult, quantile: float = 0.75) -> pd.DataFrame:
     """Per scorecard and component, the score peers reach (the ``quantile`` of applicable component scores)."""
     comps = result.components.dropna(subset=["score"])
-    return comps.groupby(["scorecard", "component"], as_index=False)["score"].quantile(quantile).rename(
+    return comps.groupby(["scorecard", "component"], as_index=False, dropna=False)["score"].quantile(quantile).rename(
         columns={"score": "target"})
+
+
+IMPROVE_COLUMNS = ("account_id", "component", "score", "target", "weight_pct", "total_now", "total_if",
+                   "uncapped_if", "gain")
+
+
+def improvements(result: HealthResult, target: float | None = None) -> pd.DataFrame:
+    """Every account's components below target with the total if each alone reached it (caps kept); within an
+    account best gain first, then the larger uncapped total, then the lower score. Targets: ``target``, else the
+    peers' 75th percentile per scorecard and component (:func:`peer_targets`)."""
+    comps = result.components.dropna(subset=["score"])
+    if target is None:
+        comps = comps.merge(peer_targets(result), on=["scorecard", "component"], how="left")
+    else:
+        comps = comps.assign(target=float(target))
+    comps = comps.loc[comps["target"] > comps["score"]]
+    totals = result.scores[["account_id", "total", "raw_total", "cap"]].drop_duplicates("account_id")
+    comps = comps.merge(totals, on="account_id", how="inner")
+    raw_if = comps["raw_total"] + comps["weight_pct"] / 100 * (comps["target"] - comps["score"])
+    comps = comps.assign(total_now=comps["total"], total_if=np.minimum(raw_if, comps["cap"].fillna(np.inf)),
+                         uncapped_if=raw_if)  # uncapped_if: the total once the critical factor is resolved
+    comps["gain"] = comps["total_if"] - comps["total_now"]
+    return comps.sort_values(["account_id", "gain", "uncapped_if", "score"], ascending=[True, False, False, True],
+                             ignore_index=True)[list(IMPROVE_COLUMNS)]
 
 
 def what_to_improve(result: HealthResult, account_id: str, target: float | None = None) -> pd.DataFrame:
@@ -108,24 +186,11 @@ def what_to_improve(result: HealthResult, account_id: str, target: float | None 
     hit = result.scores.loc[result.scores["account_id"] == account_id]
     if hit.empty:
         raise NotFoundError(f"account '{account_id}' has no health score", hint="check the account id and --as-of")
-    row = hit.iloc[0]
-    comps = result.components.loc[result.components["account_id"] == account_id].dropna(subset=["score"])
-    if target is None:
-        comps = comps.merge(peer_targets(result), on=["scorecard", "component"], how="left")
-    else:
-        comps = comps.assign(target=float(target))
-    comps = comps.loc[comps["target"] > comps["score"]].copy()
-    raw_if = row["raw_total"] + comps["weight_pct"] / 100 * (comps["target"] - comps["score"])
-    cap = row["cap"] if pd.notna(row["cap"]) else np.inf
-    comps["total_now"] = row["total"]
-    comps["total_if"] = np.minimum(raw_if, cap)
-    comps["uncapped_if"] = raw_if  # what the total would become once the critical factor is resolved
-    comps["gain"] = comps["total_if"] - comps["total_now"]
-    weakest = _weakest_measures(result, account_id)
-    comps = comps.merge(weakest, on="component", how="left")
-    cols = ["component", "score", "target", "weight_pct", "total_now", "total_if", "uncapped_if", "gain",
-            "weakest_measure"]
-    return comps.sort_values(["gain", "uncapped_if", "score"], ascending=[False, False, True], ignore_index=True)[cols]
+    mine = result.components.loc[result.components["account_id"] == account_id]
+    comps = improvements(HealthResult(hit, mine, result.measures), target) if target is not None else (
+        improvements(result).query("account_id == @account_id"))
+    comps = comps.merge(_weakest_measures(result, account_id), on="component", how="left")
+    return comps.drop(columns="account_id").reset_index(drop=True)
 
 
 def _weakest_measures(result: HealthResult, account_id: str) -> pd.DataFrame:

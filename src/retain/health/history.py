@@ -25,7 +25,7 @@ STR, F64 = pa.string(), pa.float64()
 SCHEMAS = {
     "health_scores": pa.schema([("account_id", STR), ("scorecard", STR), ("total", F64), ("raw_total", F64),
                                 ("cap", F64), ("grade", STR), ("critical_factor", STR), ("segment", STR),
-                                ("owner_id", STR), ("arr", F64)]),
+                                ("owner_id", STR), ("arr", F64), ("capped_by", STR), ("score_note", STR)]),
     "health_components": pa.schema([("account_id", STR), ("scorecard", STR), ("component", STR), ("score", F64),
                                     ("weight_pct", F64), ("nominal_weight_pct", F64)]),
     "health_measures": pa.schema([("account_id", STR), ("scorecard", STR), ("component", STR), ("measure", STR),

@@ -6,7 +6,9 @@
   counts as 0.
 - Weights are normalised: ``weight_pct`` is the effective share of the total in %, ``nominal_weight_pct`` the share
   from the configuration alone.
-- Critical factors cap (or set) the total; the binding one is reported as ``critical_factor``.
+- Critical factors cap (or set) the total; the binding one is reported as ``critical_factor``. A total that the
+  factor actually lowered says so in ``score_note`` ("capped at 50: champion left (180 d)"), and ``capped_by`` names
+  the factor; a total with no applicable measure at all is missing with the note "default: no data", never a number.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from retain.health.spec import (
     ScorecardSpec,
     SegmentRule,
 )
+from retain.results.model import HealthGrade
 
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
        "!=": operator.ne}
 SCORE_COLUMNS = ("account_id", "as_of", "scorecard", "total", "raw_total", "cap", "grade", "critical_factor",
-                 "segment", "owner_id", "arr")
+                 "segment", "owner_id", "arr", "capped_by", "score_note")
 COMPONENT_COLUMNS = ("account_id", "as_of", "scorecard", "component", "score", "weight_pct", "nominal_weight_pct")
 MEASURE_COLUMNS = ("account_id", "as_of", "scorecard", "component", "measure", "key", "value", "score",
                    "weight_pct", "nominal_weight_pct")
@@ -108,7 +111,8 @@ def assign_scorecards(frame: pd.DataFrame, spec: ScorecardSetSpec) -> pd.Series:
 
 def grade(total: pd.Series | np.ndarray, grades: GradesSpec) -> np.ndarray:
     t = np.asarray(total, dtype="float64")
-    out = np.where(t < grades.red_below, "red", np.where(t >= grades.green_from, "green", "yellow")).astype(object)
+    red, yellow, green = (g.value for g in (HealthGrade.RED, HealthGrade.YELLOW, HealthGrade.GREEN))
+    out = np.where(t < grades.red_below, red, np.where(t >= grades.green_from, green, yellow)).astype(object)
     out[np.isnan(t)] = None
     return out
 
@@ -148,12 +152,14 @@ def score_card(frame: pd.DataFrame, card: ScorecardSpec) -> HealthResult:
     cnominal = _nominal(cweights)
 
     total, factor, cap = _apply_critical(frame, card, raw_total)
+    capped_by, note = score_notes(card, raw_total, total, factor, cap)
     ids, as_of = frame["account_id"].to_numpy(), frame["as_of"].to_numpy()
     scores = pd.DataFrame({
         "account_id": ids, "as_of": as_of, "scorecard": card.name, "total": total, "raw_total": raw_total, "cap": cap,
         "grade": grade(total, card.grades), "critical_factor": factor,
         "segment": frame["segment"].to_numpy() if "segment" in frame else None,
         "owner_id": _owner(frame), "arr": frame["arr"].to_numpy() if "arr" in frame else np.nan,
+        "capped_by": capped_by, "score_note": note,
     })
     comps, meas = [], []
     for j, (comp, mscores, share, mnominal) in enumerate(per_comp):
@@ -197,6 +203,23 @@ def _apply_critical(frame: pd.DataFrame, card: ScorecardSpec, raw_total: np.ndar
         factor = np.where(take, crit.name, factor)
         best = np.where(take, limit, best)
     return total, factor, np.where(np.isinf(best), np.nan, best)
+
+
+def score_notes(card: ScorecardSpec, raw_total: np.ndarray, total: np.ndarray, factor: np.ndarray,
+                cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per account: the critical factor that lowered the total (else None) and a note saying why the total is what
+    it is when it is not the weighted score: "capped at 40: last NPS 4 or below", "default: no data", or the fired
+    factor's reason alone when the total was already below its cap."""
+    reasons = {c.name: c.reason or c.name.replace("_", " ") for c in card.critical}
+    with np.errstate(invalid="ignore"):
+        binding = (factor != None) & ~(raw_total <= cap)  # noqa: E711  (element-wise)
+    capped_by = np.where(binding, factor, None).astype(object)
+    text = pd.Series(factor, dtype=object).map(reasons).astype("string").fillna("").astype(str)
+    limit = pd.Series(cap, dtype="float64").round(1).astype(str).str.removesuffix(".0")
+    note = np.where(binding, ("capped at " + limit + ": " + text).to_numpy(dtype=object),
+                    np.where(factor != None, text.to_numpy(dtype=object), None)).astype(object)  # noqa: E711
+    note = np.where(np.isnan(raw_total) & np.isnan(total), "default: no data", note)
+    return capped_by, note
 
 
 def _concat(frames: list[pd.DataFrame], columns) -> pd.DataFrame:

@@ -16,9 +16,10 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
 from retain.errors import ModelError
+from retain.results.model import AdoptionTier
 
 ADOPTION_FEATURES = ("utilisation", "feature_breadth_30d", "events_per_user_30d")
-TIERS = ("low", "medium", "high")
+TIERS = tuple(t.value for t in AdoptionTier)  # ordered low to high
 
 
 class AdoptionTiers:

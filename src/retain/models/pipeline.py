@@ -151,7 +151,8 @@ def backtest(wh: Warehouse, *, end: AsOf | None = None, test_dates: list[dt.date
 def riskiest(prediction: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """The ``n`` accounts most likely to churn with their top reasons as one readable string."""
     top = prediction.head(n).copy()
-    top["top_reasons"] = ["; ".join(r["phrase"] for r in json.loads(text)[:3]) for text in top["reasons"]]
+    top["top_reasons"] = ["; ".join([r["phrase"] for r in json.loads(text)
+                                      if r.get("direction", "raises") == "raises"][:3]) for text in top["reasons"]]
     top["churn_pct"] = (top["churn_probability"] * 100).round(0)
     return top[["account_id", "churn_pct", "adoption_tier", "next_product", "top_reasons"]]
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from retain.errors import ModelError
 from retain.models.calibration import LogisticCalibration
 from retain.models.features import CATEGORICAL, FEATURES
+from retain.models.reasons import reason
 
 FILE_FORMAT = 2  # 2: logistic calibration (1 held isotonic points)
 
@@ -141,37 +142,33 @@ class PropensityModel:
         contrib = self.booster_.predict(self._matrix(frame), pred_contrib=True, num_threads=self.spec.num_threads)
         return pd.DataFrame(contrib[:, :-1], columns=list(self.spec.columns), index=frame.index)
 
-    def reasons(self, frame: pd.DataFrame, top: int = 3) -> list[str]:
-        """Per row, JSON text: the ``top`` features pushing the outcome up, as {feature, phrase, contribution}."""
+    def reasons(self, frame: pd.DataFrame, top: int = 3, protective: int = 2) -> list[str]:
+        """Per row, JSON text: the ``top`` features pushing the outcome up, then the ``protective`` ones pushing it
+        down, as {feature, phrase, contribution, direction}; phrases in plain words (:mod:`retain.models.reasons`)
+        compare the account with the median of its segment."""
         contrib = self.contributions(frame)
         values = contrib.to_numpy()
-        order = np.argsort(-values, axis=1)[:, :top]
         names = np.array(contrib.columns)
-        phrases = self._phrases(frame)
-        picked_names = names[order]
-        picked_values = np.take_along_axis(values, order, axis=1)
-        picked_phrases = np.take_along_axis(phrases, order, axis=1)
-        return [
-            json.dumps([
-                {"feature": str(f), "phrase": str(p), "contribution": round(float(v), 4)}
-                for f, p, v in zip(fs, ps, vs, strict=True) if v > 0
-            ])
-            for fs, ps, vs in zip(picked_names, picked_phrases, picked_values, strict=True)
-        ]
-
-    def _phrases(self, frame: pd.DataFrame) -> np.ndarray:
-        """A readable phrase per cell: the feature's 'high' or 'low' wording, by comparison with the median."""
-        cols = []
-        for col in self.spec.columns:
-            if col in self.spec.categorical:
-                cols.append(col + ": " + frame[col].to_numpy().astype(str).astype(object))
-                continue
-            high, low = FEATURES.get(col, (f"high {col}", f"low {col}"))
-            value = frame[col].astype("float64")
-            text = np.where(value > self.medians_.get(col, 0.0), high, low).astype(object)
-            shown = np.round(value.to_numpy(), 2).astype(str).astype(object)
-            cols.append(np.where(value.isna(), f"no data on {col}", text + " (" + shown + ")"))
-        return np.column_stack(cols)
+        up = np.argsort(-values, axis=1)[:, :top]
+        down = np.argsort(values, axis=1)[:, :protective]
+        picked = np.concatenate([up, down], axis=1)
+        picked_values = np.take_along_axis(values, picked, axis=1)
+        keep = np.concatenate([picked_values[:, :top] > 0, picked_values[:, top:] < 0], axis=1)
+        feats = list(self.spec.features)
+        cells = frame[feats].astype("float64").reset_index(drop=True)
+        groups = frame[self.spec.categorical[0]].astype(str).to_numpy() if self.spec.categorical else None
+        peers = cells.groupby(groups).transform("median") if groups is not None else cells.median()
+        rows = cells.to_dict("records")
+        cats = {c: frame[c].to_numpy() for c in self.spec.categorical}
+        peer_rows = peers.to_dict("records") if groups is not None else [peers.to_dict()] * len(rows)
+        out = []
+        for i, (cols, vals, ok) in enumerate(zip(names[picked], picked_values, keep, strict=True)):
+            items = []
+            for f, v in zip(cols[ok], vals[ok], strict=True):
+                value = cats[f][i] if f in cats else rows[i][f]
+                items.append(reason(str(f), float(v), value, rows[i], peer_rows[i].get(f)))
+            out.append(json.dumps(items))
+        return out
 
     # -- persistence ---------------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable
 
 import ibis
 import ibis.expr.types as ir
@@ -19,8 +18,11 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from retain import results
 from retain.errors import WarehouseError
+from retain.results import AdoptionTier
 from retain.state import published
+from retain.state.insight import add_health_insights
 from retain.state.models import AccountDetail, AccountSnapshot, PublishRun, ScoreHistory, TeamMember
 from retain.state.names import rebuild_name_index
 from retain.warehouse import Warehouse, as_of_date, as_of_day
@@ -28,21 +30,24 @@ from retain.warehouse import Warehouse, as_of_date, as_of_day
 TIMELINE_LIMIT = 40
 ADOPTION_WINDOW_DAYS = 30
 
-# Column names the analytics domains may use for the same thing; the first present wins.
-HEALTH_TOTAL = ("health_total", "total", "score", "health_score", "health")
-HEALTH_GRADE = ("grade", "health_grade", "band")
-CHURN = ("churn_probability", "probability", "p_churn", "churn_risk")
-CLV = ("clv", "clv_amount", "expected_clv", "value")
-TIER = ("adoption_tier", "tier")
-REASONS = ("reason_codes", "reasons", "reason")
-CRITICAL = ("critical_factor", "critical")
-COMPONENT_NAME = ("component", "name", "measure", "dimension")
-COMPONENT_SCORE = ("score", "points", "value", "component_score")
+
+def _reads(name: str, **columns: str) -> tuple[str, dict[str, str]]:
+    """A stored result and what the snapshot takes from it (snapshot column: declared column). A column the
+    result's spec (:mod:`retain.results`) does not declare fails here, at import, not on a page."""
+    result = results.spec(name)
+    return name, {target: result.column(column).name for target, column in columns.items()}
 
 
-def pick(columns: Iterable[str], names: tuple[str, ...]) -> str | None:
-    present = set(columns)
-    return next((n for n in names if n in present), None)
+# The per-account results the snapshot joins, by their declared column names.
+ACCOUNT_RESULTS = (
+    _reads("health_scores", health_total="total", health_grade="grade", critical="score_note"),
+    _reads("propensity", churn_probability="churn_probability", model_tier="adoption_tier",
+           model_reasons="reasons"),
+    _reads("clv", clv="clv"),
+)
+_, COMPONENT = _reads("health_components", component="component", score="score", weight_pct="weight_pct")
+HISTORY = ACCOUNT_RESULTS[0][1]
+_, CHURN_HISTORY = _reads("propensity", churn_probability="churn_probability")
 
 
 def json_safe(value):
@@ -110,8 +115,8 @@ def account_base(wh: Warehouse, day: dt.date) -> ir.Table:
         products_held=t.products_held.fill_null(0).cast("int64"),
         open_tickets=t.open_tickets.fill_null(0).cast("int64"),
         status=ibis.cases((t.mrr.notnull(), "active"), (t.subscriptions.notnull(), "churned"), else_="prospect"),
-        adoption_tier=ibis.cases((active_days >= 20, "power"), (active_days >= 10, "regular"),
-                                 (active_days >= 1, "light"), else_="dormant"),
+        adoption_tier=ibis.cases((active_days >= 20, AdoptionTier.HIGH.value),
+                                 (active_days >= 10, AdoptionTier.MEDIUM.value), else_=AdoptionTier.LOW.value),
     )
 
 
@@ -180,39 +185,29 @@ def timeline_events(wh: Warehouse, day: dt.date) -> ir.Table:
 
 
 def scores(wh: Warehouse, day: dt.date, sources: dict) -> pd.DataFrame:
-    """Per account: health total/grade, churn probability, CLV, adoption tier, reasons (what exists)."""
+    """Per account: health total/grade, critical factor, churn probability, model tier and reasons, CLV (of the
+    results stored)."""
     frames = []
-    for name, wanted in (("health_scores", {"health_total": HEALTH_TOTAL, "health_grade": HEALTH_GRADE,
-                                            "health_tier": TIER, "reasons": REASONS, "critical": CRITICAL}),
-                         ("propensity", {"churn_probability": CHURN, "model_tier": TIER, "model_reasons": REASONS}),
-                         ("clv", {"clv": CLV})):
+    for name, columns in ACCOUNT_RESULTS:
         frame = optional_result(wh, name, day)
         sources[name] = frame is not None
-        if frame is None or "account_id" not in frame.columns:
+        if frame is None:
             continue
-        chosen = {target: pick(frame.columns, names) for target, names in wanted.items()}
-        chosen = {k: v for k, v in chosen.items() if v is not None}
-        if chosen:
-            part = frame[["account_id", *chosen.values()]].rename(columns={v: k for k, v in chosen.items()})
-            frames.append(part.drop_duplicates("account_id").set_index("account_id"))
+        part = frame[["account_id", *columns.values()]].rename(columns={v: k for k, v in columns.items()})
+        frames.append(part.drop_duplicates("account_id").set_index("account_id"))
     if not frames:
         return pd.DataFrame(index=pd.Index([], name="account_id"))
     return pd.concat(frames, axis=1)
 
 
 def components(wh: Warehouse, day: dt.date, sources: dict) -> dict[str, list[dict]]:
-    """Per account, its health components as a list of records (name, score and whatever else is stored)."""
+    """Per account, its health components as records: component, score (0-100) and weight (a fraction)."""
     frame = optional_result(wh, "health_components", day)
     sources["health_components"] = frame is not None
-    if frame is None or "account_id" not in frame.columns:
+    if frame is None:
         return {}
-    frame = frame.drop(columns=[c for c in ("as_of",) if c in frame.columns])
-    name_col = pick(frame.columns, COMPONENT_NAME)
-    score_col = pick(frame.columns, COMPONENT_SCORE)
-    renames = {k: v for k, v in ((name_col, "component"), (score_col, "score")) if k and k != v}
-    if "weight" not in frame.columns and "weight_pct" in frame.columns:
-        renames["weight_pct"] = "weight"
-    frame = frame.rename(columns=renames)
+    frame = frame[["account_id", *COMPONENT.values()]].rename(columns={v: k for k, v in COMPONENT.items()})
+    frame = frame.assign(weight=frame.pop("weight_pct") / 100.0)
     records = frame.to_dict("records")
     out: dict[str, list[dict]] = {}
     for rec in records:
@@ -226,27 +221,19 @@ def history(wh: Warehouse, day: dt.date) -> pd.DataFrame:
         t = wh.raw_result("health_scores")
     except WarehouseError:
         return pd.DataFrame(columns=["account_id", "as_of", "health_total", "health_grade"])
-    if "as_of" not in t.columns or "account_id" not in t.columns:
-        return pd.DataFrame(columns=["account_id", "as_of", "health_total", "health_grade"])
-    total, grade = pick(t.columns, HEALTH_TOTAL), pick(t.columns, HEALTH_GRADE)
-    fields = {"account_id": t.account_id, "as_of": t.as_of.cast("date")}
-    if total:
-        fields["health_total"] = t[total].cast("float64")
-    if grade:
-        fields["health_grade"] = t[grade].cast("string")
-    frame = wh.execute(t.filter(t.as_of.cast("date") <= day).select(**fields))
+    fields = {target: t[HISTORY[target]] for target in ("health_total", "health_grade")}
+    frame = wh.execute(t.filter(t.as_of <= day).select("account_id", "as_of", **fields))
     try:
         p = wh.raw_result("propensity")
-        churn = pick(p.columns, CHURN)
-        if churn and "as_of" in p.columns:
-            probs = wh.execute(p.filter(p.as_of.cast("date") <= day).select(
-                "account_id", as_of=p.as_of.cast("date"), churn_probability=p[churn].cast("float64")))
-            frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
-            probs["as_of"] = pd.to_datetime(probs["as_of"]).dt.date
-            frame = frame.merge(probs.drop_duplicates(["account_id", "as_of"]), on=["account_id", "as_of"],
-                                how="outer")
     except WarehouseError:
-        pass
+        p = None
+    if p is not None:
+        probs = wh.execute(p.filter(p.as_of <= day).select(
+            "account_id", "as_of", **{k: p[v] for k, v in CHURN_HISTORY.items()}))
+        frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
+        probs["as_of"] = pd.to_datetime(probs["as_of"]).dt.date
+        frame = frame.merge(probs.drop_duplicates(["account_id", "as_of"]), on=["account_id", "as_of"],
+                            how="outer")
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     return frame.drop_duplicates(["account_id", "as_of"])
 
@@ -266,11 +253,10 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     frame = base.set_index("account_id")
     frame = frame.drop(columns=[c for c in extra.columns if c in frame.columns]).join(extra, how="left")
     frame = frame.reset_index()
-    for tier in ("model_tier", "health_tier"):  # a learned adoption tier wins over the usage-days fallback
-        if tier in frame:
-            frame["adoption_tier"] = frame[tier].where(frame[tier].notna(), frame["adoption_tier"])
+    if "model_tier" in frame:  # a learned adoption tier wins over the usage-days fallback
+        frame["adoption_tier"] = frame["model_tier"].where(frame["model_tier"].notna(), frame["adoption_tier"])
     parts = components(wh, day, sources)
-    details = account_details(wh, day)
+    details = add_health_insights(wh, day, account_details(wh, day))  # explain's changes and improvements
     hist = history(wh, day)
     prev = _previous_health(db, hist, day)
     if "health_total" in frame:
@@ -285,7 +271,7 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
         row["name"] = row.get("name") or rec["account_id"]
         records.append(row)
         extras.append({"account_id": rec["account_id"], "components": parts.get(rec["account_id"]),
-                       "reasons": reason_codes(rec.get("critical"), rec.get("reasons"), rec.get("model_reasons")),
+                       "reasons": reason_codes(rec.get("critical"), rec.get("model_reasons")),
                        "detail": details.get(rec["account_id"], {})})
     db.execute(delete(TeamMember))
     if len(team):
@@ -340,17 +326,22 @@ def _as_list(value) -> list[str]:
             return [v.strip() for v in text.replace(";", ",").split(",") if v.strip()]
     out = []
     for item in value:
-        if isinstance(item, dict):
-            item = item.get("phrase") or item.get("reason") or item.get("feature")
+        if isinstance(item, dict):  # a stored direction is kept: {phrase, direction} ("raises" / "lowers" risk)
+            text = item.get("phrase") or item.get("reason") or item.get("feature")
+            item = {"phrase": str(text), "direction": item["direction"]} if text and item.get("direction") else text
         if item:
-            out.append(str(item))
+            out.append(item if isinstance(item, dict) else str(item))
     return out
 
 
-def reason_codes(critical, health_reasons, model_reasons) -> list[str] | None:
-    """Critical factor first, then the scorecard's reasons, then the churn model's; duplicates dropped."""
-    codes = _as_list(critical) + _as_list(health_reasons) + _as_list(model_reasons)
-    return list(dict.fromkeys(codes)) or None
+def reason_codes(critical, model_reasons) -> list[str | dict] | None:
+    """The scorecard's critical factor first (it raises the risk, unless it only says a score is a default), then
+    the churn model's reasons with their direction; the same phrase once."""
+    crit = [c if c.startswith("default:") else {"phrase": c, "direction": "raises"} for c in _as_list(critical)]
+    codes: dict[str, str | dict] = {}
+    for c in crit + _as_list(model_reasons):
+        codes.setdefault(c["phrase"] if isinstance(c, dict) else c, c)
+    return list(codes.values()) or None
 
 
 def _previous_health(db: Session, hist: pd.DataFrame, day: dt.date) -> dict[str, float]:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Select, String, case, false, func, literal, literal_column, or_, select
+from sqlalchemy import Select, String, case, false, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from retain.errors import NotFoundError
+from retain.results import AdoptionTier, HealthGrade
 from retain.state.models import (
     SORTED_BY_INDEX,
     AccountSnapshot,
@@ -317,10 +318,13 @@ def account_history(db: Session, scope: Scope, account_id: str) -> list[ScoreHis
 def filter_options(db: Session, scope: Scope) -> dict[str, list[str]]:
     """Distinct values of the list's drop-down filters within ``scope``."""
     out: dict[str, list[str]] = {}
+    closed = {"health_grade": HealthGrade, "adoption_tier": AdoptionTier}  # offer only their vocabulary, in order
     for name in ("health_grade", "segment", "region", "adoption_tier"):
         column = getattr(AccountSnapshot, name)
         stmt = scoped(select(column).where(column.is_not(None)).distinct().order_by(column), scope)
         out[name] = [v for (v,) in db.execute(stmt)]
+        if name in closed:
+            out[name] = [v.value for v in closed[name] if v.value in out[name]]
     # distinct owner ids come from the owner index alone; their names from the team (as publish took them):
     # grouping the 100k snapshots for their owner_name read every row (~350 ms, paid by a worker's first page)
     ids = scoped(select(AccountSnapshot.owner_id).where(AccountSnapshot.owner_id.is_not(None)).distinct(),
@@ -361,13 +365,33 @@ def portfolio(db: Session, scope: Scope) -> dict:
 
 
 def team(db: Session, scope: Scope) -> list[dict]:
-    """Per owner in ``scope``: accounts, ARR, average health and its change, ARR at risk."""
+    """Per person in ``scope``: their book's active accounts, ARR, average health and its change, ARR at risk.
+
+    A person's book is the accounts they own or look after as CSM, as in the accounts scope and ``retain books``
+    (:mod:`retain.health.books`): an account whose owner and CSM differ counts in both books. Accounts with neither
+    form one row without a person (admins only).
+    """
     a = AccountSnapshot
-    stmt = scoped(select(
-        a.owner_id, func.max(a.owner_name), func.count(), func.coalesce(func.sum(a.arr), 0.0),
-        func.avg(a.health_total), func.avg(a.health_change),
-        func.coalesce(func.sum(case((at_risk_clause(), a.arr), else_=0.0)), 0.0),
-    ).where(a.status == "active").group_by(a.owner_id).order_by(func.sum(a.arr).desc()), scope)
+    cols = (a.arr, a.health_total, a.health_change, a.at_risk)
+    active = a.status == "active"
+    books = union_all(
+        select(a.owner_id.label("person_id"), *cols).where(active, a.owner_id.is_not(None)),
+        select(a.csm_id.label("person_id"), *cols).where(
+            active, a.csm_id.is_not(None), or_(a.owner_id.is_(None), a.csm_id != a.owner_id)),
+        select(literal(None, String(128)).label("person_id"), *cols).where(
+            active, a.owner_id.is_(None), a.csm_id.is_(None)),
+    ).subquery("books")
+    person = books.c.person_id
+    stmt = select(
+        person, func.max(TeamMember.name), func.count(), func.coalesce(func.sum(books.c.arr), 0.0),
+        func.avg(books.c.health_total), func.avg(books.c.health_change),
+        func.coalesce(func.sum(case((books.c.at_risk.is_(True), books.c.arr), else_=0.0)), 0.0),
+    ).join_from(books, TeamMember, TeamMember.member_id == person, isouter=True).group_by(person).order_by(
+        func.sum(books.c.arr).desc(), person)
+    if scope.role is Role.MEMBER:
+        stmt = stmt.where(person == scope.member_id) if scope.member_id else stmt.where(false())
+    elif scope.role is not Role.ADMIN:
+        stmt = stmt.where(person.in_(team_ids(scope))) if scope.member_id else stmt.where(false())
     keys = ("owner_id", "owner_name", "accounts", "arr", "avg_health", "avg_health_change", "arr_at_risk")
     return [dict(zip(keys, row, strict=True)) for row in db.execute(stmt)]
 

@@ -2,7 +2,7 @@
 
 Team: manager ``m1`` (Mia Manager) with reports ``r1`` (Rita Rep) and ``r2`` (Raj Rep); ``r3`` (Olga Other)
 reports to nobody. Six accounts, one with a Chinese name; stored health, propensity, CLV and retention results
-on two dates so history and change exist.
+(with the columns declared in :mod:`retain.results`) on two dates so history and change exist.
 """
 
 from __future__ import annotations
@@ -89,22 +89,26 @@ def build(wh: Warehouse) -> Warehouse:
          "events": 40.0} for d in range(25)
     ] + [{"account_id": "a3", "usage_on": AS_OF - dt.timedelta(days=d), "feature": "all", "active_users": 1,
           "events": 3.0} for d in range(3)])
-    health = {"a1": (82.0, "A"), "a2": (55.0, "C"), "a3": (68.0, "B"), "a4": (31.0, "D"), "a6": (47.0, "C")}
-    before = {"a1": (78.0, "B"), "a2": (60.0, "B"), "a3": (68.0, "B"), "a4": (45.0, "C"), "a6": (50.0, "C")}
+    health = {"a1": (82.0, "green"), "a2": (55.0, "yellow"), "a3": (68.0, "yellow"), "a4": (31.0, "red"),
+              "a6": (47.0, "yellow")}
+    before = {"a1": (78.0, "green"), "a2": (60.0, "yellow"), "a3": (68.0, "yellow"), "a4": (45.0, "yellow"),
+              "a6": (50.0, "yellow")}
     for day, table in ((PREVIOUS, before), (AS_OF, health)):
         wh.store_result("health_scores", pd.DataFrame(
-            {"account_id": list(table), "score": [v[0] for v in table.values()],
-             "grade": [v[1] for v in table.values()],
-             "reason_codes": ["" if v[0] > 60 else "low_usage,open_urgent_ticket" for v in table.values()]}), day)
+            {"account_id": list(table), "scorecard": "standard", "total": [v[0] for v in table.values()],
+             "grade": [v[1] for v in table.values()]}), day)
     wh.store_result("health_components", pd.DataFrame({
-        "account_id": ["a1", "a1", "a4", "a4"], "component": ["usage", "support", "usage", "support"],
-        "score": [90.0, 70.0, 20.0, 40.0], "weight": [0.6, 0.4, 0.6, 0.4]}), AS_OF)
+        "account_id": ["a1", "a1", "a4", "a4"], "scorecard": "standard", "component": ["usage", "support"] * 2,
+        "score": [90.0, 70.0, 20.0, 40.0], "weight_pct": [60.0, 40.0, 60.0, 40.0]}), AS_OF)
     wh.store_result("propensity", pd.DataFrame({
-        "account_id": ["a1", "a2", "a3", "a4", "a6"], "churn_probability": [0.05, 0.35, 0.2, 0.72, 0.55]}), AS_OF)
+        "account_id": ["a1", "a2", "a3", "a4", "a6"], "churn_probability": [0.05, 0.35, 0.2, 0.72, 0.55],
+        "reasons": [None if a in ("a1", "a3") else "low_usage,open_urgent_ticket" for a in ("a1", "a2", "a3", "a4",
+                                                                                              "a6")]}), AS_OF)
     wh.store_result("clv", pd.DataFrame({
         "account_id": ["a1", "a2", "a3", "a4", "a6"], "clv": [42000.0, 5000.0, 15000.0, 30000.0, 9000.0]}), AS_OF)
     wh.store_result("revenue_retention", pd.DataFrame({
-        "period": ["2024-03", "2024-04", "2024-05", "2024-06"], "nrr": [1.04, 1.02, 0.99, 1.01],
+        "grain": "month", "period": ["2024-03", "2024-04", "2024-05", "2024-06"], "dimension": "all",
+        "dimension_value": "all", "nrr": [1.04, 1.02, 0.99, 1.01],
         "grr": [0.95, 0.94, 0.93, 0.96]}), AS_OF)
     _company_results(wh)
     _owned_results(wh)
@@ -113,10 +117,10 @@ def build(wh: Warehouse) -> Warehouse:
 
 def _company_results(wh: Warehouse) -> None:
     """One small frame for each company-wide published result (aggregates that name no account or person)."""
-    wh.store_result("retention", pd.DataFrame({"period": ["2024-05", "2024-06"], "dimension": ["all", "all"],
-                                               "dimension_value": ["all", "all"], "logo_retention": [0.9, 0.8]}),
-                    AS_OF)
-    cohorts = {"cohort": ["2023-01"] * 2, "months_since_start": [0, 1], "accounts": [6, 6]}
+    wh.store_result("retention", pd.DataFrame({"grain": "month", "period": ["2024-05", "2024-06"], "dimension": "all",
+                                               "dimension_value": "all", "logo_retention": [0.9, 0.8]}), AS_OF)
+    cohorts = {"dimension": ["all"] * 2, "dimension_value": ["all"] * 2, "cohort": ["2023-01"] * 2,
+               "months_since_start": [0, 1], "accounts": [6, 6]}
     wh.store_result("cohorts_logo", pd.DataFrame(cohorts | {"logo_retention": [1.0, 0.83]}), AS_OF)
     wh.store_result("cohorts_revenue", pd.DataFrame(cohorts | {"revenue_retention": [1.0, 0.9]}), AS_OF)
     wh.store_result("survival", pd.DataFrame({"dimension": ["all"] * 2, "dimension_value": ["all"] * 2,

@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import ibis
+import ibis.expr.datatypes as dt_
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
-from retain.errors import WarehouseError
+from retain import results
+from retain.errors import ResultError, WarehouseError
 from retain.schema import TABLES
 from retain.schema import table as table_spec
 from retain.warehouse.connection import connect
@@ -80,18 +82,44 @@ class Warehouse:
     # -- stored results ---------------------------------------------------------------------------------
 
     def store_result(self, name: str, data: pd.DataFrame | pa.Table | ir.Table, as_of: AsOf | None = None) -> str:
-        """Store a computed result (per ``as_of`` when given) for the dashboard; replaces the same ``as_of``."""
-        table_name = RESULT_PREFIX + name
+        """Store a computed result (per ``as_of`` when given) for the dashboard; replaces the same ``as_of``.
+
+        ``name`` must be declared in :mod:`retain.results`; the frame is checked against that spec (columns,
+        castable types, no null in a key) and stored with exactly its columns. A stored table with another
+        layout (an older Retain's) is rebuilt here, so no caller drops tables.
+        """
+        result = results.spec(name)
+        if result.dated != (as_of is not None):
+            raise ResultError(f"result '{name}' is stored {'per' if result.dated else 'without a'} date",
+                              hint="give the as_of it was computed for" if result.dated else "give no as_of")
+        if not isinstance(data, ir.Table):
+            if as_of is not None and "as_of" in (data.columns if isinstance(data, pd.DataFrame) else data.column_names):
+                data = data.drop(columns="as_of") if isinstance(data, pd.DataFrame) else data.drop_columns("as_of")
+            if isinstance(data, pd.DataFrame) and data.empty:  # no values: its types say nothing, the spec's rule
+                data = data.astype(object)
+            if nulls := results.null_keys(result, data):
+                raise ResultError(f"result '{name}' has nulls in its never-null column(s) {', '.join(nulls)}",
+                                  hint=f"every row of '{name}' needs its key: {', '.join(result.key)}")
         frame = data if isinstance(data, ir.Table) else ibis.memtable(data)
+        if as_of is not None and "as_of" in frame.columns:
+            frame = frame.drop("as_of")
+        frame = results.conform(result, frame)
         if as_of is not None:
             frame = frame.mutate(as_of=ibis.literal(as_of_date(as_of), type="date"))
+        table_name = RESULT_PREFIX + name
+        if table_name in self.con.list_tables() and _layout(self.con.table(table_name)) != _layout(frame):
+            self.con.raw_sql(f'DROP TABLE "{table_name}"')  # an older layout: rebuilt with the declared one
         if table_name not in self.con.list_tables():
             self.con.create_table(table_name, schema=frame.schema())
         elif as_of is not None:
             self._delete_as_of(table_name, as_of_date(as_of))
         else:
             self.con.truncate_table(table_name)
-        self.con.insert(table_name, frame)
+        try:
+            self.con.insert(table_name, frame)
+        except Exception as exc:
+            raise ResultError(f"result '{name}' could not be stored: {exc}",
+                              hint=f"check the values against the types declared for '{name}'") from exc
         return table_name
 
     def result(self, name: str, as_of: AsOf | None = None) -> ir.Table:
@@ -109,3 +137,9 @@ class Warehouse:
     def _delete_as_of(self, table_name: str, day: dt.date) -> None:
         quoted = f'"{table_name}"'
         self.con.raw_sql(f"DELETE FROM {quoted} WHERE as_of = DATE '{day.isoformat()}'")
+
+
+def _layout(table: ir.Table) -> list[tuple[str, str]]:
+    """Column names and types, nullability and timestamp precision aside (backends report them differently)."""
+    return [(n, str(dt_.Timestamp(timezone=t.timezone) if t.is_timestamp() else t.copy(nullable=True)))
+            for n, t in table.schema().items()]

@@ -7,14 +7,15 @@ returns ``None`` when they are absent, so a page shows what exists and a note fo
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 
+from retain.results import HealthGrade
+
 FONT = "Noto Sans CJK SC, Noto Sans, system-ui, sans-serif"
-GRADE_ORDER = ("A", "green", "healthy", "B", "C", "yellow", "watch", "D", "at_risk", "E", "F", "red", "critical",
-               "unscored")
-GRADE_COLORS = {"A": "#1a9850", "green": "#1a9850", "healthy": "#1a9850", "B": "#91cf60", "C": "#fee08b",
-                "yellow": "#fee08b", "watch": "#fee08b", "D": "#fc8d59", "at_risk": "#fc8d59", "E": "#d73027",
-                "F": "#d73027", "red": "#d73027", "critical": "#d73027", "unscored": "#bbbbbb"}
+GRADE_ORDER = (*(g.value for g in (HealthGrade.GREEN, HealthGrade.YELLOW, HealthGrade.RED)), "unscored")
+GRADE_COLORS = {HealthGrade.GREEN.value: "#1a9850", HealthGrade.YELLOW.value: "#fee08b",
+                HealthGrade.RED.value: "#d73027", "unscored": "#bbbbbb"}
 
 
 def _layout(title: str, **extra) -> dict:
@@ -86,12 +87,28 @@ def health_history(points: list) -> dict | None:
 
 
 def component_bars(components: list[dict] | None) -> dict | None:
+    """Horizontal bars of the component scores; a component with no data has no bar and reads "no data" (never a
+    score of 0)."""
     if not components:
         return None
     names = [str(c.get("component", "?")) for c in components]
-    return {"data": [{"type": "bar", "orientation": "h", "y": names, "x": [c.get("score") for c in components],
+    scores = [_score(c.get("score")) for c in components]
+    notes = [{"x": 0, "y": n, "text": "no data", "showarrow": False, "xanchor": "left",
+              "font": {"color": "#6b7785"}} for n, v in zip(names, scores, strict=True) if v is None]
+    return {"data": [{"type": "bar", "orientation": "h", "y": names, "x": scores,
+                      "text": ["" if v is None else f"{v:.0f}" for v in scores], "textposition": "auto",
                       "marker": {"color": "#4575b4"}}],
-            "layout": _layout("Health components", xaxis={"range": [0, 100]}, height=60 + 30 * len(names))}
+            "layout": _layout("Health components", xaxis={"range": [0, 100]}, height=60 + 30 * len(names),
+                              annotations=notes)}
+
+
+def _score(value) -> float | None:
+    """A component score, or None when it is missing (None, NaN or not a number)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
 
 
 def _period_axis(records: Sequence[dict], x: str) -> list:

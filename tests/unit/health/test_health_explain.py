@@ -130,3 +130,20 @@ def test_book_table_by_hand():
     assert books.loc["y", "moved_down_90d"] == 1
     assert books.loc["(unassigned)", "accounts"] == 1
     assert list(books.index)[0] == "y"  # most ARR at risk first
+
+
+def test_a_book_counts_an_account_for_its_owner_and_its_csm():
+    """One definition of a person's book (owner or CSM), shared with the web Team page (issue 11)."""
+    from retain.health.books import book_members
+
+    accounts = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "owner_id": ["x", "x", "y", None],
+                             "csm_id": ["z", "x", None, None]})
+    members = book_members(accounts)
+    assert sorted(map(tuple, members.fillna("-").to_numpy())) == [("a", "x"), ("a", "z"), ("b", "x"), ("c", "y"),
+                                                                 ("d", "-")]
+    now = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "owner_id": ["z", "x", "y", None],
+                        "total": [80.0, 30.0, 50.0, 60.0], "grade": ["green", "red", "yellow", "yellow"],
+                        "critical_factor": [None] * 4, "arr": [100.0, 200.0, 300.0, 50.0]})
+    books = book_table(now, now, now, members=members).set_index("owner_id")
+    assert books.loc["x", "accounts"] == 2 and books.loc["z", "accounts"] == 1 and books.loc["y", "accounts"] == 1
+    assert books.loc["(unassigned)", "accounts"] == 1 and books["accounts"].sum() == 5  # a counts twice

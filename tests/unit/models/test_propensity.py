@@ -39,12 +39,16 @@ def test_reasons_come_from_contributions(churn, frames):
     np.testing.assert_allclose(contrib.sum(axis=1).to_numpy() + bias, raw, rtol=1e-6)
     reasons = [json.loads(r) for r in churn.reasons(rows)]
     for i, rs in enumerate(reasons):
-        assert len(rs) <= 3
+        risks = [r for r in rs if r["direction"] == "raises"]
+        protective = [r for r in rs if r["direction"] == "lowers"]
+        assert len(risks) <= 3 and len(protective) <= 2 and rs == risks + protective
         for r in rs:
-            assert set(r) == {"feature", "phrase", "contribution"} and r["contribution"] > 0
+            assert set(r) == {"feature", "phrase", "contribution", "direction"}
+            assert (r["contribution"] > 0) == (r["direction"] == "raises") and r["contribution"] != 0
             assert r["contribution"] == pytest.approx(contrib.iloc[i][r["feature"]], abs=1e-4)
-            assert r["phrase"]
-        assert [r["contribution"] for r in rs] == sorted((r["contribution"] for r in rs), reverse=True)
+            assert r["phrase"] and "(0." not in r["phrase"]
+        assert [r["contribution"] for r in risks] == sorted((r["contribution"] for r in risks), reverse=True)
+        assert [r["contribution"] for r in protective] == sorted(r["contribution"] for r in protective)
 
 
 def test_save_load_roundtrip_and_mismatch(churn, frames, tmp_path):

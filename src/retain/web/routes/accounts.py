@@ -73,4 +73,4 @@ def account(request: Request, db: DB, viewer: CurrentViewer, account_id: str = P
     history = queries.account_history(db, viewer.scope, account_id)
     figs = {"history": charts.health_history(history), "components": charts.component_bars(a.components)}
     return page(request, "account.html", db=db, viewer=viewer, nav="accounts", a=a, detail=a.detail or {},
-                figs=figs, insight=account_insight(a, history))
+                figs=figs, insight=account_insight(a))

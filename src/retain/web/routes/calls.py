@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from fastapi import APIRouter, Request
 
@@ -29,10 +31,30 @@ def rep_summary(records: list[dict], names: dict[str, str]) -> list[dict]:
     return out.to_dict("records")
 
 
+def _when(value) -> str:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM``; blank when missing (None, NaN, or pandas' "NaT"/"NaN" text)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value).strip()
+    if text.lower() in ("", "nat", "nan", "none", "null"):
+        return ""
+    return text[:16].replace("T", " ")
+
+
+def lead_rows(leads: list[dict]) -> list[dict]:
+    """The viewer's leads numbered 1..n in published (company rank) order, with callback dates blank when missing.
+
+    Published ranks are company-wide; a CSM sees only their rows, so the page numbers them within those rows.
+    """
+    ordered = sorted(leads, key=lambda r: (r.get("rank") is None, r.get("rank") or 0))
+    return [r | {"rank": i, "company_rank": r.get("rank"), "callback_due": _when(r.get("callback_due_at"))}
+            for i, r in enumerate(ordered, start=1)]
+
+
 @router.get("/calls", name="calls")
 def calls(request: Request, db: DB, viewer: CurrentViewer):
     metrics = published.records(db, viewer.scope, "call_metrics")
     leads = published.records(db, viewer.scope, "lead_recovery", limit=50)
     names = queries.member_names(db)
     return page(request, "calls.html", db=db, viewer=viewer, nav="calls", reps=rep_summary(metrics, names),
-                leads=leads, names=names, has_calls=published.is_published(db, "call_metrics"))
+                leads=lead_rows(leads), names=names, has_calls=published.is_published(db, "call_metrics"))

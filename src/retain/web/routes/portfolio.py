@@ -15,12 +15,27 @@ from retain.web.render import page
 router = APIRouter()
 
 
+COMPANY_WIDE = "Company-wide"
+
+
+def _company_wide(fig: dict | None) -> dict | None:
+    """Prefix a chart's title with "Company-wide" (a stored company result shown beside scoped figures)."""
+    if fig is not None:
+        title = fig.setdefault("layout", {}).setdefault("title", {"text": ""})
+        title["text"] = f"{COMPANY_WIDE}: {title.get('text', '')}"
+    return fig
+
+
 def _portfolio_figs(db, scope: Scope, p: dict) -> dict:
+    """The grade and health charts are the viewer's accounts; NRR/GRR and MRR movements are stored per period for
+    the whole company (no per-owner history is published), so a non-admin sees them labelled "Company-wide"."""
     figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
             "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
     revenue = published.records(db, scope, "revenue_retention")
     figs["nrr"] = charts.nrr_grr(revenue) if revenue else None
     figs["decomposition"] = charts.decomposition(revenue) if revenue else None
+    if scope.role is not Role.ADMIN:
+        figs["nrr"], figs["decomposition"] = _company_wide(figs["nrr"]), _company_wide(figs["decomposition"])
     return figs
 
 
@@ -31,8 +46,10 @@ def _summary(request: Request, db, scope: Scope) -> dict:
 @router.get("/", name="portfolio")
 def portfolio(request: Request, db: DB, viewer: CurrentViewer):
     p = _summary(request, db, viewer.scope)
+    company_wide = viewer.scope.role is not Role.ADMIN
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="portfolio", heading="Portfolio", p=p,
-                subtitle="All accounts you can see.", figs=_portfolio_figs(db, viewer.scope, p),
+                subtitle="All accounts you can see.", company_wide=company_wide,
+                figs=_portfolio_figs(db, viewer.scope, p),
                 worst=queries.worst_accounts(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC)
 
 
