@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -40,6 +43,23 @@ def postgres_url() -> str:
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
         pytest.skip(message)
     return PG_URL
+
+
+@contextmanager
+def fresh_postgres_schema(url: str) -> Iterator[str]:
+    """A new, empty schema of the PostgreSQL at ``url`` for one test (its name), dropped afterwards with its tables."""
+    from retain.state.db import make_engine
+
+    schema = f"retain_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as con:
+        con.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        with admin.begin() as con:
+            con.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +27,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from tests.conftest import fresh_postgres_schema
 
 from retain.server.testing import seeded_app
 from retain.state import testing, users
@@ -47,16 +47,8 @@ def database_url(request, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'app.sqlite'}"
         return
     url = request.getfixturevalue("postgres_url")
-    schema = f"retain_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as con:
-        con.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
+    with fresh_postgres_schema(url) as schema:
         yield f"{url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as con:
-            con.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 @contextmanager

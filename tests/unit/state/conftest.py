@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
+from tests.conftest import fresh_postgres_schema
 
 from retain.state import testing
 from retain.state.db import make_engine, session_factory, upgrade
@@ -21,19 +20,13 @@ def engine(request, tmp_path):
         eng.dispose()
         return
     url = request.getfixturevalue("postgres_url")
-    schema = f"retain_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(url)
-    with admin.begin() as con:
-        con.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    eng = make_engine(url, schema=schema)
-    try:
-        upgrade(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as con:
-            con.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with fresh_postgres_schema(url) as schema:
+        eng = make_engine(url, schema=schema)
+        try:
+            upgrade(eng)
+            yield eng
+        finally:
+            eng.dispose()
 
 
 @pytest.fixture
