@@ -43,6 +43,8 @@ ACCOUNTS = Table(
         c("campaign", S, "Marketing campaign that brought the account."),
         c("referred_by_account_id", S, "Account that referred this one.", references="accounts.account_id"),
         c("parent_account_id", S, "Parent company in a hierarchy.", references="accounts.account_id"),
+        c("churned_at", T, "When the account stopped being a customer, when the export records it (an outcome; "
+          "see also `churn_events`).", revealed_by="churned_at"),
     ),
 )
 
@@ -96,6 +98,8 @@ PRODUCTS = Table(
         req("name", S, "Product name."),
         c("family", S, "Product family or line."),
         c("is_addon", B, "Sold only on top of a core product."),
+        c("seat_based", B, "Quantity counts licences (seats); false when it is an allowance such as 5,000 searches. "
+          "Licence measures use seat-based products only.", default="true"),
         c("list_mrr", F, "List monthly price per licence.", minimum=0),
         CURRENCY,
         c("launched_on", D, "Launch date."),
@@ -122,7 +126,7 @@ SUBSCRIPTIONS = Table(
           revealed_by="ended_on"),
         c("status", S, "Status as exported; Retain derives status as of any date itself.",
           enum=("trial", "active", "cancelled", "expired", "paused")),
-        c("billing_period", S, "Billing period.", enum=("monthly", "quarterly", "annual", "multi_year")),
+        c("billing_period", S, "Billing period.", enum=("monthly", "quarterly", "semi_annual", "annual", "multi_year", "other")),
         c("cancel_reason", S, "Why the customer left (price, competitor, no_value, budget, acquired, other...).",
           revealed_by="ended_on"),
         c("discount_amount", F, "Monthly discount granted on this period.", minimum=0),
@@ -234,6 +238,44 @@ SURVEY_RESPONSES = Table(
           enum=("onboarding", "qbr", "support_ticket", "renewal", "relationship", "training", "other")),
         c("contact_id", S, "Who answered.", references="contacts.contact_id"),
         c("comment", S, "Free-text comment."),
+    ),
+)
+
+CHURN_EVENTS = Table(
+    "churn_events",
+    "Outcome events as your billing or CRM system records them: churns, downgrades, upgrades, reactivations. "
+    "First-class outcome data: retention and the churn models use them beside subscription end dates.",
+    key=("event_id",),
+    known_at="occurred_on",
+    columns=(
+        req("event_id", S, "Identifier of the event (generated from the row when absent in the file).",
+            default="md5(concat_ws('|', account_id, occurred_on, event_type, product_id))"),
+        req("account_id", S, "Account.", references="accounts.account_id"),
+        req("occurred_on", D, "Day the event took effect."),
+        req("event_type", S, "What happened.", enum=("churn", "downgrade", "upgrade", "reactivation"),
+            default="'churn'"),
+        c("product_id", S, "Product concerned, when the event is about one product.",
+          references="products.product_id"),
+        c("reason", S, "Reason as recorded (price, competitor, no_value, budget, acquired, other...)."),
+        c("refund_amount", F, "Amount refunded.", minimum=0),
+        CURRENCY,
+        c("mrr_change", F, "Change of monthly recurring revenue the event caused (negative for a loss)."),
+    ),
+)
+
+OUTCOME_LABELS = Table(
+    "outcome_labels",
+    "Outcomes observed for snapshot exports: whether an account churned (or expanded) within a horizon after "
+    "an observation date. Use it when your data is one row per customer with a churn column.",
+    key=("account_id", "observed_on", "outcome"),
+    known_at="observed_on",
+    columns=(
+        req("account_id", S, "Account.", references="accounts.account_id"),
+        req("observed_on", D, "Observation (export) date: features are computed as of this day."),
+        req("outcome", S, "Which outcome the label is about.", enum=("churn", "expansion"), default="'churn'"),
+        req("happened", B, "True when the outcome happened within the horizon after `observed_on`."),
+        c("horizon_days", I, "Days after `observed_on` the label covers (empty: unknown, the model's default).",
+          minimum=1),
     ),
 )
 
@@ -413,7 +455,7 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         TEAM_MEMBERS, PRODUCTS, ACCOUNTS, CONTACTS, SUBSCRIPTIONS, TRANSACTIONS, INVOICES, USAGE, PRODUCT_EVENTS,
-        SUPPORT_TICKETS, SURVEY_RESPONSES, LEADS, OPPORTUNITIES, OPPORTUNITY_STAGES, ACTIVITIES, CONVERSATIONS,
+        SUPPORT_TICKETS, SURVEY_RESPONSES, CHURN_EVENTS, OUTCOME_LABELS, LEADS, OPPORTUNITIES, OPPORTUNITY_STAGES, ACTIVITIES, CONVERSATIONS,
         UTTERANCES, TAGS, GOALS,
     )
 }

@@ -45,6 +45,9 @@ CLOCK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("opportunity_stages", "entered_at"),
     ("activities", "occurred_at"),
     ("conversations", "started_at"),
+    ("accounts", "churned_at"),
+    ("churn_events", "occurred_on"),
+    ("outcome_labels", "observed_on"),  # a snapshot export's date: the day its label columns describe
 )
 NOT_CLOCK_COLUMNS: dict[tuple[str, str], str] = {
     ("subscriptions", "term_end_on"): "a contract's planned end, usually in the future",
