@@ -126,7 +126,8 @@ SUBSCRIPTIONS = Table(
           revealed_by="ended_on"),
         c("status", S, "Status as exported; Retain derives status as of any date itself.",
           enum=("trial", "active", "cancelled", "expired", "paused")),
-        c("billing_period", S, "Billing period.", enum=("monthly", "quarterly", "semi_annual", "annual", "multi_year", "other")),
+        c("billing_period", S, "Billing period.",
+          enum=("monthly", "quarterly", "semi_annual", "annual", "multi_year", "other")),
         c("cancel_reason", S, "Why the customer left (price, competitor, no_value, budget, acquired, other...).",
           revealed_by="ended_on"),
         c("discount_amount", F, "Monthly discount granted on this period.", minimum=0),
@@ -455,7 +456,8 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         TEAM_MEMBERS, PRODUCTS, ACCOUNTS, CONTACTS, SUBSCRIPTIONS, TRANSACTIONS, INVOICES, USAGE, PRODUCT_EVENTS,
-        SUPPORT_TICKETS, SURVEY_RESPONSES, CHURN_EVENTS, OUTCOME_LABELS, LEADS, OPPORTUNITIES, OPPORTUNITY_STAGES, ACTIVITIES, CONVERSATIONS,
+        SUPPORT_TICKETS, SURVEY_RESPONSES, CHURN_EVENTS, OUTCOME_LABELS, LEADS, OPPORTUNITIES, OPPORTUNITY_STAGES,
+        ACTIVITIES, CONVERSATIONS,
         UTTERANCES, TAGS, GOALS,
     )
 }
