@@ -30,7 +30,7 @@ class OutcomeSource(StrEnum):
     SUBSCRIPTIONS = "subscriptions"  # no subscription in service at as_of + horizon
 
 
-class Frequency(StrEnum):
+class ObservationFrequency(StrEnum):
     """How often observations are taken."""
 
     WEEK = "week"
@@ -38,7 +38,7 @@ class Frequency(StrEnum):
 
     @property
     def days(self) -> int:
-        return 7 if self is Frequency.WEEK else 30
+        return 7 if self is ObservationFrequency.WEEK else 30
 
 
 @dataclass(frozen=True)
