@@ -25,7 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", action="store_true", help="500 accounts instead of the default 3,000")
     parser.add_argument("--accounts", type=int, default=None)
-    parser.add_argument("--main-job", action="store_true", help="also time retain.cli.job.run_main_job")
+    parser.add_argument("--main-job", action="store_true", help="also time retain.jobs.main.run_main_job")
     args = parser.parse_args()
     accounts = args.accounts or (500 if args.small else DemoSpec().accounts)
     spec = DemoSpec(accounts=accounts)
@@ -36,7 +36,7 @@ def main() -> None:
         total, cpu = time.perf_counter() - t0, time.process_time() - c0
         job = None
         if args.main_job:
-            from retain.cli.job import run_main_job
+            from retain.jobs.main import run_main_job
 
             t1 = time.perf_counter()
             run_main_job(wh, spec.end)

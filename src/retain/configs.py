@@ -41,8 +41,13 @@ def _playbook(path: Path) -> list[Issue]:
 
 def _mapping(path: Path) -> list[Issue]:
     from retain.ingest.mapping import load_mapping
+    from retain.ingest.queries import check_mapping_queries
 
-    return _loader_issues(load_mapping, path)
+    issues = _loader_issues(load_mapping, path)
+    if issues:
+        return issues
+    return [Issue(Level.WARNING if warn else Level.ERROR, str(path), p.key, p.message, p.hint)
+            for warn, p in check_mapping_queries(load_mapping(path), path)]
 
 
 def _profitability(path: Path) -> list[Issue]:
@@ -65,6 +70,22 @@ KINDS: dict[str, tuple[frozenset[str], Callable[[Path], list[Issue]]]] = {
     "profitability": (frozenset({"cost_per_ticket", "ticket_cost_by_priority", "window_months"}), _profitability),
     "rfm": (frozenset({"segments", "bins", "lookback_months"}), _rfm),
 }
+
+
+def _rules(path: Path) -> list[Issue]:
+    from retain.action.spec import load_rules
+
+    return _loader_issues(load_rules, path)
+
+
+def _playbooks(path: Path) -> list[Issue]:
+    from retain.action.spec import load_playbooks
+
+    return _loader_issues(load_playbooks, path)
+
+
+KINDS["rules"] = (frozenset({"rules"}), _rules)  # calls-to-action rules (retain.action)
+KINDS["playbooks"] = (frozenset({"playbooks"}), _playbooks)
 
 
 def detect_kind(path: Path) -> str | None:

@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from retain.cli.web_cmds import _demo_people
 from retain.server.app import create_app
 from retain.server.settings import Settings
 from retain.state import users
+from retain.state.demo import demo_people as _demo_people
 from retain.state.models import AccountSnapshot
 from retain.state.publish import publish
 

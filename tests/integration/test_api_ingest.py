@@ -66,3 +66,23 @@ def test_ingestion_needs_a_write_key_and_known_tables(setup):
     assert r.status_code == 422 and r.json()["error"]["details"][0]["loc"] == ["body", "tables", "nope"]
     r = client.post("/api/v1/ingest", headers={"X-API-Key": keys["admin-write"]}, json={"tables": {}})
     assert r.status_code == 422
+
+
+def test_a_locked_warehouse_answers_503_with_retry_after(setup):
+    import subprocess
+    import sys
+
+    client, keys, warehouse = setup
+    code = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", code, warehouse], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        r = client.post("/api/v1/ingest", headers={"X-API-Key": keys["admin-write"]},
+                        json={"tables": {"accounts": [{**GOOD, "account_id": "n9"}]}})
+        assert r.status_code == 503, r.text
+        err = r.json()["error"]
+        assert err["code"] == "warehouse_locked" and f"(PID {holder.pid})" in err["message"]
+        assert r.headers["Retry-After"] == "5"
+    finally:
+        holder.kill()
+        holder.wait()

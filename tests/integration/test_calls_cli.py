@@ -73,14 +73,14 @@ def test_import_with_an_unknown_lead_names_it_and_writes_nothing(tmp_path):
 @pytest.mark.slow
 def test_main_job_on_a_small_demo_company(tmp_path, capsys):
     """The demo company's EN + ZH calls go through the whole calls section of the main job."""
-    from retain.cli.calls_cmds import main_job
+    from retain.cli.job import print_section
     from retain.demo import DemoSpec, build_demo
     from retain.warehouse import Warehouse
 
     wh = Warehouse.open(tmp_path / "demo.duckdb")
     build_demo(wh, DemoSpec(accounts=60))
     day = pd.Timestamp(wh.raw("conversations").started_at.max().execute()).date()
-    main_job(wh, day)
+    print_section(wh, day, "calls")
     out = capsys.readouterr().out
     assert "calls analysed:" in out and "QA score per rep" in out and "Top 5 leads to recover" in out
     metrics = wh.execute(wh.result("call_metrics", day))

@@ -61,7 +61,8 @@ def error_line(result, code: int) -> str:
     ("explain", "A", "--as-of", "2026-13-01"),
     ("explain", "A", "--since", "2026-13-01"),
     ("backfill", "--start", "2026-13-01"),
-    ("backtest", "--dates", "2026-13-01"),
+    ("backtest", "--as-of", "2026-13-01"),
+    ("train", "--as-of", "2026-13-01"),
 ])
 def test_a_bad_date_is_one_line_naming_the_option_the_value_and_the_form(db, args):
     flag = args[args.index("2026-13-01") - 1]

@@ -73,10 +73,10 @@ def test_clv_cdnow_example():
 
 
 def test_main_job_section(db, capsys):
-    from retain.cli.clv_cmds import main_job
+    from retain.cli.job import print_section
 
     wh = Warehouse.open(db)
-    main_job(wh, AS_OF)
+    print_section(wh, AS_OF, "value")
     wh.con.disconnect()
     printed = capsys.readouterr().out
     assert "Top accounts by CLV" in printed and "value at risk" in printed

@@ -93,11 +93,11 @@ def test_backfill_then_books(db):
 
 def test_main_job_prints_the_riskiest(db):
     from retain.cli.common import console
-    from retain.cli.health_cmds import main_job
+    from retain.cli.job import print_section
 
     wh = Warehouse.open(db)
     with console.capture() as cap:
-        main_job(wh, dt.date(2024, 6, 30))
+        print_section(wh, dt.date(2024, 6, 30), "health")
     wh.con.disconnect()
     text = cap.get()
     assert "Customer health" in text and "riskiest" in text

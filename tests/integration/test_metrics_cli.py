@@ -96,10 +96,10 @@ def test_user_mistakes_are_messages_not_tracebacks(db, tmp_path):
 
 
 def test_main_job_prints_and_stores(db):
-    from retain.cli.metrics_cmds import main_job
+    from retain.jobs.retention import retention_section
 
     wh = Warehouse.open(db)
-    main_job(wh, pd.Timestamp("2024-06-30").date())
+    retention_section(wh, pd.Timestamp("2024-06-30").date())
     stored = wh.execute(wh.result("retention", "2024-06-30"))
     assert {"grain", "start", "churned", "new", "reactivated", "end", "logo_retention"} <= set(stored.columns)
 

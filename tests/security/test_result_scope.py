@@ -18,7 +18,9 @@ from retain.state import testing
 CALLS = {"admin": {"c1", "c2", "c3", "c4", "c5", "c6"}, "mia": {"c1", "c2", "c4", "c6"}, "rita": {"c1", "c4"},
          "olga": {"c3", "c4", "c5", "c6"}}  # rep in scope, or account in scope (c4: Olga's call on Rita's a1)
 LEADS = {"admin": {"l1", "l2", "l3", "l4", "l5"}, "mia": {"l1", "l2", "l5"}, "rita": {"l1"}, "olga": {"l3"}}
-COMPANY = ("retention", "revenue_retention", "cohorts_logo", "cohorts_revenue", "survival", "products_held", "pareto")
+BOOKS = {"admin": {"r1", "r2", "r3"}, "mia": {"r1", "r2"}, "rita": {"r1"}, "olga": {"r3"}}  # book_revenue owners
+COMPANY = ("retention", "revenue_retention", "cohorts_logo", "cohorts_revenue", "survival", "products_held", "pareto",
+           "doctor")
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +45,12 @@ def test_api_call_metrics_and_leads_are_scoped(client, seeded, who):
     key = seeded[1][who]
     assert {r["conversation_id"] for r in _get(client, key, "call_metrics")} == CALLS[who]
     assert {r["lead_id"] for r in _get(client, key, "lead_recovery")} == LEADS[who]
+    assert {r["owner_id"] for r in _get(client, key, "book_revenue")} == BOOKS[who]
 
 
 def test_every_published_result_is_covered_here(client, seeded):
     names = client.get("/api/v1/metrics", headers={"X-API-Key": seeded[1]["rita"]}).json()["names"]
-    assert set(names) == {*COMPANY, "call_metrics", "lead_recovery"}
+    assert set(names) == {*COMPANY, "call_metrics", "lead_recovery", "book_revenue"}
 
 
 @pytest.mark.parametrize("who", list(CALLS))

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from retain.api import schemas as s
 from retain.api.errors import ApiError
-from retain.errors import RetainError
+from retain.errors import RetainError, WarehouseError
 from retain.ingest import ingest_frames
+from retain.ingest.locks import RETRY_AFTER_SECONDS, locked_error
 from retain.schema import TABLES
 from retain.state import audit
 from retain.warehouse import Warehouse
@@ -32,6 +33,12 @@ def ingest(runtime, body: s.IngestRequest, *, actor: str, db: Session) -> s.Inge
                 report = ingest_frames(wh, frames, source="api", strict=True)
             finally:
                 wh.con.disconnect()
+        except WarehouseError as exc:  # the warehouse, not the request, is the problem: retry later
+            locked = locked_error(exc)
+            if locked is not None:
+                raise ApiError(503, locked.message, code="warehouse_locked", hint=locked.hint,
+                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
+            raise ApiError(503, exc.message, hint=exc.hint) from exc
         except RetainError as exc:
             raise ApiError(422, exc.message, hint=exc.hint) from exc
     if not report.committed:

@@ -86,14 +86,19 @@ def list_metrics(db: DB, who: Reader):
 
 
 @router.get("/metrics/{name}", operation_id="get_metric", response_model=s.MetricPublic, tags=["metrics"])
-def get_metric(db: DB, who: Reader, name: MetricName):
+def get_metric(db: DB, who: Reader, name: MetricName,
+               offset: Annotated[int, Query(ge=0, le=100_000_000, description="Rows to skip.")] = 0,
+               limit: Annotated[int, Query(ge=1, le=published.MAX_ROWS, description="Rows to return.")
+                                ] = published.MAX_ROWS):
     """One published result as records (e.g. revenue_retention, cohorts_logo, survival, call_metrics), with the
     same role scope as the pages: company-wide aggregates whole, per-person and per-account rows only within the
-    key's book or team."""
-    rows = published.read(db, who.scope, name)
+    key's book or team. Every row is published: page through more than ``limit`` with ``offset`` (``total`` says
+    how many the key may read)."""
+    rows = published.read(db, who.scope, name, limit=limit, offset=offset)
     if rows is None:
         raise ApiError(404, f"no metric '{name}'", hint="GET /api/v1/metrics lists the published ones")
-    return s.MetricPublic(name=rows.name, as_of=rows.as_of, records=rows.records)
+    return s.MetricPublic(name=rows.name, as_of=rows.as_of, total=published.count(db, who.scope, name),
+                          offset=offset, records=rows.records)
 
 
 class KeyBeforeBody(APIRoute):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from retain.models.labels import CHURN_DAYS
 from retain.schema import TABLES
+from retain.state.insight import disagreement, insight_of
 from retain.state.queries import PRINTABLE
 
 CHURN_WINDOW_TEXT = f"Probability (0-1) that the account churns within {CHURN_DAYS} days of `as_of`."
@@ -32,6 +33,8 @@ class AccountPublic(Out):
     health_total: float | None = None
     health_grade: str | None = None
     health_change: float | None = None
+    score_note: str | None = Field(None, description="Why the health total is not the weighted score: a cap "
+                                   "(`capped at 40: ...`) or a default (`default: no data`); null otherwise.")
     churn_probability: float | None = Field(None, description=CHURN_WINDOW_TEXT)
     clv: float | None = None
     renewal_on: dt.date | None = None
@@ -48,12 +51,57 @@ class ReasonPublic(BaseModel):
     direction: Literal["raises", "lowers"]
 
 
+class ComponentChange(BaseModel):
+    """How much one component moved the total since the previous score (as ``retain explain`` shows)."""
+
+    component: str
+    score_before: float | None = None
+    score_after: float | None = None
+    change: float = Field(description="Points of the health total this component moved.")
+    score_effect: float | None = None
+    weight_effect: float | None = None
+
+
+class WhyChanged(BaseModel):
+    since: str | None = Field(None, description="Date of the previous stored score (YYYY-MM-DD).")
+    changes: list[ComponentChange] = []
+
+
+class Improvement(BaseModel):
+    """One component alone reaching its peers' 75th percentile, and the total it would give."""
+
+    component: str
+    score: float | None = None
+    target: float | None = None
+    weight_pct: float | None = None
+    total_now: float | None = None
+    total_if: float | None = None
+    uncapped_if: float | None = None
+    gain: float | None = None
+
+
+class Disagreement(BaseModel):
+    """Health and the churn model read the account very differently; each side's top reasons."""
+
+    health: str
+    model: str
+    health_reasons: list[str]
+    model_reasons: list[ReasonPublic | str]
+
+
 class AccountDetailPublic(AccountPublic):
     industry: str | None = None
     acquisition_channel: str | None = None
+    churn_window_days: int = Field(CHURN_DAYS, description="The window of `churn_probability`, in days.")
     reasons: list[ReasonPublic | str] | None = Field(
         None, description="Critical factor, then the churn model's reasons: {phrase, direction} or plain text.")
     components: list[dict[str, Any]] | None = None
+    why_changed: WhyChanged = Field(WhyChanged(), description="Per component, the points of the total it moved "
+                                    "since the previous score, biggest first (as the web page and `retain explain`).")
+    what_to_improve: list[Improvement] = Field([], description="The top three components below their peers' 75th "
+                                               "percentile, best gain first (as the web page and `retain explain`).")
+    signals_disagree: Disagreement | None = Field(None, description="Set when health and the churn model disagree "
+                                                  "by much (red health with low churn, or green with high).")
     subscriptions: list[dict[str, Any]] = []
     open_ticket_list: list[dict[str, Any]] = []
     surveys: list[dict[str, Any]] = []
@@ -66,11 +114,15 @@ DETAIL_LISTS = {"subscriptions": "subscriptions", "open_ticket_list": "open_tick
 
 def account_detail_body(record: dict[str, Any]) -> dict[str, Any]:
     """An :class:`AccountDetailPublic` body from a :class:`retain.state.records.AccountRecords` record, without
-    re-validating what was validated when it was published (the hot path of the API; a test keeps the two equal)."""
+    re-validating what was validated when it was published (the hot path of the API; a test keeps the two equal).
+    Why it changed, what to improve and a disagreement come from the same functions as the web page's."""
     detail = record.get("detail") or {}
-    body = {name: record.get(name) for name in AccountDetailPublic.model_fields if name not in DETAIL_LISTS}
-    body.update({name: detail.get(key) or [] for name, key in DETAIL_LISTS.items()})
-    return body
+    insight = insight_of(detail)
+    disagree = disagreement(record, CHURN_DAYS)
+    derived = {"churn_window_days": CHURN_DAYS, "why_changed": {"since": insight.since, "changes": insight.changes},
+               "what_to_improve": insight.improve, "signals_disagree": None if disagree is None else vars(disagree)}
+    derived |= {name: detail.get(key) or [] for name, key in DETAIL_LISTS.items()}
+    return {name: derived[name] if name in derived else record.get(name) for name in AccountDetailPublic.model_fields}
 
 
 class AccountPage(BaseModel):
@@ -85,6 +137,7 @@ class ScorePublic(Out):
     account_id: str
     health_total: float | None = None
     health_grade: str | None = None
+    score_note: str | None = None
     churn_probability: float | None = Field(None, description=CHURN_WINDOW_TEXT)
     clv: float | None = None
     as_of: dt.date
@@ -119,6 +172,8 @@ class MetricList(BaseModel):
 class MetricPublic(BaseModel):
     name: str
     as_of: dt.date
+    total: int = Field(description="Rows of the result the key may read (all pages).")
+    offset: int = 0
     records: list[dict[str, Any]]
 
 

@@ -11,7 +11,7 @@ import typer
 from retain.cli.clock import chosen_day
 from retain.cli.common import AsOfOption, OutOption, console, export, one_of, show_frame, warehouse, working
 from retain.conversations.search import CALL_EVENTS
-from retain.warehouse import Warehouse
+from retain.jobs.calls import CallsSection
 from retain.warehouse.names import with_names
 
 calls_app = typer.Typer(help="Sales calls: import transcripts, analyse, search.", no_args_is_help=True)
@@ -199,21 +199,18 @@ def register(app: typer.Typer) -> None:
     app.add_typer(tags_app, name="tags")
 
 
-def main_job(wh: Warehouse, as_of: dt.date) -> None:
-    """Calls section of the main job: calls analysed, QA per rep, behaviour findings, leads to recover."""
-    from retain.conversations.service import main_summary
-
-    summary = main_summary(wh, as_of)
-    console.rule("[bold]Calls[/bold]")
-    if summary is None:
+def render_section(section: CallsSection) -> None:
+    """Calls section of the main job (:mod:`retain.jobs.calls`): calls analysed, QA per rep, behaviour findings,
+    leads to recover."""
+    if section.empty:
         console.print("[dim]no recorded calls as of this date[/dim]")
         return
-    console.print(f"calls analysed: {summary['calls']:,} ({summary['hits']:,} tracker hits, "
-                  f"{summary['callbacks']:,} callback requests, {summary['missed_callbacks']:,} never called back)")
-    show_frame(summary["qa"], title="QA score per rep", max_rows=10, floatfmt="{:,.1f}")
-    show_frame(summary["findings"], title="Behaviour vs outcome: findings you can trust", max_rows=5,
+    console.print(f"calls analysed: {section.calls:,} ({section.hits:,} tracker hits, "
+                  f"{section.callbacks:,} callback requests, {section.missed_callbacks:,} never called back)")
+    show_frame(section.qa, title="QA score per rep", max_rows=10, floatfmt="{:,.1f}")
+    show_frame(section.findings, title="Behaviour vs outcome: findings you can trust", max_rows=5,
                floatfmt="{:,.3f}")
-    show_frame(summary["leads"], title="Top 5 leads to recover", max_rows=5, floatfmt="{:,.3f}")
-    if len(summary["callbacks_missed"]):
-        show_frame(summary["callbacks_missed"], title="Asked for a callback that never came", max_rows=3,
+    show_frame(section.leads, title="Top 5 leads to recover", max_rows=5, floatfmt="{:,.3f}")
+    if section.callbacks_missed is not None and len(section.callbacks_missed):
+        show_frame(section.callbacks_missed, title="Asked for a callback that never came", max_rows=3,
                    floatfmt="{:,.3f}")

@@ -1,34 +1,22 @@
 """``retain clv``: customer lifetime value per account, by channel/campaign/cohort, and the CDNOW example.
 
-Thin face over :mod:`retain.clv`: options are parsed here, everything else happens in the domain package.
+Thin face: options are parsed here; :mod:`retain.jobs.value` computes, stores and collects the notes.
+``render_section`` prints the value section of ``retain run``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.markup import escape
 
 from retain.cli.clock import chosen_day
 from retain.cli.common import AsOfOption, OutOption, console, export, show_frame, warehouse, working
-from retain.clv.base import StatisticalWarning
-from retain.clv.value import (
-    By,
-    ClvSettings,
-    Method,
-    account_clv,
-    clv_by,
-    value_at_risk,
-    with_accounts,
-)
-from retain.errors import RetainError
+from retain.clv.value import By, ClvSettings, Method, clv_by, with_accounts
+from retain.jobs.value import ClvRun, ValueSection, compute_and_store
 from retain.warehouse import Warehouse
-
-RESULT_NAME = "clv"
 
 clv_app = typer.Typer(help="Customer lifetime value: per account, by channel/campaign/cohort; the CDNOW example.",
                       invoke_without_command=True, no_args_is_help=False)
@@ -42,26 +30,17 @@ def _print_params(models: dict) -> None:
         show_frame(table, "Fitted models (estimate, standard error, 95% interval)", floatfmt="{:,.4f}")
 
 
-def compute_and_store(wh: Warehouse, day: dt.date, settings: ClvSettings):
-    """Compute per-account CLV as of ``day`` and store it for the dashboard (result ``clv``)."""
-    result = account_clv(wh, day, settings)
-    wh.store_result(RESULT_NAME, result.values, day)
-    return result
-
-
-def _compute_with_notes(wh: Warehouse, day: dt.date, settings: ClvSettings):
-    """``compute_and_store``, then print its notes (fallbacks used, and why) as note lines.
-
-    The fitters report problems as notes, not Python warnings; any warning a library still raises is shown as a
-    note line too, never with a source path.
-    """
-    with warnings.catch_warnings(record=True) as caught, working(f"fitting lifetime-value models as of {day}"):
-        warnings.simplefilter("always")
-        result = compute_and_store(wh, day, settings)
-    raised = [str(w.message) for w in caught if issubclass(w.category, UserWarning | StatisticalWarning)]
-    for note in dict.fromkeys([*result.notes, *raised]):
+def show_notes(run: ClvRun) -> None:
+    """The fitters' notes (fallbacks used, and why) as note lines, never as Python warnings."""
+    for note in run.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
-    return result
+
+
+def _compute_with_notes(wh: Warehouse, day: dt.date, settings: ClvSettings) -> ClvRun:
+    with working(f"fitting lifetime-value models as of {day}"):
+        run = compute_and_store(wh, day, settings)
+    show_notes(run)
+    return run
 
 
 @clv_app.callback()
@@ -83,7 +62,8 @@ def clv(
     wh = warehouse(ctx)
     day = chosen_day(wh, as_of)
     settings = ClvSettings(method=model, horizon_months=horizon_months, discount_rate=discount_rate, margin=margin)
-    result = _compute_with_notes(wh, day, settings)
+    run = _compute_with_notes(wh, day, settings)
+    result = run.result
     _print_params(result.models)
     ranked = wh.execute(with_accounts(wh, day, result.values))
     show_frame(ranked, f"Top accounts by CLV as of {day} ({horizon_months} months, {discount_rate:.0%}/year, "
@@ -111,33 +91,18 @@ def cdnow(out: Path | None = OutOption) -> None:
     export(example.comparison, out)
 
 
-def main_job(wh: Warehouse, as_of: dt.date) -> None:
-    """Main-job section: top accounts by CLV and the value at risk (low P(alive) / renewal probability)."""
-    console.rule("[bold]Lifetime value[/bold]")
-    try:
-        result = _compute_with_notes(wh, as_of, ClvSettings())
-    except RetainError as exc:
-        console.print(f"[yellow]CLV skipped:[/yellow] {exc.message}")
+def render_section(section: ValueSection) -> None:
+    """Value section of the main job (:mod:`retain.jobs.value`): top accounts by CLV and the value at risk."""
+    if section.unavailable is not None:
+        console.print(f"[yellow]CLV skipped:[/yellow] {section.unavailable.message}")
         return
-    ranked = wh.execute(with_accounts(wh, as_of, result.values))
-    show_frame(ranked[["name", "segment", "clv", "p_alive", "method"]], "Top accounts by CLV (36 months)",
+    show_notes(section.run)
+    show_frame(section.ranked[["name", "segment", "clv", "p_alive", "method"]], "Top accounts by CLV (36 months)",
                max_rows=10)
-    churn = _stored_churn(wh, as_of)
-    risky = value_at_risk(ranked, churn)
-    total = result.values["clv"].sum()
-    source = "the churn model" if churn is not None else "1 - P(alive) (run `retain predict` for per-account risk)"
-    console.print(f"value at risk: {risky['value_at_risk'].sum():,.0f} of {total:,.0f} total CLV "
-                  f"(CLV x P(churn), P(churn) from {source})")
-    show_frame(risky[["name", "segment", "clv", "p_churn", "value_at_risk"]], "Most value at risk", max_rows=10)
-
-
-def _stored_churn(wh: Warehouse, as_of: dt.date) -> pd.DataFrame | None:
-    """Churn probabilities the propensity model stored for ``as_of``, if it ran (it runs earlier in the job)."""
-    try:
-        frame = wh.execute(wh.result("propensity", as_of).select("account_id", "churn_probability"))
-    except RetainError:
-        return None
-    return frame if not frame.empty else None
+    console.print(f"value at risk: {section.value_at_risk:,.0f} of {section.run.total:,.0f} total CLV "
+                  f"(CLV x P(churn), P(churn) from {section.churn_source.value})")
+    show_frame(section.at_risk[["name", "segment", "clv", "p_churn", "value_at_risk"]], "Most value at risk",
+               max_rows=10)
 
 
 def register(app: typer.Typer) -> None:

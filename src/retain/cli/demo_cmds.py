@@ -10,16 +10,17 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from retain.cli.common import console, err_console, progress_shown, state
+from retain.demo.spec import DemoProfile
 from retain.errors import ConfigError
 
 
-def _spec(accounts: int, years: float, seed: int, end: str | None):
+def _spec(accounts: int | None, years: float | None, seed: int, end: str | None, profile: str = "saas"):
     from pydantic import ValidationError
 
     from retain.demo import DemoSpec
 
     try:
-        kwargs = {"accounts": accounts, "years": years, "seed": seed}
+        kwargs = {"accounts": accounts, "years": years, "seed": seed, "profile": profile}
         if end:
             kwargs["end"] = dt.date.fromisoformat(end)
         return DemoSpec(**kwargs)
@@ -27,7 +28,7 @@ def _spec(accounts: int, years: float, seed: int, end: str | None):
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()) \
             if isinstance(exc, ValidationError) else str(exc)
         raise ConfigError(f"invalid demo options: {detail}",
-                          hint="e.g. retain demo --accounts 3000 --years 3 --end 2026-10-31") from None
+                          hint="e.g. retain demo --profile saas --accounts 3000 --years 3 --end 2026-10-31") from None
 
 
 def _serve(db: str | None) -> None:
@@ -44,8 +45,12 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         ctx: typer.Context,
-        accounts: int = typer.Option(3000, "--accounts", "-n", help="Customer accounts created over the span."),
-        years: float = typer.Option(3.0, "--years", help="Years of history."),
+        profile: DemoProfile = typer.Option(
+            DemoProfile.SAAS.value, "--profile", case_sensitive=False,
+            help="Kind of company: saas (B2B SaaS), bank (retail bank) or app (consumer subscription app)."),
+        accounts: int = typer.Option(None, "--accounts", "-n", show_default="3000 saas, 5000 bank, 10000 app",
+                                     help="Customer accounts created over the span."),
+        years: float = typer.Option(None, "--years", show_default="3 saas and bank, 1.5 app", help="Years of history."),
         seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives identical data."),
         end: str = typer.Option(None, "--end", help="Last day of data (YYYY-MM-DD); default 2026-10-31."),
         out_dir: Path = typer.Option(None, "--out-dir", help="Also keep the generated Parquet files here."),
@@ -55,12 +60,12 @@ def register(app: typer.Typer) -> None:
         """Generate a realistic demo company, ingest it, run the main job, then serve the dashboard."""
         from retain.cli.job import run_main_job
         from retain.demo import build_demo
-        from retain.demo.pipeline import STEPS
+        from retain.demo.company import profile_steps
 
-        spec = _spec(accounts, years, seed, end)
+        spec = _spec(accounts, years, seed, end, profile)
         st = state(ctx)
         wh = st.warehouse(create=True)
-        steps = [*STEPS, "write", "ingest"]
+        steps = [*profile_steps(spec.profile), "write", "ingest"]
         with Progress(TextColumn("[bold]demo[/bold] {task.description:<12}"), BarColumn(), TimeElapsedColumn(),
                       console=err_console, transient=True, disable=not progress_shown()) as progress:
             task = progress.add_task("starting", total=len(steps))
@@ -71,11 +76,12 @@ def register(app: typer.Typer) -> None:
             result = build_demo(wh, spec, out_dir=out_dir, step=step, replace=replace)
         secs = result.seconds
         if result.skipped:
-            console.print(f"the warehouse already holds this demo company ({spec.accounts:,} accounts, seed "
-                          f"{spec.seed}); nothing to load")
+            console.print(f"the warehouse already holds this demo company ({spec.profile.value}, {spec.accounts:,} "
+                          f"accounts, seed {spec.seed}); nothing to load")
         else:
             console.print(
-                f"demo company: [bold]{spec.accounts:,}[/bold] accounts, {spec.start} to {spec.end}, seed "
+                f"demo company ({spec.profile.value}): [bold]{spec.accounts:,}[/bold] accounts, {spec.start} to "
+                f"{spec.end}, seed "
                 f"{spec.seed}: {result.report.loaded:,} rows loaded, {result.report.quarantined:,} quarantined "
                 f"(generate {secs['generate']:.1f}s, write {secs['write']:.1f}s, ingest {secs['ingest']:.1f}s)")
         if result.out_dir is not None:

@@ -1,6 +1,7 @@
 """``retain validate | score | explain | books | backfill``: health scorecards from the command line.
 
-Thin adapters over :mod:`retain.health`; ``main_job`` is the health section of ``retain run``.
+Thin adapters: :mod:`retain.jobs.health` scores, stores, backfills and explains; this module parses and prints.
+``render_section`` prints the health section of ``retain run``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from retain.cli.common import AsOfOption, OutOption, console, day_option, export
 from retain.configs import validate_config
 from retain.errors import ConfigError
 from retain.health import books as health_books
-from retain.health.explain import explain_change, grade_distribution, result_at, riskiest, what_to_improve
-from retain.health.history import Frequency, backfill_dates, first_data_date, resolve, score, store, stored_dates
-from retain.health.history import backfill as run_backfill
+from retain.health.history import Frequency, resolve
 from retain.health.measures import measure_values_expr
 from retain.health.validate import Level, default_path
-from retain.warehouse import Warehouse, as_of_date
-from retain.warehouse.names import with_names
+from retain.jobs import health as health_job
+from retain.jobs.health import Explanation, HealthScoring, HealthSection
+from retain.warehouse import as_of_date
 
 ScorecardOption = typer.Option(None, "--scorecard", help="Scorecard YAML (default: the shipped one).")
 GRADE_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
@@ -30,42 +30,49 @@ BOOK_HEADERS = {"owner": "owner", "accounts": "accts", "avg_health": "health", "
                 "arr_at_risk": "ARR at risk"}
 
 
+def show_scoring(scoring: HealthScoring) -> None:
+    """The riskiest accounts and the grade distribution (or why there is nothing to show)."""
+    if scoring.empty:
+        console.print(f"[yellow]no account holds a running subscription as of {scoring.as_of}[/yellow]")
+        return
+    show_frame(scoring.riskiest, title=f"Health: the {scoring.n} riskiest accounts as of {scoring.as_of}",
+               floatfmt="{:,.0f}")
+    show_frame(scoring.grades, title="Grade distribution", floatfmt="{:,.1f}")
 
 
-def show_riskiest(wh: Warehouse, day: dt.date, scorecard: str | None = None, n: int = 10, *,
-                  store_results: bool = True):
-    """Score every account as of ``day``, store, and print the riskiest ones and the grade distribution."""
-    spec = resolve(scorecard)
-    with working(f"scoring every account as of {day}"):
-        result = score(wh, day, spec)
-        if store_results:
-            store(wh, result, day)
-    if result.scores.empty:
-        console.print(f"[yellow]no account holds a running subscription as of {day}[/yellow]")
-        return result
-    ranked = wh.execute(with_names(wh, riskiest(result, spec, n), as_of=day))
-    show_frame(ranked, title=f"Health: the {n} riskiest accounts as of {day}", floatfmt="{:,.0f}")
-    show_frame(grade_distribution(result), title="Grade distribution", floatfmt="{:,.1f}")
-    return result
+def render_section(section: HealthSection) -> None:
+    """Health section of the main job (:mod:`retain.jobs.health`): the history filled in, then the riskiest."""
+    if section.backfilled:
+        console.print(f"health history: scored {len(section.backfilled)} monthly dates since "
+                      f"{section.history_start.isoformat()}")
+    show_scoring(section.scoring)
 
 
-HISTORY_MONTHS = 12
-
-
-def main_job(wh: Warehouse, as_of: dt.date) -> None:
-    """Health section of the main job: score everyone, store, print the riskiest accounts and their reasons.
-
-    A monthly history of the last year is backfilled first (dates already stored are kept), so trends and
-    "why it changed" have something to compare with on a first run."""
-    console.rule("[bold]Customer health[/bold]")
-    start = as_of - dt.timedelta(days=365)
-    done = set(stored_dates(wh))
-    missing = [d for d in backfill_dates(start, as_of - dt.timedelta(days=28), "MS") if d not in done]
-    for day in missing:
-        store(wh, score(wh, day), day, measures=False)
-    if missing:
-        console.print(f"health history: scored {len(missing)} monthly dates since {start.isoformat()}")
-    show_riskiest(wh, as_of)
+def show_explanation(ex: Explanation) -> None:
+    """Components, measures, critical factor, why it changed and what to improve, for one account."""
+    change, now = ex.change, ex.change.after
+    style = GRADE_STYLE.get(now["grade"], "")
+    console.print(f"[bold]{ex.account_id}[/bold] as of {ex.day}: total [{style}]{now['total']:.0f} ({now['grade']})"
+                  f"[/{style}] on scorecard '{now['scorecard']}'")
+    if isinstance(now.get("critical_factor"), str):
+        console.print(f"[bold red]critical:[/bold red] {now['critical_factor']} caps the total at "
+                      f"{now['cap']:.0f} (uncapped {now['raw_total']:.0f})")
+    show_frame(ex.measures,
+               title="Measures (weight_pct = share of the total after re-weighting; empty = not applicable)")
+    console.print(f"change since {ex.before}: {change.before['total']:.1f} -> {now['total']:.1f} "
+                  f"({change.total_change:+.1f}); critical caps {change.critical_effect:+.1f}")
+    cols = ["component", "score_before", "score_after", "weight_pct_after", "change", "score_effect",
+            "weight_effect"]
+    show_frame(change.components[cols], title="Why it changed (points of the total)")
+    show_frame(ex.improve, title="What to improve (each component alone reaching its peers' 75th percentile)")
+    if isinstance(now.get("critical_factor"), str):
+        console.print(f"  first resolve the critical factor '{now['critical_factor']}': while it holds, the "
+                      f"total stays at most {now['cap']:.0f} (uncapped_if = the total once it is resolved)")
+    for row in ex.improve.head(3).itertuples():
+        console.print(f"  {row.component} {row.score:.0f} -> {row.target:.0f} lifts the total "
+                      f"{row.total_now:.0f} -> {row.total_if:.0f}"
+                      + (f" ({row.uncapped_if:.0f} once the critical factor is resolved)"
+                         if row.uncapped_if > row.total_if + 0.5 else ""))
 
 
 def register(app: typer.Typer) -> None:
@@ -96,8 +103,11 @@ def register(app: typer.Typer) -> None:
         if sql:
             console.print(wh.sql(measure_values_expr(wh, chosen_day(wh, as_of), resolve(scorecard))), highlight=False)
             return
-        result = show_riskiest(wh, chosen_day(wh, as_of), scorecard, top)
-        export(result.scores, out)
+        day = chosen_day(wh, as_of)
+        with working(f"scoring every account as of {day}"):
+            scoring = health_job.score_accounts(wh, day, scorecard, top)
+        show_scoring(scoring)
+        export(scoring.result.scores, out)
 
     @app.command()
     def explain(ctx: typer.Context, account: str = typer.Argument(..., help="Account id."),
@@ -108,34 +118,9 @@ def register(app: typer.Typer) -> None:
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
         before = as_of_date(since) if since else day - dt.timedelta(days=30)
-        change = explain_change(wh, account, before, day, scorecard)  # stored dates read as stored, like the web
-        now = change.after
-        style = GRADE_STYLE.get(now["grade"], "")
-        console.print(f"[bold]{account}[/bold] as of {day}: total [{style}]{now['total']:.0f} ({now['grade']})"
-                      f"[/{style}] on scorecard '{now['scorecard']}'")
-        if isinstance(now.get("critical_factor"), str):
-            console.print(f"[bold red]critical:[/bold red] {now['critical_factor']} caps the total at "
-                          f"{now['cap']:.0f} (uncapped {now['raw_total']:.0f})")
-        result = result_at(wh, day, scorecard)
-        m = result.measures.loc[result.measures["account_id"] == account,
-                                ["component", "measure", "value", "score", "weight_pct"]]
-        show_frame(m, title="Measures (weight_pct = share of the total after re-weighting; empty = not applicable)")
-        console.print(f"change since {before}: {change.before['total']:.1f} -> {now['total']:.1f} "
-                      f"({change.total_change:+.1f}); critical caps {change.critical_effect:+.1f}")
-        cols = ["component", "score_before", "score_after", "weight_pct_after", "change", "score_effect",
-                "weight_effect"]
-        show_frame(change.components[cols], title="Why it changed (points of the total)")
-        improve = what_to_improve(result, account)
-        show_frame(improve, title="What to improve (each component alone reaching its peers' 75th percentile)")
-        if isinstance(now.get("critical_factor"), str):
-            console.print(f"  first resolve the critical factor '{now['critical_factor']}': while it holds, the "
-                          f"total stays at most {now['cap']:.0f} (uncapped_if = the total once it is resolved)")
-        for row in improve.head(3).itertuples():
-            console.print(f"  {row.component} {row.score:.0f} -> {row.target:.0f} lifts the total "
-                          f"{row.total_now:.0f} -> {row.total_if:.0f}"
-                          + (f" ({row.uncapped_if:.0f} once the critical factor is resolved)"
-                             if row.uncapped_if > row.total_if + 0.5 else ""))
-        export(change.measures, out)
+        explanation = health_job.explain_account(wh, account, day, before, scorecard)
+        show_explanation(explanation)
+        export(explanation.change.measures, out)
 
     @app.command()
     def books(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOption) -> None:
@@ -158,11 +143,10 @@ def register(app: typer.Typer) -> None:
                  out: Path = OutOption) -> None:
         """Compute and store health scores at every date of a range (weekly by default)."""
         wh = warehouse(ctx)
-        last = chosen_day(wh, end)
-        first = as_of_date(start) if start else (first_data_date(wh) or last)
+        first, last = health_job.backfill_range(wh, start, chosen_day(wh, end))
         with working(f"backfilling health scores {first} .. {last}") as update:
-            summary = run_backfill(wh, first, last, freq, scorecard, measures=measures,
-                                   progress=lambda d, n: update(f"scored {n:,} accounts as of {d}"))
-        title = f"Health backfill {first} .. {last} ({freq}, {len(summary)} dates; the last 20)"
-        show_frame(summary.tail(20), title=title, floatfmt="{:,.1f}")
-        export(summary, out)
+            done = health_job.backfill_scores(wh, first, last, freq, scorecard, measures=measures,
+                                              progress=lambda d, n: update(f"scored {n:,} accounts as of {d}"))
+        title = f"Health backfill {done.first} .. {done.last} ({freq}, {len(done.summary)} dates; the last 20)"
+        show_frame(done.summary.tail(20), title=title, floatfmt="{:,.1f}")
+        export(done.summary, out)

@@ -1,76 +1,105 @@
-"""The main job: what `make demo` (and `retain run`) prints, one section per domain, in a fixed order.
+"""``retain run``: the main job (:mod:`retain.jobs.main`) rendered section by section, as each one finishes.
 
-Each domain's CLI module defines ``main_job(wh, as_of)``; every section runs as of the one day chosen by
-:func:`retain.warehouse.as_of_day`.
-
-Degrade, never abort: a section that cannot run on the data at hand (it raises a :class:`RetainError`, e.g. too
-little history for a time split) prints what it needs and how to get it, and the next section runs. ``retain run``
-exits 0 when every section ran and :data:`PARTIAL_RUN_EXIT` when some were skipped, naming them at the end.
-A bug still propagates: any other exception, and a :class:`ResultError` (a computed result that does not fit its
-declaration is our mistake, not the data's).
+The job computes and stores; this module prints: the header and the day (with its reason), each section's rule
+and tables (each domain's CLI module has a ``render_section``), a section that could not run with what it needs
+and how to get it, and a closing line naming the skipped sections. ``retain run`` exits 0 when every section ran
+and :data:`PARTIAL_RUN_EXIT` (8) when some were skipped; a bug still propagates (see :mod:`retain.jobs.main`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
 
 import typer
 from rich.markup import escape
 
+from retain.cli import calls_cmds, clv_cmds, health_cmds, ingest_cmds, metrics_cmds, models_cmds
 from retain.cli.clock import show_as_of
-from retain.cli.common import AsOfOption, console, warehouse
-from retain.errors import ResultError, RetainError
+from retain.cli.common import AsOfOption, console, warehouse, working
+from retain.errors import RetainError
+from retain.jobs import main as job
+from retain.jobs.main import PARTIAL_RUN_EXIT, JobResult, SectionName, SectionRun
 from retain.warehouse import AsOfDay, Warehouse, as_of_day
 
-SECTIONS = (
-    "retain.cli.ingest_cmds",
-    "retain.cli.metrics_cmds",
-    "retain.cli.health_cmds",
-    "retain.cli.models_cmds",
-    "retain.cli.clv_cmds",  # after the models: value at risk uses their per-account churn probability
-    "retain.cli.calls_cmds",
-)
-SECTION_TITLES = {
-    "retain.cli.ingest_cmds": "status", "retain.cli.metrics_cmds": "retention",
-    "retain.cli.health_cmds": "health", "retain.cli.models_cmds": "prediction",
-    "retain.cli.clv_cmds": "value", "retain.cli.calls_cmds": "calls",
+__all__ = ["PARTIAL_RUN_EXIT", "print_section", "register", "run_main_job"]
+
+RULES = {  # the rule printed above a section (the status section has none)
+    SectionName.RETENTION: "Retention and revenue",
+    SectionName.HEALTH: "Customer health",
+    SectionName.PREDICTION: "Prediction: churn and upsell propensity",
+    SectionName.VALUE: "Lifetime value",
+    SectionName.CALLS: "Calls",
 }
-PARTIAL_RUN_EXIT = 8  # some sections were skipped; distinct from every RetainError exit code (1-7, 9, 10)
+RENDERERS: dict[str, Callable[[Any], None]] = {
+    SectionName.STATUS: ingest_cmds.render_section,
+    SectionName.RETENTION: metrics_cmds.render_section,
+    SectionName.HEALTH: health_cmds.render_section,
+    SectionName.PREDICTION: models_cmds.render_section,
+    SectionName.VALUE: clv_cmds.render_section,
+    SectionName.CALLS: calls_cmds.render_section,
+}
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A section that could not run: its title and the error that said why (with its hint)."""
+class ConsoleListener:
+    """Prints a section's rule when it starts (a spinner on stderr while it runs) and its tables when it is done."""
 
-    section: str
-    error: RetainError
+    def __init__(self) -> None:
+        self._spinner = ExitStack()
+
+    def started(self, section: str) -> None:
+        if section in RULES:
+            console.rule(f"[bold]{RULES[section]}[/bold]")
+        self._spinner.enter_context(working(f"computing the {section} section"))
+
+    def close(self) -> None:
+        """Stop the spinner (also when a section raised: a bug propagates)."""
+        self._spinner.close()
+
+    def finished(self, run: SectionRun) -> None:
+        self.close()
+        if run.skipped is not None:
+            error = run.skipped.error
+            console.print(f"[bold yellow]skipped the {run.section} section:[/bold yellow] {escape(error.message)}",
+                          highlight=False, soft_wrap=True)
+            if error.hint:
+                console.print(f"[yellow]to run it:[/yellow] {escape(error.hint)}", highlight=False, soft_wrap=True)
+        elif run.section in RENDERERS:
+            RENDERERS[run.section](run.result)
 
 
-def run_main_job(wh: Warehouse, as_of: AsOfDay | dt.date | None = None) -> list[Skipped]:
-    """Run every section as of one day; returns the sections skipped because the data could not support them."""
+def print_section(wh: Warehouse, day: dt.date, name: str) -> SectionRun:
+    """Run one section of the main job as of ``day`` and print it as ``retain run`` does (rule, tables)."""
+    section = next((s for s in job.SECTIONS if s.name == name), None)
+    if section is None:
+        raise RetainError(f"no main-job section '{name}'", hint=f"one of: {', '.join(s.name for s in job.SECTIONS)}")
+    listener = ConsoleListener()
+    listener.started(section.name)
+    try:
+        run = job.run_section(section, wh, day)
+    finally:
+        listener.close()
+    listener.finished(run)
+    return run
+
+
+def run_main_job(wh: Warehouse, as_of: AsOfDay | dt.date | None = None) -> JobResult:
+    """Run the main job as of one day and print it; returns what ran and what was skipped."""
     choice = as_of if isinstance(as_of, AsOfDay) else as_of_day(wh, as_of)
     console.rule(f"[bold]Retain main job, as of {choice.day.isoformat()}[/bold]")
     show_as_of(choice)
-    skipped: list[Skipped] = []
-    for name in SECTIONS:
-        title = SECTION_TITLES.get(name, name)
-        try:
-            importlib.import_module(name).main_job(wh, choice.day)
-        except ResultError:
-            raise
-        except RetainError as exc:
-            skipped.append(Skipped(title, exc))
-            console.print(f"[bold yellow]skipped the {title} section:[/bold yellow] {escape(exc.message)}",
-                          highlight=False, soft_wrap=True)
-            if exc.hint:
-                console.print(f"[yellow]to run it:[/yellow] {escape(exc.hint)}", highlight=False, soft_wrap=True)
-    if skipped:
-        names = ", ".join(s.section for s in skipped)
-        console.rule(f"[bold yellow]Partial run: {len(skipped)} of {len(SECTIONS)} sections skipped ({names})"
-                     "[/bold yellow]")
-    return skipped
+    listener = ConsoleListener()
+    try:
+        result = job.run_main_job(wh, choice, listener)
+    finally:
+        listener.close()
+    if result.skipped:
+        names = ", ".join(s.section for s in result.skipped)
+        console.rule(f"[bold yellow]Partial run: {len(result.skipped)} of {len(result.runs)} sections skipped "
+                     f"({names})[/bold yellow]")
+    return result
 
 
 def register(app: typer.Typer) -> None:
@@ -81,5 +110,6 @@ def register(app: typer.Typer) -> None:
         Exit code 0 when every section ran, 8 when some could not run on the data (each says what it needs).
         """
         wh = warehouse(ctx)
-        if run_main_job(wh, as_of_day(wh, as_of)):
-            raise typer.Exit(PARTIAL_RUN_EXIT)
+        result = run_main_job(wh, as_of_day(wh, as_of))
+        if not result.complete:
+            raise typer.Exit(result.exit_code)

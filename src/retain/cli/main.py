@@ -47,13 +47,17 @@ COMMAND_MODULES = (
     "retain.cli.setup_cmds",
     "retain.cli.job",
     "retain.cli.ingest_cmds",
+    "retain.cli.doctor_cmds",
     "retain.cli.demo_cmds",
     "retain.cli.metrics_cmds",
     "retain.cli.clv_cmds",
     "retain.cli.health_cmds",
+    "retain.cli.health_fit_cmds",
     "retain.cli.models_cmds",
+    "retain.cli.features_cmds",
     "retain.cli.calls_cmds",
     "retain.cli.web_cmds",
+    "retain.cli.act_cmds",
 )
 
 

@@ -1,7 +1,7 @@
 """``retain retention | cohorts | survival | products-held | pareto | profitability | churn-reasons | rfm | sql``.
 
 Thin adapters over :mod:`retain.metrics`: parse options, run the expression, print, export, plot.
-``main_job`` is the retention section of ``retain run``.
+``render_section`` prints the retention section of ``retain run`` (:mod:`retain.jobs.retention`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import typer
 from retain.cli.clock import chosen_day
 from retain.cli.common import AsOfOption, OutOption, console, export, one_of, show_frame, warehouse, working
 from retain.errors import RetainError
+from retain.jobs import retention as retention_job
+from retain.jobs.retention import PERIODS, RetentionSection
 from retain.metrics import cohorts as cohorts_mod
 from retain.metrics import plots
 from retain.metrics.churn_reasons import churn_reasons, reason_totals
@@ -23,7 +25,7 @@ from retain.metrics.pareto import pareto_curve, top_share
 from retain.metrics.periods import Grain, parse_grain
 from retain.metrics.products_held import products_held
 from retain.metrics.profitability import load_profitability_spec, profitability, profitability_summary
-from retain.metrics.results import metric_query, store_results
+from retain.metrics.results import metric_query
 from retain.metrics.retention import decomposition
 from retain.metrics.rfm import load_rfm_spec, rfm_accounts, rfm_segments
 from retain.metrics.survival import median_lifetime, survival, survival_at
@@ -35,7 +37,8 @@ PeriodsOption = typer.Option(4, "--periods", "-n", min=1, help="How many periods
 
 
 def _dimension(value: str) -> str:
-    """``--by`` checked when the command line is parsed (aliases such as ``channel`` allowed)."""
+    """``--by`` normalised when the command line is parsed (aliases such as ``channel`` allowed); a name that is not
+    built in is an attributes key, checked against the data when the metric is built (exit 2 when unknown)."""
     try:
         return parse_dimension(value).value
     except RetainError:
@@ -44,8 +47,9 @@ def _dimension(value: str) -> str:
 
 ByOption = typer.Option(
     None, "--by", parser=_dimension, help="Split by: segment, owner, region, acquisition_channel, industry, "
-    "campaign, country, product, signup_cohort.",
+    "campaign, country, product, signup_cohort, or any key of the accounts' attributes (e.g. contract).",
 )
+TrialsOption = typer.Option(False, "--include-trials", help="Count trial subscriptions (status 'trial') as customers.")
 METRIC_HELP = "retention, cohorts, survival, products_held, pareto, profitability, churn_reasons, rfm"
 PlotOption = typer.Option(None, "--plot", help="Write a chart to this .png or .svg file.")
 
@@ -106,8 +110,9 @@ def _note_partial(frame: pd.DataFrame, day: dt.date) -> None:
 
 
 def show_retention(wh: Warehouse, day: dt.date, grain: Grain | str = Grain.QUARTER, periods: int = 4,
-                   by: str | None = None, *, revenue: bool = True) -> pd.DataFrame:
-    frame = wh.execute(decomposition(wh, day, parse_grain(grain), periods, parse_dimension(by)))
+                   by: str | None = None, *, revenue: bool = True, include_trials: bool = False) -> pd.DataFrame:
+    frame = wh.execute(decomposition(wh, day, parse_grain(grain), periods, parse_dimension(by),
+                                     include_trials=include_trials))
     if frame.empty:
         console.print(f"[yellow]no subscriptions known as of {day}[/yellow]")
         return frame
@@ -119,30 +124,31 @@ def show_retention(wh: Warehouse, day: dt.date, grain: Grain | str = Grain.QUART
     return frame
 
 
-def main_job(wh: Warehouse, as_of: dt.date) -> None:
-    """Retention section of the main job: the last 4 quarters decomposed, and every metric result stored."""
-    console.rule("[bold]Retention and revenue[/bold]")
-    frame = wh.execute(decomposition(wh, as_of, Grain.QUARTER, 4))
-    if frame.empty:
+SECTION_SHOWN = ["period", "start", "churned", "new", "reactivated", "end", "logo_retention", "net_logo_change", "grr",
+                 "nrr", "annualized_nrr"]
+
+
+def render_section(section: RetentionSection) -> None:
+    """Retention section of the main job (:mod:`retain.jobs.retention`): the last quarters decomposed, and how many
+    metric results were stored."""
+    as_of, frame = section.as_of, section.decomposition
+    if section.empty:
         console.print(f"[yellow]no subscriptions known as of {as_of}[/yellow]")
         return
-    shown = ["period", "start", "churned", "new", "reactivated", "end", "logo_retention", "net_logo_change", "grr",
-             "nrr", "annualized_nrr"]
-    show_frame(_pct(_mark_partial(frame)[shown], RATIOS).rename(columns=HEADERS),
-               title=f"Retention decomposition, last 4 quarters as of {as_of}", floatfmt="{:,.0f}")
+    show_frame(_pct(_mark_partial(frame)[SECTION_SHOWN], RATIOS).rename(columns=HEADERS),
+               title=f"Retention decomposition, last {PERIODS} quarters as of {as_of}", floatfmt="{:,.0f}")
     _note_partial(frame, as_of)
-    stored = store_results(wh, as_of)
-    console.print(f"[dim]stored {len(stored)} metric results for {as_of}[/dim]")
+    console.print(f"[dim]stored {len(section.stored)} metric results for {as_of}[/dim]")
 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per command
     @app.command()
     def retention(ctx: typer.Context, as_of: str = AsOfOption, grain: Grain = GrainOption,
                   periods: int = PeriodsOption, by: str = ByOption, out: Path = OutOption,
-                  plot: Path = PlotOption) -> None:
+                  plot: Path = PlotOption, include_trials: bool = TrialsOption) -> None:
         """Logo retention (retained / start), net change (end / start), decomposition; MRR movements, GRR, NRR."""
         wh = warehouse(ctx)
-        frame = show_retention(wh, chosen_day(wh, as_of), grain, periods, by)
+        frame = show_retention(wh, chosen_day(wh, as_of), grain, periods, by, include_trials=include_trials)
         export(frame, out)
         if plot and not frame.empty:
             console.print(f"[green]wrote {plots.retention_plot(frame, plot)}[/green]")
@@ -151,11 +157,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
     def cohorts(ctx: typer.Context, as_of: str = AsOfOption,
                 revenue: bool = typer.Option(False, "--revenue", help="Revenue retention instead of logos."),
                 count: int = typer.Option(12, "--cohorts", min=1, help="How many monthly cohorts, latest last."),
-                by: str = ByOption, out: Path = OutOption, plot: Path = PlotOption) -> None:
+                by: str = ByOption, out: Path = OutOption, plot: Path = PlotOption,
+                include_trials: bool = TrialsOption) -> None:
         """Monthly signup cohorts × months since start: logo (or revenue) retention matrix."""
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
-        frame = wh.execute(cohorts_mod.cohorts(wh, day, count, parse_dimension(by)))
+        frame = wh.execute(cohorts_mod.cohorts(wh, day, count, parse_dimension(by), include_trials=include_trials))
         value = "revenue_retention" if revenue else "logo_retention"
         names = _owner_names(wh, day, by)
         for dim_value, group in frame.groupby("dimension_value", sort=True):
@@ -176,11 +183,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
 
     @app.command("survival")
     def survival_cmd(ctx: typer.Context, as_of: str = AsOfOption, by: str = ByOption, out: Path = OutOption,
-                     plot: Path = PlotOption) -> None:
+                     plot: Path = PlotOption, include_trials: bool = TrialsOption) -> None:
         """Kaplan–Meier survival of account lifetime with 95% bands and median lifetime."""
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
-        curve = survival(wh, day, parse_dimension(by))
+        curve = survival(wh, day, parse_dimension(by), include_trials=include_trials)
         if curve.empty:
             console.print(f"[yellow]no subscriptions known as of {day}[/yellow]")
             return
@@ -198,11 +205,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
     @app.command("products-held")
     def products_held_cmd(ctx: typer.Context, as_of: str = AsOfOption,
                           horizon: int = typer.Option(12, "--horizon", min=1, help="Months between the snapshots."),
-                          out: Path = OutOption) -> None:
+                          out: Path = OutOption, include_trials: bool = TrialsOption) -> None:
         """Retention by number of products held, overall and within tenure bands (a fair comparison)."""
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
-        frame = wh.execute(products_held(wh, day, horizon))
+        frame = wh.execute(products_held(wh, day, horizon, include_trials=include_trials))
         show_frame(_pct(frame.drop(columns=["horizon_months"]), ["retention", "net_revenue_retention"]),
                    title=f"Retention over {horizon} months to {day} by products held", floatfmt="{:,.0f}")
         bands = sorted(set(frame["tenure_band"]) - {"all"})
@@ -292,6 +299,6 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one small adapter per co
         wh = warehouse(ctx)
         day = chosen_day(wh, as_of)
         with working(f"computing every retention metric as of {day}"):
-            stored = store_results(wh, day)
+            stored = retention_job.store_metrics(wh, day)
         show_frame(pd.DataFrame({"result": list(stored), "rows": list(stored.values())}),
                    title=f"Stored metric results as of {day}")

@@ -1,14 +1,15 @@
 """``retain backtest | train | predict | survey-insight | adoption``: prediction from the command line.
 
-Thin adapters over :mod:`retain.models.pipeline` and friends; ``main_job`` is the prediction section of
-``retain run``.
+Thin adapters over :mod:`retain.models.pipeline` and friends; ``render_section`` prints the prediction section of
+``retain run`` (computed by :mod:`retain.jobs.prediction`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import typer
 
 from retain.cli.clock import chosen_day
@@ -18,20 +19,19 @@ from retain.cli.common import (
     console,
     export,
     one_of,
-    parse_day,
     show_frame,
     warehouse,
     working,
 )
+from retain.jobs.prediction import RISKIEST, PredictionSection
 from retain.models import pipeline
 from retain.models.adoption import AdoptionTiers
 from retain.models.dataset import data_start, time_split
+from retain.models.frame import ObservationFrequency
 from retain.models.survey_insight import referral_timing, score_outcomes
 from retain.schema import table as table_spec
-from retain.warehouse import Warehouse, as_of_date
 from retain.warehouse.names import with_names
 
-MAIN_JOB_STEP_DAYS = 60  # snapshots every 60 days keep the main job quick; `retain backtest` uses 30
 ModelDirOption = typer.Option(pipeline.DEFAULT_MODEL_DIR, "--model-dir", help="Where model files are kept.")
 
 
@@ -41,60 +41,95 @@ def _survey_type(value: str) -> str:
     return one_of(value.lower(), table_spec("survey_responses").column("survey_type").enum or ())
 
 
+HORIZON_CHOICES = (30, 60, 90, 180, 365)
+
+
+def _horizon(value: str) -> int:
+    return int(one_of(value, [str(h) for h in HORIZON_CHOICES]))
+
+
+def _frequency(value: str) -> ObservationFrequency:
+    return ObservationFrequency(one_of(value.lower(), [f.value for f in ObservationFrequency]))
+
+
+HorizonOption = typer.Option(None, "--horizon", parser=_horizon, metavar="DAYS",
+                             help="Churn horizon in days (30, 60, 90, 180 or 365); default: chosen from the data.")
+FrequencyOption = typer.Option(None, "--frequency", parser=_frequency, metavar="week|month",
+                               help="How often observations are taken; default: chosen from the data.")
+
+
+def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """model, AUC [95 % CI], lift@10 % [CI], Brier [CI], chosen — as text cells."""
+    def cell(row, m, fmt):
+        return f"{row[m]:{fmt}} [{row[m + '_low']:{fmt}}, {row[m + '_high']:{fmt}}]"
+    return pd.DataFrame({
+        "model": summary["model"],
+        "AUC [95 % CI]": [cell(r, "auc", ".3f") for _, r in summary.iterrows()],
+        "lift@10 % [CI]": [cell(r, "lift", ".2f") for _, r in summary.iterrows()],
+        "Brier [CI]": [cell(r, "brier", ".4f") for _, r in summary.iterrows()],
+        "chosen": np.where(summary["chosen"], "<- chosen", ""),
+    })
+
+
 def show_backtest(result) -> None:
-    show_frame(result.summary, title=f"Backtest on {len(result.test_dates)} held-back dates "
-               f"({result.test_dates[0]} .. {result.test_dates[-1]}), churn within 90 days; "
-               f"scorecard = {result.scorecard}", floatfmt="{:,.3f}")
+    """Every test date with its rows and positives, then the comparison table and the choice."""
+    dates = result.test_dates
+    span = f"{dates[0]} .. {dates[-1]}" if dates else "none"
+    console.print(f"churn within {result.horizon_days} days (outcome source: {result.source}); {result.note}")
+    show_frame(result.per_date, title=f"Test dates ({len(dates)}: {span}): rows, positives, AUC per model",
+               floatfmt="{:,.3f}", max_rows=200)
+    show_frame(comparison_table(result.summary), title=f"Out-of-sample comparison ({result.scheme}, 95 % intervals "
+               f"resample accounts); scorecard = {result.scorecard}")
+    console.print(f"chosen: [bold]{result.chosen}[/bold] — {result.why}")
+    for note in result.notes:
+        console.print(f"[dim]{note}[/dim]")
 
 
-def main_job(wh: Warehouse, as_of: dt.date) -> None:
-    """Prediction section: backtest summary, then the 10 riskiest accounts by churn probability with reasons."""
-    console.rule("[bold]Prediction: churn and upsell propensity[/bold]")
-    cache = pipeline.FrameCache(wh, as_of)
-    result = pipeline.backtest(wh, end=as_of, cache=cache, step_days=MAIN_JOB_STEP_DAYS)
-    show_backtest(result)
-    trained = pipeline.train(wh, as_of, cache=cache, step_days=MAIN_JOB_STEP_DAYS)
-    prediction = pipeline.predict(wh, as_of, trained.churn, trained.upsell, trained.tiers)
-    show_frame(pipeline.riskiest(prediction), title=f"The 10 accounts most likely to churn within 90 days "
-               f"(as of {as_of})", floatfmt="{:,.0f}")
+def render_section(section: PredictionSection) -> None:
+    """Prediction section of the main job (:mod:`retain.jobs.prediction`): the backtest summary, then the riskiest
+    accounts by churn probability with reasons."""
+    if section.backtest is not None:
+        show_backtest(section.backtest)
+    for note in section.notes:
+        console.print(f"[dim]{note}[/dim]", highlight=False)
+    within = f"within {section.horizon_days} days " if section.horizon_days else ""
+    show_frame(section.riskiest, title=f"The {RISKIEST} accounts most likely to churn {within}"
+               f"(as of {section.as_of})", floatfmt="{:,.0f}")
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def backtest(
         ctx: typer.Context,
-        dates: list[str] = typer.Option(None, "--dates", help="Test dates (YYYY-MM-DD); default: the final year.",
-                                        parser=parse_day, metavar="YYYY-MM-DD"),
-        test_days: int = typer.Option(365, "--test-days", help="Days held back at the end (without --dates)."),
+        as_of: str = AsOfOption,
+        horizon: int = HorizonOption,
+        frequency: ObservationFrequency = FrequencyOption,
         out: Path = OutOption,
-        reliability: bool = typer.Option(True, help="Show the reliability tables."),
     ) -> None:
-        """Scorecard vs learned weights vs propensity model on past dates: AUC, lift, Brier, reliability."""
+        """Validate logistic regression, the scorecard and LightGBM on past dates; compare and choose."""
         wh = warehouse(ctx)
-        with working("fitting and scoring the models on past dates"):
-            result = pipeline.backtest(wh, end=chosen_day(wh, None), test_days=test_days,
-                                       test_dates=[as_of_date(d) for d in dates] if dates else None)
+        day = chosen_day(wh, as_of)
+        with working("validating the churn models on past dates"):
+            result = pipeline.backtest(wh, end=day, horizon_days=horizon, frequency=frequency)
         show_backtest(result)
-        show_frame(result.weights, title=f"Suggested scorecard weights (AUC gain {result.auc_gain:+.3f})",
-                   floatfmt="{:,.1f}")
-        if result.calibration is not None:
-            show_frame(result.calibration, title="Health score → probability (logistic, on the backtest dates)",
-                       floatfmt="{:,.2f}")
-        if reliability:
-            for name, part in result.reliability.groupby("scorer", sort=False):
-                show_frame(part.drop(columns="scorer"), title=f"Reliability: {name}", floatfmt="{:,.3f}")
         export(result.summary, out)
 
     @app.command()
-    def train(ctx: typer.Context, as_of: str = AsOfOption, model_dir: Path = ModelDirOption) -> None:
-        """Train the churn and upsell models and the adoption tiers on history up to a date; save them."""
+    def train(ctx: typer.Context, as_of: str = AsOfOption, horizon: int = HorizonOption,
+              frequency: ObservationFrequency = FrequencyOption, model_dir: Path = ModelDirOption) -> None:
+        """Choose (by validation) and train the churn and upsell models and the adoption tiers; save them."""
         wh = warehouse(ctx)
-        with working("training the churn and upsell models"):
-            trained = pipeline.train(wh, chosen_day(wh, as_of))
+        day = chosen_day(wh, as_of)
+        with working("validating and training the churn and upsell models"):
+            trained = pipeline.train(wh, day, horizon_days=horizon, frequency=frequency)
         paths = pipeline.save(trained, model_dir)
-        console.print(f"trained as of {trained.as_of} on {trained.churn.train_rows_:,} churn rows and "
-                      f"{trained.upsell.train_rows_:,} upsell rows (spec {trained.churn.spec.hash}); "
-                      f"saved {', '.join(str(p) for p in paths)}")
+        for model in (trained.churn, trained.upsell):
+            if model is not None:
+                console.print(f"{model.outcome} within {model.horizon_days} days: {model.kind} on "
+                              f"{model.train_rows_:,} rows ({model.summary.get('why', '')})")
+        for note in trained.notes:
+            console.print(f"[yellow]{note}[/yellow]")
+        console.print(f"trained as of {trained.as_of}; saved {', '.join(str(p) for p in paths)}")
 
     @app.command()
     def predict(ctx: typer.Context, as_of: str = AsOfOption, out: Path = OutOption,
@@ -105,8 +140,11 @@ def register(app: typer.Typer) -> None:
         churn, upsell, tiers = pipeline.load_models(model_dir)
         with working(f"scoring every customer as of {day}"):
             prediction = pipeline.predict(wh, day, churn, upsell, tiers)
-        riskiest = wh.execute(with_names(wh, pipeline.riskiest(prediction, 20), as_of=day))
-        show_frame(riskiest, title=f"Most likely to churn within 90 days (as of {day})")
+        if churn is None:
+            console.print("[yellow]no churn model (skipped at training): churn probabilities are empty[/yellow]")
+        else:
+            riskiest = wh.execute(with_names(wh, pipeline.riskiest(prediction, 20), as_of=day))
+            show_frame(riskiest, title=f"Most likely to churn within {churn.horizon_days} days (as of {day})")
         export(prediction, out)
 
     @app.command("survey-insight")

@@ -1,9 +1,14 @@
-"""``retain serve``, ``retain users``, ``retain keys``, ``retain db upgrade`` and ``retain publish``."""
+"""``retain serve``, ``retain users``, ``retain keys``, ``retain db upgrade`` and ``retain publish``.
+
+Thin face: the application database's work (open and migrate, publish, users and keys, the demo's sign-ins) is
+done by :mod:`retain.jobs.publish` and :mod:`retain.state.users`; this module resolves the settings and prints.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
@@ -25,30 +30,32 @@ def _settings(ctx: typer.Context, **overrides):
     return Settings(**({"warehouse": warehouse} if warehouse else {}), **overrides)
 
 
-@contextmanager
-def _db(ctx: typer.Context):
-    from retain.state.db import default_url, make_engine, session_factory, upgrade
+def _database_url(ctx: typer.Context) -> str:
+    """The application database of ``--db``'s settings: ``$RETAIN_DATABASE_URL``, else next to the warehouse."""
+    from retain.state.db import default_url
 
     settings = _settings(ctx, dev=True)
-    engine = make_engine(settings.database_url or default_url(settings.warehouse))
-    upgrade(engine)
-    with session_factory(engine)() as db:
+    return settings.database_url or default_url(settings.warehouse)
+
+
+@contextmanager
+def _db(ctx: typer.Context) -> Iterator:
+    from retain.jobs.publish import app_database
+
+    with app_database(_database_url(ctx)) as db:
         yield db
-    engine.dispose()
 
 
 def publish_snapshots(ctx: typer.Context, as_of: str | None = None):
+    """``retain publish``: copy the warehouse's state as of the one clock's day into the app database."""
     from retain.cli.clock import chosen_day
-    from retain.state.publish import publish as run_publish
+    from retain.jobs.publish import publish_snapshots as run_publish
 
     wh = state(ctx).warehouse()
-    day = chosen_day(wh, as_of)
-    with _db(ctx) as db:
-        run = run_publish(wh, db, day)
-        found = sorted(k for k, v in (run.sources or {}).items() if v)
-        console.print(f"published {run.accounts:,} accounts as of {run.as_of}; results used: "
-                      f"{', '.join(found) or 'none yet'}")
-        return run
+    published = run_publish(wh, _database_url(ctx), chosen_day(wh, as_of))
+    console.print(f"published {published.accounts:,} accounts as of {published.as_of}; results used: "
+                  f"{', '.join(published.results_used) or 'none yet'}")
+    return published
 
 
 def register(app: typer.Typer) -> None:
@@ -102,13 +109,10 @@ def register(app: typer.Typer) -> None:
     @db_app.command("upgrade")
     def db_upgrade(ctx: typer.Context) -> None:
         """Create or migrate the application database to the latest version."""
-        from retain.state.db import current_revision, default_url, make_engine, upgrade
+        from retain.jobs.publish import upgrade_database
 
-        settings = _settings(ctx, dev=True)
-        url = settings.database_url or default_url(settings.warehouse)
-        engine = make_engine(url)
-        upgrade(engine)
-        console.print(f"application database at revision {current_revision(engine)}: {engine.url!r}")
+        revision, url = upgrade_database(_database_url(ctx))
+        console.print(f"application database at revision {revision}: {url}")
 
     @users_app.command("create")
     def users_create(
@@ -155,16 +159,10 @@ def register(app: typer.Typer) -> None:
                                   help="read, or write (ingestion; admins only)."),
     ) -> None:
         """Create an API key; it is printed once and never stored."""
-        from sqlalchemy import select
-
         from retain.state import users
-        from retain.state.models import User
 
         with _db(ctx) as db:
-            user = db.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise RetainError(f"no user '{username}'", hint="see `retain users list`")
-            key, row = users.create_key(db, user, name, scope, actor="cli")
+            key, row = users.create_key(db, users.require_user(db, username), name, scope, actor="cli")
         console.print(f"key {row.prefix} ({row.scope}) for {username}; copy it now, it is not shown again:")
         console.print(key, highlight=False, soft_wrap=True)
 
@@ -190,64 +188,28 @@ def register(app: typer.Typer) -> None:
         console.print(f"key {prefix} revoked")
 
 
-def _demo_people(db) -> dict[str, str | None]:
-    """A manager with reports and a CSM/rep who owns accounts, from the published team and snapshots."""
-    from sqlalchemy import func, select
-
-    from retain.state.models import AccountSnapshot, TeamMember
-
-    owner = db.scalar(select(AccountSnapshot.owner_id).where(AccountSnapshot.owner_id.is_not(None))
-                      .group_by(AccountSnapshot.owner_id).order_by(func.count().desc()).limit(1))
-    manager = None
-    if owner is not None:
-        manager = db.scalar(select(TeamMember.manager_id).where(TeamMember.member_id == owner))
-    if manager is None:
-        manager = db.scalar(select(TeamMember.manager_id).where(TeamMember.manager_id.is_not(None)).limit(1))
-    return {"member": owner, "manager": manager}
-
-
 def serve_dashboard(wh_db: str, host: str = "127.0.0.1", port: int = 8000, demo_login: bool = True) -> None:
     """What `retain demo` ends with: publish snapshots, create demo users, print the sign-in, serve."""
     import uvicorn
-    from sqlalchemy import select
 
+    from retain.jobs.publish import prepare_demo
     from retain.server import serve as workers_serve
     from retain.server.app import create_app
     from retain.server.settings import Settings
-    from retain.state import users
-    from retain.state.db import default_url, make_engine, session_factory, upgrade
-    from retain.state.models import User
-    from retain.state.publish import publish as run_publish
-    from retain.warehouse import Warehouse
+    from retain.state.db import default_url
 
     workers_serve.check_port(host, port)  # before publishing: a taken port is the likeliest failure of a demo
     settings = Settings(warehouse=wh_db, dev=True,
                         secret_key=os.environ.get("RETAIN_SECRET_KEY") or secrets.token_urlsafe(32))
-    engine = make_engine(settings.database_url or default_url(wh_db))
-    upgrade(engine)
-    wh = Warehouse.open(wh_db)
-    logins: list[tuple[str, str, str]] = []
-    with session_factory(engine)() as db:
-        run = run_publish(wh, db)
-        people = _demo_people(db)
-        wanted = [("admin", "admin", None), ("manager", "manager", people["manager"]),
-                  ("csm", "member", people["member"])]
-        for username, role, member_id in wanted:
-            if role != "admin" and not member_id:
-                continue
-            password = f"{username}-demo"
-            if db.scalar(select(User).where(User.username == username)) is None:
-                users.create_user(db, username, password, role, member_id=member_id, actor="demo")
-            logins.append((username, password, role + (f" ({member_id})" if member_id else "")))
-    wh.con.disconnect()
-    engine.dispose()
-    console.print(f"published {run.accounts:,} accounts as of {run.as_of} to {default_url(wh_db)}")
+    setup = prepare_demo(wh_db, settings.database_url or default_url(wh_db))
+    console.print(f"published {setup.published.accounts:,} accounts as of {setup.published.as_of} to "
+                  f"{default_url(wh_db)}")
     console.rule("[bold]Retain dashboard[/bold]")
     console.print(f"open [bold]http://{host}:{port}[/bold] and sign in with:")
-    for username, password, role in logins:
-        console.print(f"  user [bold]{username}[/bold]  password [bold]{password}[/bold]   {role}")
+    for login in setup.logins:
+        console.print(f"  user [bold]{login.username}[/bold]  password [bold]{login.password}[/bold]   {login.label}")
     console.print("(Ctrl+C stops the server)")
-    hint = ", ".join(f"{u} / {p}" for u, p, _ in logins) if demo_login else None
+    hint = ", ".join(f"{x.username} / {x.password}" for x in setup.logins) if demo_login else None
     application = create_app(settings.model_copy(update={"demo_login": hint}))
     workers_serve.settle_heap()
     uvicorn.run(application, host=host, port=port, log_level="warning", timeout_keep_alive=workers_serve.KEEP_ALIVE,

@@ -17,8 +17,9 @@ from retain.demo.billing import invoices_table, transactions_table
 from retain.demo.conversations import callback_truth, plan_calls, tags_table, transcripts
 from retain.demo.health import simulate_health
 from retain.demo.lifecycle import simulate_lifecycle, subscriptions_table
+from retain.demo.outcomes import saas_churn_events
 from retain.demo.sales import build_leads, build_opportunities, goals_table
-from retain.demo.spec import DemoSpec
+from retain.demo.spec import DemoProfile, DemoSpec
 from retain.demo.support import surveys, tickets
 from retain.demo.team import build_team, products_table
 from retain.demo.touchpoints import schedule_touchpoints
@@ -37,16 +38,40 @@ class DemoData:
     usage_blocks: Callable[[], Iterator[pa.Table]]
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
 
-    def usage(self) -> pa.Table:
-        return pa.concat_tables(list(self.usage_blocks()))
+    def usage(self) -> pa.Table | None:
+        """Usage as one table; None when the company writes no usage (its events are rolled up on load)."""
+        blocks = list(self.usage_blocks())
+        return pa.concat_tables(blocks) if blocks else None
 
     def all_tables(self) -> dict[str, pa.Table]:
-        return {**self.tables, "usage": self.usage()}
+        usage = self.usage()
+        return {**self.tables, **({"usage": usage} if usage is not None else {})}
+
+
+def profile_steps(profile: DemoProfile) -> tuple[str, ...]:
+    """The parts :func:`generate` announces through ``step``, in order, for a profile."""
+    if profile is DemoProfile.BANK:
+        from retain.demo.bank import STEPS as BANK_STEPS
+
+        return BANK_STEPS
+    if profile is DemoProfile.APP:
+        from retain.demo.app import STEPS as APP_STEPS
+
+        return APP_STEPS
+    return STEPS
 
 
 def generate(spec: DemoSpec | None = None, step: Step | None = None) -> DemoData:
     """Generate the company for ``spec``. ``step(name)`` is called as each part starts (for progress bars)."""
     spec = spec or DemoSpec()
+    if spec.profile is DemoProfile.BANK:
+        from retain.demo.bank import generate_bank
+
+        return generate_bank(spec, step)
+    if spec.profile is DemoProfile.APP:
+        from retain.demo.app import generate_app
+
+        return generate_app(spec, step)
     tick = step or (lambda _name: None)
     clock = Clock.of(spec)
     tick("team")
@@ -89,6 +114,7 @@ def generate(spec: DemoSpec | None = None, step: Step | None = None) -> DemoData
         "survey_responses": surveys_t, "leads": leads_t, "opportunities": opps.table,
         "opportunity_stages": opps.stages, "activities": activities, "conversations": conversations,
         "utterances": utterances, "tags": tags, "goals": goals_table(spec, clock, team, opps),
+        "churn_events": saas_churn_events(acc, life),
     }
     truth = _truth(clock, acc, team, health, life, tag_truth)
     truth["callbacks"] = callback_truth(calls, conversations.column("conversation_id").to_numpy(zero_copy_only=False),

@@ -311,10 +311,15 @@ def _account_discount(spec: DemoSpec, acc: Accounts) -> np.ndarray:
     return np.clip(rng.normal(np.array([0.03, 0.10, 0.18])[acc.segment], 0.05), 0, 0.4) * (rng.random(len(acc)) < 0.7)
 
 
+def subscription_products(r: dict[str, np.ndarray]) -> np.ndarray:
+    """The product id of each lifecycle row: the core plan of its tier, or the add-on of its line."""
+    return np.where(r["line"] == 0, np.asarray(CORE_BY_SEGMENT, dtype=object)[r["tier"]],
+                    np.asarray((None, *ADDONS), dtype=object)[r["line"]])
+
+
 def subscriptions_table(acc: Accounts, life: Lifecycle) -> pa.Table:
     r = life.rows
-    product = np.where(r["line"] == 0, np.asarray(CORE_BY_SEGMENT, dtype=object)[r["tier"]],
-                       np.asarray((None, *ADDONS), dtype=object)[r["line"]])
+    product = subscription_products(r)
     end_kind = np.asarray(ENDS, dtype=object)[r["end_kind"]]
     status = np.select([end_kind == "open", end_kind == "superseded"], ["active", "expired"], "cancelled")
     reason = np.where(r["reason"] >= 0, np.asarray(CANCEL_REASONS, dtype=object)[np.maximum(r["reason"], 0)], None)

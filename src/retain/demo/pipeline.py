@@ -46,6 +46,16 @@ def held_spec(wh: Warehouse) -> str | None:
     return str(frame["spec"].iloc[0]) if len(frame) else None
 
 
+def _same_spec(held: str | None, spec: DemoSpec) -> bool:
+    """True when the stored spec JSON is ``spec`` (a spec stored before a field existed reads as its default)."""
+    if held is None:
+        return False
+    try:
+        return DemoSpec.model_validate_json(held) == spec
+    except ValueError:
+        return False
+
+
 def _has_data(wh: Warehouse) -> bool:
     return any(wh.count(name) for name in ("accounts", "subscriptions", "leads"))
 
@@ -74,7 +84,7 @@ def build_demo(wh: Warehouse, spec: DemoSpec | None = None, out_dir: str | Path 
     wanted = spec.model_dump_json()
     if not replace and _has_data(wh):
         held = held_spec(wh)
-        if held != wanted:
+        if not _same_spec(held, spec):
             raise WarehouseError(
                 "this warehouse already holds data" + (" from another demo" if held else " (not the demo company)"),
                 hint="use another --db, or pass --replace to empty it first (deletes every row in it)",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -52,17 +54,52 @@ COMPETITORS = ("Gainsight", "ChurnZero", "Totango", "Vitally", "Planhat")
 CANCEL_REASONS = ("price", "competitor", "no_value", "budget", "acquired", "other")
 
 
+class DemoProfile(StrEnum):
+    """The shape of the demo company: which kind of business, hence which tables and signals exist."""
+
+    SAAS = "saas"  # B2B SaaS: seats, add-ons, CRM, calls (the default)
+    BANK = "bank"  # retail bank: product holdings without seats, branch and digital activity, loyalty surveys
+    APP = "app"  # consumer subscription app: trials, monthly/annual plans, product events without user ids
+
+
+# accounts and years when the spec does not give them, per profile
+PROFILE_DEFAULTS: dict[DemoProfile, tuple[int, float]] = {
+    DemoProfile.SAAS: (3000, 3.0),
+    DemoProfile.BANK: (5000, 3.0),
+    DemoProfile.APP: (10_000, 1.5),
+}
+
+
 class DemoSpec(BaseModel):
-    """Size and shape of the demo company. Same spec, same seed: byte-identical files."""
+    """Size and shape of the demo company. Same spec, same seed: byte-identical files.
+
+    ``accounts`` and ``years`` default per profile (:data:`PROFILE_DEFAULTS`).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: int = 1
+    profile: DemoProfile = Field(DemoProfile.SAAS, description="Kind of company: saas, bank or app.")
     accounts: int = Field(3000, ge=20, le=200_000, description="Customer accounts created over the span.")
     years: float = Field(3.0, gt=0.25, le=10, description="Years of history ending at `end`.")
     seed: int = Field(7, ge=0, description="Random seed.")
     end: dt.date = Field(DEFAULT_END, description="Last day of data.")
     zh_share: float = Field(0.3, ge=0, le=1, description="Share of calls held in Chinese.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        try:
+            profile = DemoProfile(data.get("profile", DemoProfile.SAAS))
+        except ValueError:
+            return data  # the field validator names the valid profiles
+        accounts, years = PROFILE_DEFAULTS[profile]
+        filled = {k: v for k, v in data.items() if v is not None or k not in ("accounts", "years")}
+        filled.setdefault("accounts", accounts)
+        filled.setdefault("years", years)
+        return filled
 
     @model_validator(mode="after")
     def _span(self) -> DemoSpec:

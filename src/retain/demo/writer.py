@@ -14,7 +14,7 @@ HIDDEN_DIR = "_hidden"  # truth files: a sub-folder, which `retain ingest FOLDER
 
 
 def write_parquet(data: DemoData, out_dir: str | Path) -> dict[str, int]:
-    """One ``<table>.parquet`` per canonical table (usage streamed block by block) plus ``_hidden/*.parquet``.
+    """One ``<table>.parquet`` per table generated (usage streamed block by block) plus ``_hidden/*.parquet``.
 
     Returns rows written per table. Files are byte-identical for the same spec (no timestamps in metadata).
     """
@@ -25,11 +25,11 @@ def write_parquet(data: DemoData, out_dir: str | Path) -> dict[str, int]:
         pq.write_table(table, out / f"{name}.parquet", compression="zstd")
         rows[name] = table.num_rows
     writer = None
-    rows["usage"] = 0
     try:
         for block in data.usage_blocks():
             if writer is None:
                 writer = pq.ParquetWriter(out / "usage.parquet", block.schema, compression="zstd")
+                rows["usage"] = 0
             writer.write_table(block)
             rows["usage"] += block.num_rows
     finally:

@@ -6,6 +6,9 @@ Stable API (used by ``retain.models`` and the web dashboard):
 - :func:`score_accounts`, :func:`component_scores`, :func:`measure_scores` -> pandas frames as of a date
 - :func:`score` -> all three at once (:class:`HealthResult`); :func:`store` saves them to the warehouse
 - :func:`measure_values` (raw values, also model features), :func:`backfill` (weekly history)
+- ``retain.health.fit``: :func:`~retain.health.fit.fit_scorecard` (a scorecard learned from the company's outcomes)
+  and :func:`~retain.health.fit.choose_scorecard` (fitted, or the shipped default with a warning); imported from
+  there, not here, so that scoring does not load scikit-learn
 """
 
 from __future__ import annotations

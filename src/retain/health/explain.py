@@ -25,7 +25,7 @@ import pandas as pd
 
 from retain.errors import NotFoundError, RetainError
 from retain.health.history import SCHEMAS, resolve, score
-from retain.health.scoring import HealthResult
+from retain.health.scoring import HealthResult, churn_probability
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 
@@ -177,8 +177,21 @@ def improvements(result: HealthResult, target: float | None = None) -> pd.DataFr
     comps = comps.assign(total_now=comps["total"], total_if=np.minimum(raw_if, comps["cap"].fillna(np.inf)),
                          uncapped_if=raw_if)  # uncapped_if: the total once the critical factor is resolved
     comps["gain"] = comps["total_if"] - comps["total_now"]
+    cols = list(IMPROVE_COLUMNS)
+    if result.calibrations:  # a fitted scorecard: the churn probability now and once the component improves, in %
+        comps["churn_pct_now"] = _churn_pct(comps, "total_now", result.calibrations)
+        comps["churn_pct_if"] = _churn_pct(comps, "total_if", result.calibrations)
+        cols += ["churn_pct_now", "churn_pct_if"]
     return comps.sort_values(["account_id", "gain", "uncapped_if", "score"], ascending=[True, False, False, True],
-                             ignore_index=True)[list(IMPROVE_COLUMNS)]
+                             ignore_index=True)[cols]
+
+
+def _churn_pct(frame: pd.DataFrame, column: str, calibrations: dict) -> np.ndarray:
+    out = np.full(len(frame), np.nan)
+    for name, calibration in calibrations.items():
+        mine = (frame["scorecard"] == name).to_numpy()
+        out[mine] = 100.0 * churn_probability(frame.loc[mine, column].to_numpy(dtype="float64"), calibration)
+    return out
 
 
 def what_to_improve(result: HealthResult, account_id: str, target: float | None = None) -> pd.DataFrame:
@@ -187,8 +200,10 @@ def what_to_improve(result: HealthResult, account_id: str, target: float | None 
     if hit.empty:
         raise NotFoundError(f"account '{account_id}' has no health score", hint="check the account id and --as-of")
     mine = result.components.loc[result.components["account_id"] == account_id]
-    comps = improvements(HealthResult(hit, mine, result.measures), target) if target is not None else (
-        improvements(result).query("account_id == @account_id"))
+    if target is not None:
+        comps = improvements(HealthResult(hit, mine, result.measures, result.calibrations), target)
+    else:
+        comps = improvements(result).query("account_id == @account_id")
     comps = comps.merge(_weakest_measures(result, account_id), on="component", how="left")
     return comps.drop(columns="account_id").reset_index(drop=True)
 
@@ -221,11 +236,15 @@ def critical_reasons(spec) -> dict[str, str]:
 
 
 def riskiest(result: HealthResult, spec, n: int = 10) -> pd.DataFrame:
-    """The ``n`` accounts with the lowest totals (ARR breaks ties), with their main reasons."""
+    """The ``n`` accounts with the lowest totals (ARR breaks ties), with their main reasons (and ``churn_pct``, the
+    calibrated probability of churn within the horizon in %, when the scorecard has a calibration)."""
     top = result.scores.dropna(subset=["total"]).sort_values(["total", "arr"], ascending=[True, False]).head(n)
     why = reasons(result, top["account_id"], critical_reasons=critical_reasons(spec))
     cols = ["account_id", "segment", "arr", "total", "grade"]
-    return top[cols].reset_index(drop=True).assign(reasons=why.to_numpy())
+    out = top[cols].reset_index(drop=True)
+    if "churn_probability" in top and top["churn_probability"].notna().any():  # a calibrated (fitted) scorecard
+        out["churn_pct"] = 100.0 * top["churn_probability"].to_numpy(dtype="float64")
+    return out.assign(reasons=why.to_numpy())
 
 
 def grade_distribution(result: HealthResult) -> pd.DataFrame:

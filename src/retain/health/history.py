@@ -19,19 +19,20 @@ from retain.health.measures import measure_values
 from retain.health.scoring import HealthResult, score_frame
 from retain.health.spec import ScorecardSetSpec
 from retain.health.validate import load_scorecard
+from retain.results import spec as result_spec
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
-STR, F64 = pa.string(), pa.float64()
-SCHEMAS = {
-    "health_scores": pa.schema([("account_id", STR), ("scorecard", STR), ("total", F64), ("raw_total", F64),
-                                ("cap", F64), ("grade", STR), ("critical_factor", STR), ("segment", STR),
-                                ("owner_id", STR), ("arr", F64), ("capped_by", STR), ("score_note", STR)]),
-    "health_components": pa.schema([("account_id", STR), ("scorecard", STR), ("component", STR), ("score", F64),
-                                    ("weight_pct", F64), ("nominal_weight_pct", F64)]),
-    "health_measures": pa.schema([("account_id", STR), ("scorecard", STR), ("component", STR), ("measure", STR),
-                                  ("key", STR), ("value", F64), ("score", F64), ("weight_pct", F64),
-                                  ("nominal_weight_pct", F64)]),
-}
+HEALTH_RESULTS = ("health_scores", "health_components", "health_measures")
+
+
+def _arrow_schema(name: str) -> pa.Schema:
+    """The Arrow layout of a health result, from its one declaration in :mod:`retain.results.specs` (the warehouse
+    adds ``as_of``)."""
+    schema = result_spec(name).ibis_schema().to_pyarrow()
+    return schema.remove(schema.get_field_index("as_of")) if "as_of" in schema.names else schema
+
+
+SCHEMAS: dict[str, pa.Schema] = {name: _arrow_schema(name) for name in HEALTH_RESULTS}
 
 
 @functools.lru_cache(maxsize=1)

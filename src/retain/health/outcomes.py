@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -42,6 +43,49 @@ def churn_by_grade(outcomes: pd.DataFrame) -> pd.DataFrame:
     if {"red", "green"} <= set(rates.index) and rates["green"] > 0:
         out.attrs["red_green_ratio"] = float(rates["red"] / rates["green"])
     return out
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Churn outcomes of customers at past dates: ``frame`` = ``account_id``, ``as_of``, ``churned`` (0/1), only
+    rows whose outcome is known; ``source`` = the outcome sources found, best first."""
+
+    frame: pd.DataFrame
+    horizon_days: int
+    dates: tuple[dt.date, ...]
+    source: tuple[str, ...]
+    reason: str
+
+    @property
+    def churned_accounts(self) -> int:
+        return int(self.frame.loc[self.frame["churned"] == 1, "account_id"].nunique())
+
+
+def churn_observations(wh: Warehouse, as_of: AsOf, horizon_days: int | None = None,
+                       max_dates: int = 12) -> Observations:
+    """Churn labels per (account, date) from whatever the data has (``retain.models.outcomes``: a labels file,
+    churn events, ``accounts.churned_at`` or subscription ends): monthly dates back from ``as_of - horizon`` (the
+    last ``max_dates``), or the labels file's own dates. ``horizon_days`` defaults to what suits the data's span."""
+    from retain.models import outcomes as mo
+    from retain.models.frame import ObservationFrequency
+
+    day = as_of_date(as_of)
+    horizon, _, reason = mo.choose_defaults(wh, day)
+    if horizon_days is not None:
+        horizon, reason = horizon_days, f"horizon {horizon_days} days (as asked)"
+    grid = mo.observation_grid(wh, day, horizon_days=horizon, frequency=ObservationFrequency.MONTH,
+                               include_as_of=False)
+    if grid.step_days is not None and len(grid.dates) > max_dates:
+        grid = type(grid)(grid.dates[-max_dates:], grid.anchor, grid.step_days)
+    if not grid.dates:
+        return Observations(pd.DataFrame(columns=["account_id", "as_of", "churned"]), horizon, (), (), reason)
+    table = mo.outcome_table(wh, grid, horizon_days=horizon)
+    frame = wh.execute(table.filter(table.churned.notnull()).select("account_id", "as_of", "churned"))
+    frame["as_of"] = [as_of_date(d) for d in frame["as_of"]]
+    frame["churned"] = frame["churned"].astype(int)
+    found = tuple(s.value for s in mo.sources(wh, day))
+    dates = tuple(sorted(set(frame["as_of"])))
+    return Observations(frame.sort_values(["as_of", "account_id"], ignore_index=True), horizon, dates, found, reason)
 
 
 def main(argv: list[str] | None = None) -> None:

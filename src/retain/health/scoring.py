@@ -1,26 +1,32 @@
 """Scoring measure values into measure, component and total scores (vectorised, no row loops).
 
-- A measure is scored 0-100 by bands, a linear range or its percentile within the segment.
+- A measure is scored 0-100 by bands, a linear range or its percentile within the segment; a text measure
+  (contract, billing period...) by its value -> points table (``kind: categories``; unlisted values score ``other``).
+  The ``value`` column of the measure results holds numbers only: null for a text measure.
 - A null value (or one no band covers) is *not applicable*: its weight is shared among the applicable measures of
   its component, and a component with no applicable measure shares its weight among the other components. It never
-  counts as 0.
+  counts as 0. Only a measure that states ``missing: <score>`` (learned by ``retain health fit`` from how accounts
+  without a value churned) scores a null value, with that score.
 - Weights are normalised: ``weight_pct`` is the effective share of the total in %, ``nominal_weight_pct`` the share
   from the configuration alone.
 - Critical factors cap (or set) the total; the binding one is reported as ``critical_factor``. A total that the
   factor actually lowered says so in ``score_note`` ("capped at 50: champion left (180 d)"), and ``capped_by`` names
   the factor; a total with no applicable measure at all is missing with the note "default: no data", never a number.
+- A scorecard with a ``calibration`` (written by ``retain health fit``) also gives ``churn_probability``: the
+  probability of churn within its horizon of each total.
 """
 
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from retain.health.spec import (
     BandsRule,
+    CategoriesRule,
     Direction,
     GradesSpec,
     LinearRule,
@@ -47,6 +53,7 @@ class HealthResult:
     scores: pd.DataFrame
     components: pd.DataFrame
     measures: pd.DataFrame
+    calibrations: dict = field(default_factory=dict)  # scorecard name -> CalibrationSpec (fitted scorecards)
 
 
 # -- measure scores ---------------------------------------------------------------------------------------
@@ -54,6 +61,11 @@ class HealthResult:
 
 def score_values(rule, values: pd.Series, groups: pd.Series | None = None) -> np.ndarray:
     """Scores 0-100 of ``values`` under ``rule``; NaN where not applicable."""
+    if isinstance(rule, CategoriesRule):
+        other = np.nan if rule.other is None else rule.other
+        text = values.astype("string")
+        scored = text.map(rule.points).astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(text.isna().to_numpy(), np.nan, np.where(np.isnan(scored), other, scored))
     x = values.to_numpy(dtype="float64", na_value=np.nan)
     if isinstance(rule, BandsRule):
         out = np.full(x.shape, np.nan)
@@ -139,7 +151,7 @@ def score_card(frame: pd.DataFrame, card: ScorecardSpec) -> HealthResult:
     groups = frame.get("segment", None)
     comp_scores, comp_weights, per_comp = [], [], []
     for comp in card.components:
-        mscores = np.column_stack([score_values(m.scoring, frame[m.key], groups) for m in comp.measures]) \
+        mscores = np.column_stack([_measure_scores(m, frame, groups) for m in comp.measures]) \
             if comp.measures else np.full((n, 0), np.nan)
         mweights = np.array([max(m.weight, 0.0) for m in comp.measures])
         cscore, share = _weighted(mscores, mweights)
@@ -161,6 +173,8 @@ def score_card(frame: pd.DataFrame, card: ScorecardSpec) -> HealthResult:
         "owner_id": _owner(frame), "arr": frame["arr"].to_numpy() if "arr" in frame else np.nan,
         "capped_by": capped_by, "score_note": note,
     })
+    if card.calibration is not None:
+        scores["churn_probability"] = churn_probability(total, card.calibration)
     comps, meas = [], []
     for j, (comp, mscores, share, mnominal) in enumerate(per_comp):
         comps.append(pd.DataFrame({
@@ -170,11 +184,36 @@ def score_card(frame: pd.DataFrame, card: ScorecardSpec) -> HealthResult:
         for k, m in enumerate(comp.measures):
             meas.append(pd.DataFrame({
                 "account_id": ids, "as_of": as_of, "scorecard": card.name, "component": comp.name,
-                "measure": m.name, "key": m.key, "value": frame[m.key].to_numpy(dtype="float64", na_value=np.nan),
+                "measure": m.name, "key": m.key, "value": _numbers(frame[m.key], m.scoring),
                 "score": mscores[:, k], "weight_pct": 100.0 * cshare[:, j] * share[:, k],
                 "nominal_weight_pct": 100.0 * cnominal[j] * mnominal[k],
             }))
-    return HealthResult(scores, _concat(comps, COMPONENT_COLUMNS), _concat(meas, MEASURE_COLUMNS))
+    calibrations = {card.name: card.calibration} if card.calibration is not None else {}
+    return HealthResult(scores, _concat(comps, COMPONENT_COLUMNS), _concat(meas, MEASURE_COLUMNS), calibrations)
+
+
+def churn_probability(total: np.ndarray, calibration) -> np.ndarray:
+    """The calibrated probability of churn within the scorecard's horizon of each total (linear between the
+    calibration points, flat beyond them; NaN for a missing total)."""
+    xs = [p.total for p in calibration.points]
+    ps = [p.probability for p in calibration.points]
+    t = np.asarray(total, dtype="float64")
+    return np.where(np.isnan(t), np.nan, np.interp(t, xs, ps))
+
+
+def _measure_scores(m, frame: pd.DataFrame, groups) -> np.ndarray:
+    """Scores of one measure; a missing value scores ``m.missing`` when the scorecard states one, else NaN."""
+    out = score_values(m.scoring, frame[m.key], groups)
+    if m.missing is not None:
+        out = np.where(frame[m.key].isna().to_numpy(), m.missing, out)
+    return out
+
+
+def _numbers(values: pd.Series, rule) -> np.ndarray:
+    """A measure's values for the results' number column (null for a text measure)."""
+    if isinstance(rule, CategoriesRule):
+        return np.full(len(values), np.nan)
+    return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _owner(frame: pd.DataFrame):
@@ -241,4 +280,5 @@ def score_frame(values: pd.DataFrame, spec: ScorecardSetSpec) -> HealthResult:
     order = scores.sort_values(["total", "account_id"], na_position="last").index
     return HealthResult(scores.loc[order].reset_index(drop=True),
                         _concat([p.components for p in parts], COMPONENT_COLUMNS),
-                        _concat([p.measures for p in parts], MEASURE_COLUMNS))
+                        _concat([p.measures for p in parts], MEASURE_COLUMNS),
+                        {k: v for p in parts for k, v in p.calibrations.items()})

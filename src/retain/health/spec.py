@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Spec(BaseModel):
@@ -51,7 +51,17 @@ class PercentileRule(Spec):
     within: Literal["segment", "all"] = "segment"
 
 
-ScoringRule = Annotated[BandsRule | LinearRule | PercentileRule, Field(discriminator="kind")]
+class CategoriesRule(Spec):
+    """Points per category of a text measure (``measure: category`` or ``billing_period``): a value -> points table;
+    a value not listed scores ``other`` (rare values pooled by ``retain health fit``), or is not applicable when
+    ``other`` is not given. Values match exactly (case and spaces count)."""
+
+    kind: Literal["categories"] = "categories"
+    points: dict[str, float] = Field(min_length=1)
+    other: float | None = Field(default=None, ge=0, le=100)
+
+
+ScoringRule = Annotated[BandsRule | LinearRule | PercentileRule | CategoriesRule, Field(discriminator="kind")]
 
 
 class MeasureRef(Spec):
@@ -61,13 +71,27 @@ class MeasureRef(Spec):
     window_days: int | None = None
     baseline_days: int | None = None
     values: tuple[str, ...] | None = Field(
-        default=None, description="Filter values: ticket priorities, activity types, survey type, contact roles."
+        default=None, description="Filter values: ticket priorities, activity types, survey type, contact roles, "
+                                  "event types."
     )
+    attribute: str | None = Field(
+        default=None, description="A key of accounts.attributes (your extra account columns): a numeric key with "
+                                  "`measure: attribute` (the default when `measure` is omitted), a text key "
+                                  "with `measure: category`.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _attribute_measure(cls, data):
+        if isinstance(data, dict) and data.get("attribute") is not None and "measure" not in data:
+            scoring = data.get("scoring")
+            text = isinstance(scoring, dict) and scoring.get("kind") == "categories"
+            return {**data, "measure": "category" if text else "attribute"}
+        return data
 
     @property
     def params(self) -> dict:
         return {k: v for k, v in (("window_days", self.window_days), ("baseline_days", self.baseline_days),
-                                  ("values", self.values)) if v is not None}
+                                  ("values", self.values), ("attribute", self.attribute)) if v is not None}
 
     @property
     def key(self) -> str:
@@ -82,6 +106,10 @@ class MeasureSpec(MeasureRef):
     label: str | None = None
     weight: float = 1.0
     scoring: ScoringRule
+    missing: float | None = Field(
+        default=None, ge=0, le=100,
+        description="Score when the value is missing (e.g. no NPS answer), as learned by `retain health fit` from "
+                    "how such accounts churned. Default: missing = not applicable, its weight shared among the others.")
 
 
 class ComponentSpec(Spec):
@@ -109,6 +137,36 @@ class GradesSpec(Spec):
     green_from: float = 70.0
 
 
+class CalibrationPoint(Spec):
+    total: float = Field(ge=0, le=100)
+    probability: float = Field(ge=0, le=1)
+
+
+class CalibrationSpec(Spec):
+    """Health total -> probability of churn within ``horizon_days``: linear between the points (sorted by total,
+    probability never rising with the total), flat beyond the ends. Written by ``retain health fit``."""
+
+    horizon_days: int = Field(gt=0)
+    points: tuple[CalibrationPoint, ...] = Field(min_length=2)
+
+
+class FitSpec(Spec):
+    """How ``retain health fit`` made this scorecard (information only; scoring does not read it)."""
+
+    as_of: str
+    horizon_days: int
+    outcome_source: str
+    observation_dates: int
+    observations: int
+    churned_accounts: int
+    churn_rate: float
+    validation: str
+    auc: float | None = None
+    auc_interval: tuple[float, float] | None = None
+    auc_logistic: float | None = None
+    auc_logistic_interval: tuple[float, float] | None = None
+
+
 class ScorecardSpec(Spec):
     version: Literal[1] = 1
     name: str
@@ -116,6 +174,8 @@ class ScorecardSpec(Spec):
     grades: GradesSpec = GradesSpec()
     components: tuple[ComponentSpec, ...]
     critical: tuple[CriticalSpec, ...] = ()
+    calibration: CalibrationSpec | None = None
+    fit: FitSpec | None = None
 
 
 class SegmentRule(Spec):

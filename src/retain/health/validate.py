@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from retain.errors import ConfigError
 from retain.health import spec as S
-from retain.health.measures import MEASURES
+from retain.health.measures import MEASURES, MeasureKind
 
 DEFAULT_FILE = "default_scorecard.yaml"
 
@@ -113,7 +113,10 @@ def rule_measure_names(doc: dict) -> Iterator[Found]:
 def rule_measure_params(doc: dict) -> Iterator[Found]:
     for path, item in [*measures(doc), *criticals(doc)]:
         mdef = MEASURES.get(item.get("measure"))
-        for param in ("window_days", "baseline_days", "values"):
+        for param in mdef.required if mdef is not None else ():
+            if not item.get(param):
+                yield Level.ERROR, path, f"measure '{mdef.name}' needs {REQUIRED_WHAT[param]}", REQUIRED_FIX[mdef.name]
+        for param in ("window_days", "baseline_days", "values", "attribute"):
             if param not in item:
                 continue
             if mdef is not None and param not in mdef.defaults:
@@ -128,6 +131,56 @@ def rule_measure_params(doc: dict) -> Iterator[Found]:
         if window is not None and base is not None and base <= window:
             yield (Level.WARNING, (*path, "baseline_days"), f"baseline_days ({base:g}) is not longer than "
                    f"window_days ({window:g})", "compare a short recent window with a longer baseline, e.g. 30 vs 90")
+
+
+REQUIRED_WHAT = {"attribute": "the key to read", "values": "the products in `values`"}
+REQUIRED_FIX = {"attribute": "add e.g. `attribute: seats_purchased` (a numeric key of accounts.attributes)",
+                "category": "add e.g. `attribute: contract` (a text key of accounts.attributes)",
+                "holds_product": "add e.g. `values: [support_plan]` (product ids)"}
+
+
+def rule_measure_kinds(doc: dict) -> Iterator[Found]:
+    """Text measures are scored by categories, number measures by bands, linear ranges or percentiles."""
+    for path, item in measures(doc):
+        scoring = item.get("scoring")
+        name = item.get("measure") or ("category" if isinstance(scoring, dict) and scoring.get("kind") ==
+                                       "categories" else "attribute" if item.get("attribute") else None)
+        mdef = MEASURES.get(name)
+        if mdef is None or not isinstance(scoring, dict) or "kind" not in scoring:
+            continue
+        text, by_category = mdef.kind is MeasureKind.CATEGORY, scoring.get("kind") == "categories"
+        if text and not by_category:
+            yield (Level.ERROR, (*path, "scoring", "kind"), f"measure '{name}' is text (a category): it cannot be "
+                   f"scored by {scoring.get('kind')}", "use `kind: categories` with `points: {value: points}`")
+        elif by_category and not text:
+            yield (Level.ERROR, (*path, "scoring", "kind"), f"measure '{name}' is a number: it cannot be scored by "
+                   "categories", "use bands, linear or percentile (or `measure: category` for a text attribute)")
+    for path, item in criticals(doc):
+        mdef = MEASURES.get(item.get("measure"))
+        if mdef is not None and mdef.kind is MeasureKind.CATEGORY:
+            yield (Level.ERROR, (*path, "measure"), f"critical factor on text measure '{mdef.name}': thresholds "
+                   "compare numbers", "give the value few points in the measure's categories table instead")
+
+
+def rule_categories(doc: dict) -> Iterator[Found]:
+    """A categories table: text values (YAML reads a bare Yes/No/true as a boolean), points 0-100."""
+    for path, item in measures(doc):
+        scoring = item.get("scoring")
+        if not isinstance(scoring, dict) or scoring.get("kind") != "categories":
+            continue
+        points = scoring.get("points")
+        if not isinstance(points, dict):
+            continue
+        for value, score in points.items():
+            where = (*path, "scoring", "points", value)
+            if not isinstance(value, str):
+                yield (Level.ERROR, where, f"value {value!r} was read as a {type(value).__name__}, not text",
+                       f"quote it: '{value}': (YAML reads bare yes/no/true/false/numbers as such)")
+            sc = _num(score)
+            if sc is None:
+                yield Level.ERROR, where, f"points of '{value}' are not a number ({score!r})", "use 0 to 100"
+            elif not 0 <= sc <= 100:
+                yield Level.ERROR, where, f"points of '{value}' ({sc:g}) are outside 0-100", "use 0 to 100"
 
 
 def rule_weights(doc: dict) -> Iterator[Found]:
@@ -206,6 +259,25 @@ def rule_grades(doc: dict) -> Iterator[Found]:
                 yield Level.ERROR, (*path, "grades", name), f"{name} {value:g} is outside 0-100", "use 0 to 100"
 
 
+def rule_calibration(doc: dict) -> Iterator[Found]:
+    for path, card in cards(doc):
+        cal = card.get("calibration")
+        points = cal.get("points") if isinstance(cal, dict) else None
+        if not isinstance(points, list):
+            continue
+        pairs = [(_num(p.get("total")), _num(p.get("probability"))) for p in points if isinstance(p, dict)]
+        pairs = [(t, q) for t, q in pairs if t is not None and q is not None]
+        for i in range(1, len(pairs)):
+            (t0, q0), (t1, q1) = pairs[i - 1], pairs[i]
+            where = (*path, "calibration", "points", i)
+            if t1 <= t0:
+                yield Level.ERROR, where, f"totals must increase: {t1:g} after {t0:g}", "sort the points by total"
+            elif q1 > q0:
+                yield (Level.ERROR, where, f"churn probability rises with health: {q1:g} at {t1:g} after {q0:g} at "
+                       f"{t0:g}", "a higher total must never mean a higher probability; lower it to at most "
+                       f"{q0:g}")
+
+
 def rule_critical(doc: dict) -> Iterator[Found]:
     for path, item in criticals(doc):
         has_cap, has_set = item.get("cap") is not None, item.get("set_to") is not None
@@ -253,8 +325,8 @@ def rule_segments(doc: dict) -> Iterator[Found]:
 
 
 RULES: tuple[Callable[[dict], Iterator[Found]], ...] = (
-    rule_empty, rule_measure_names, rule_measure_params, rule_weights, rule_bands, rule_grades, rule_critical,
-    rule_unique_names, rule_segments,
+    rule_empty, rule_measure_names, rule_measure_params, rule_measure_kinds, rule_categories, rule_weights,
+    rule_bands, rule_grades, rule_critical, rule_unique_names, rule_segments, rule_calibration,
 )
 
 # -- structure (pydantic) and lines -----------------------------------------------------------------------
@@ -288,7 +360,7 @@ def _strip_tags(loc) -> Path_:
     """Drop the discriminator tag pydantic puts after ``scoring`` in a location."""
     out: list = []
     for i, part in enumerate(loc):
-        if i > 0 and loc[i - 1] == "scoring" and part in {"bands", "linear", "percentile"}:
+        if i > 0 and loc[i - 1] == "scoring" and part in {"bands", "linear", "percentile", "categories"}:
             continue
         out.append(part)
     return tuple(out)

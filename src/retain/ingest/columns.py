@@ -31,11 +31,23 @@ class ColumnPlan:
     extras: dict[str, str] = field(default_factory=dict)  # attributes key -> source column
     attributes_source: str | None = None  # a source column called `attributes` (JSON) merged with extras
     all_sources: tuple[str, ...] = ()
+    generated: dict[str, tuple[str, str]] = field(default_factory=dict)  # absent column -> (SQL, DuckDB type)
+    fallbacks: dict[str, str] = field(default_factory=dict)  # column -> column whose value fills its empty values
+    scale: dict[str, tuple[float, float]] = field(default_factory=dict)  # survey type -> the export's scale
+    rescale: bool = False  # scores mapped from `scale` onto the canonical scale
+
+    @property
+    def absent(self) -> list[str]:
+        """Canonical columns this source does not give (they take their default, or a generated value)."""
+        return [c for c in self.table.names if c not in self.sources and c not in self.generated
+                and c not in self.fallbacks and (c not in self.maps or self.maps[c].default is None)]
 
 
 def plan_columns(table: Table, found: list[str], source: str,
-                 maps: dict[str, ColumnMapSpec] | None = None) -> ColumnPlan:
-    """Match ``found`` columns of ``source`` to ``table``; a :class:`SchemaError` when required ones are missing."""
+                 maps: dict[str, ColumnMapSpec] | None = None, absent_ok: frozenset[str] = frozenset()) -> ColumnPlan:
+    """Match ``found`` columns of ``source`` to ``table``; a :class:`SchemaError` when required ones are missing.
+
+    ``absent_ok`` names required columns Retain can fill itself (a generated key, a name from the id...)."""
     maps = maps or {}
     by_norm: dict[str, str] = {}
     for name in found:
@@ -59,8 +71,9 @@ def plan_columns(table: Table, found: list[str], source: str,
             sources[column] = by_norm[column]
             used.add(by_norm[column])
 
-    missing = [c.name for c in table.columns
+    missing = [c.name for c in table.columns  # a column the mapping names is never filled by Retain
                if c.required and c.default is None and c.name not in sources
+               and (c.name not in absent_ok or c.name in maps)
                and (c.name not in maps or maps[c.name].default is None)]
     if missing:
         raise SchemaError(_missing_message(table, source, found, missing, maps), hint=_missing_hint(maps))

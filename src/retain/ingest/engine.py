@@ -28,13 +28,17 @@ def build_typed(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, staged: Staged
     return typed
 
 
-def find_errors(con: duckdb.DuckDBPyConnection, table: Table, typed: str, prefix: str) -> str:
-    """Create ``{prefix}_err``: one row per problem, adding repeated keys and unresolved references."""
+def find_errors(con: duckdb.DuckDBPyConnection, table: Table, typed: str, prefix: str,
+                extra: list[str] | None = None) -> str:
+    """Create ``{prefix}_err``: one row per problem, adding repeated keys and unresolved references.
+
+    ``extra`` are more SQL queries giving ``__row, column_name, reason`` (overlaps, conflicts across files)."""
     err = f"{prefix}_err"
     parts = [f"SELECT __row, e.column_name, e.reason FROM (SELECT __row, unnest(__errs) AS e FROM {q(typed)} "
              f"WHERE __errs IS NOT NULL)"]
     parts.append(_duplicates_sql(table, typed))
     parts += _references_sql(table, typed)
+    parts += extra or []
     con.execute(f"CREATE OR REPLACE TEMP TABLE {q(err)} AS " + " UNION ALL ".join(f"({p})" for p in parts))
     return err
 

@@ -20,6 +20,21 @@ A mapping is a YAML file parsed into a frozen :class:`MappingSpec`::
         columns:
           closed_at: {source: CloseDate, only_if: {IsClosed: true}}   # empty unless IsClosed is true
 
+A table may instead be a DuckDB SQL query over named export files (``sources:``); see :mod:`retain.ingest.queries`::
+
+    sources: {customers: telco_churn.csv, events: {file: events.parquet}}
+    tables:
+      accounts:
+        query: SELECT customerID AS account_id, Contract AS contract FROM customers
+      subscriptions:
+        query: SELECT ...
+        natural_key: [account_id, product_id, started_on]   # a stable generated key when the key is absent
+        overlap: separate_licences                          # overlapping periods are separate licences
+      survey_responses:
+        files: [answers]
+        scale: {csat: [5, 10]}                               # the export's scale of a survey type
+        rescale: true                                        # mapped onto the canonical scale (csat 1-5)
+
 Built-in mappings ship with Retain (``salesforce``, ``hubspot``); pass their name instead of a path.
 """
 
@@ -31,7 +46,7 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from retain.errors import ConfigError
 from retain.ingest.columns import normalise_name
@@ -43,6 +58,32 @@ BUILT_IN = ("salesforce", "hubspot")
 class Unmapped(StrEnum):
     KEEP = "keep"
     NULL = "null"
+
+
+class Overlap(StrEnum):
+    """What to do with subscription rows of one account and product whose periods overlap."""
+
+    QUARANTINE = "quarantine"  # the default: the later row is quarantined, so revenue is never counted twice
+    SEPARATE_LICENCES = "separate_licences"  # both load: they are separate licences and are summed
+
+
+class SurveyType(StrEnum):
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+
+
+CANONICAL_SCALES: dict[SurveyType, tuple[float, float]] = {
+    SurveyType.NPS: (0, 10), SurveyType.CSAT: (1, 5), SurveyType.CES: (1, 7),
+}
+
+
+class SourceFileSpec(BaseModel):
+    """An export file a query reads, by the name the query uses."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: str = Field(description="Path relative to the ingested folder (or to the mapping file's folder).")
 
 
 class ColumnMapSpec(BaseModel):
@@ -101,6 +142,32 @@ class TableMapSpec(BaseModel):
 
     files: list[str] = Field(default_factory=list, description="File names (no extension) holding this table.")
     columns: dict[str, ColumnEntry] = Field(default_factory=dict)
+    query: str | None = Field(
+        None, description="DuckDB SQL over the mapping's sources; its output columns are the table's columns "
+                          "(extra ones go to attributes). Not with files/columns.",
+    )
+    natural_key: list[str] = Field(
+        default_factory=list, description="Canonical columns whose values make a stable key when the key is absent.",
+    )
+    scale: dict[SurveyType, tuple[float, float]] = Field(
+        default_factory=dict, description="survey_responses: the export's scale per survey type, e.g. {csat: [5, 10]}.",
+    )
+    rescale: bool = Field(False, description="survey_responses: map scores from `scale` onto the canonical scale.")
+    overlap: Overlap | None = Field(
+        None, description="subscriptions: overlapping periods of one account and product are quarantined "
+                          "(default) or loaded as separate_licences.",
+    )
+
+    @model_validator(mode="after")
+    def _query_or_columns(self) -> TableMapSpec:
+        if self.query is not None and (self.files or self.columns):
+            raise ValueError("give either query or files/columns, not both")
+        if self.query is not None and not self.query.strip():
+            raise ValueError("query is empty")
+        for kind, (low, high) in self.scale.items():
+            if not low < high:
+                raise ValueError(f"scale.{kind}: the low end must be below the high end")
+        return self
 
     def column_specs(self) -> dict[str, ColumnMapSpec]:
         out = {}
@@ -117,6 +184,9 @@ class MappingSpec(BaseModel):
     version: int = Field(description="Format version of this file; only 1 exists.")
     name: str = "custom"
     description: str = ""
+    sources: dict[str, SourceFileSpec | str] = Field(
+        default_factory=dict, description="Names usable in queries -> export files.",
+    )
     tables: dict[str, TableMapSpec]
 
     @field_validator("version")
@@ -129,6 +199,17 @@ class MappingSpec(BaseModel):
     def for_table(self, table: str) -> dict[str, ColumnMapSpec]:
         entry = self.tables.get(table)
         return entry.column_specs() if entry else {}
+
+    def entry(self, table: str) -> TableMapSpec | None:
+        return self.tables.get(table)
+
+    def source_files(self) -> dict[str, str]:
+        """Source name -> file path as written in the mapping."""
+        return {name: (f if isinstance(f, str) else f.file) for name, f in self.sources.items()}
+
+    def queries(self) -> dict[str, str]:
+        """Table -> SQL of every table defined by a query."""
+        return {table: entry.query for table, entry in self.tables.items() if entry.query is not None}
 
     def table_for_file(self, stem: str) -> str | None:
         """The canonical table a file called ``stem`` holds under this mapping, if the mapping names it."""
@@ -193,6 +274,7 @@ def _check_names(spec: MappingSpec) -> list[str]:
             issues.append(f"tables.{table}: unknown table" + (f" (did you mean '{close[0]}'?)" if close else ""))
             continue
         names = TABLES[table].names
+        issues += _check_options(table, entry, names)
         for column, col in entry.column_specs().items():
             if column not in names:
                 close = get_close_matches(column, names, n=1)
@@ -202,4 +284,22 @@ def _check_names(spec: MappingSpec) -> list[str]:
                 issues.append(f"tables.{table}.columns.{column}: give a source column or a default")
             elif col.format and TABLES[table].column(column).dtype.value not in ("date", "timestamp"):
                 issues.append(f"tables.{table}.columns.{column}: format is only for date and time columns")
+    return issues
+
+
+def _check_options(table: str, entry: TableMapSpec, names: list[str]) -> list[str]:
+    from difflib import get_close_matches
+
+    issues = []
+    for column in entry.natural_key:
+        if column not in names:
+            close = get_close_matches(column, names, n=1)
+            issues.append(f"tables.{table}.natural_key: '{column}' is not a column of {table}"
+                          + (f" (did you mean '{close[0]}'?)" if close else ""))
+    if (entry.scale or entry.rescale) and table != "survey_responses":
+        issues.append(f"tables.{table}.scale: scale and rescale are for survey_responses only")
+    if entry.rescale and not entry.scale:
+        issues.append(f"tables.{table}.rescale: declare the export's scale first, e.g. scale: {{csat: [5, 10]}}")
+    if entry.overlap is not None and table != "subscriptions":
+        issues.append(f"tables.{table}.overlap: overlap is for subscriptions only")
     return issues

@@ -1,7 +1,8 @@
 """Ingestion: files or frames in, validated rows upserted, bad rows quarantined, one atomic load.
 
-Every step runs in DuckDB SQL (:mod:`retain.ingest.engine`); this module only decides what to load, in which
-order (references first, following :data:`retain.schema.TABLES`), and keeps the load atomic.
+Every step runs in DuckDB SQL (:mod:`retain.ingest.load`, :mod:`retain.ingest.engine`); this module only decides
+what to load (files, frames, a mapping's queries), in which order (references first, following
+:data:`retain.schema.TABLES`), and keeps the load atomic (or rolls it back: strict loads with bad rows, dry runs).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -17,54 +17,76 @@ from typing import Any
 import pandas as pd
 
 from retain.errors import IngestError, SchemaError
-from retain.ingest import engine
-from retain.ingest.columns import normalise_name, plan_columns
-from retain.ingest.ledger import record_load_sql
-from retain.ingest.mapping import MappingSpec, load_mapping
-from retain.ingest.report import ERROR_COLUMNS, MAX_REPORTED_ERRORS, IngestReport, LoadResult
-from retain.ingest.sources import FORMATS, drop_staged, stage_file, stage_frame
-from retain.schema import TABLES, Table
+from retain.ingest.columns import normalise_name
+from retain.ingest.load import LoadContext, Source, load_one
+from retain.ingest.mapping import BUILT_IN, MappingSpec, load_mapping
+from retain.ingest.queries import QueryEngine, check_queries, raise_problems, resolve_sources
+from retain.ingest.report import ERROR_COLUMNS, MAX_REPORTED_ERRORS, IngestReport
+from retain.ingest.sources import FORMATS
+from retain.schema import TABLES
 from retain.schema import table as table_spec
 from retain.warehouse import Warehouse
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in total, what is being done)
 
 
-@dataclass(frozen=True)
-class Source:
-    table: str
-    label: str
-    path: Path | None = None
-    frame: Any = None
-
-
-def ingest_path(wh: Warehouse, path: str | Path, *, table: str | None = None, mapping: str | Path | None = None,
-                now: dt.datetime | None = None, progress: Progress | None = None,
-                strict: bool = False) -> IngestReport:
+def ingest_path(wh: Warehouse, path: str | Path | None, *, table: str | None = None,
+                mapping: str | Path | None = None, now: dt.datetime | None = None, progress: Progress | None = None,
+                strict: bool = False, dry_run: bool = False, merge: bool = False) -> IngestReport:
     """Load a folder of files named after tables (``accounts.csv``, ``usage.parquet``...) or one file.
 
     ``table`` names the table of a single file whose name is not a table; ``mapping`` is a YAML file or a
-    built-in mapping name (``salesforce``, ``hubspot``). With ``strict`` a single bad row writes nothing.
+    built-in mapping name (``salesforce``, ``hubspot``). A mapping's queries run over the files it names
+    (relative to the folder, or to the mapping's folder; ``path`` may then be None or the mapping itself).
+    With ``strict`` a single bad row writes nothing; ``dry_run`` runs the whole load and writes nothing;
+    ``merge`` keeps the stored values of columns a file does not have.
     """
     spec = load_mapping(mapping)
-    sources = discover(Path(path), table, spec)
-    return _run(wh, sources, spec, now, strict, progress)
+    mapping_file = Path(mapping) if spec is not None and str(mapping) not in BUILT_IN else None
+    where = str(mapping_file) if mapping_file else f"mapping '{spec.name if spec else ''}'"
+    only_mapping = path is None or (mapping_file is not None and Path(path).resolve() == mapping_file.resolve())
+    if only_mapping and (spec is None or not spec.queries()):
+        raise IngestError("give a file or folder to ingest",
+                          hint="retain ingest PATH, or --mapping M.yaml alone when its queries name their files")
+    bases = [] if only_mapping else ([Path(path)] if Path(path).is_dir() else [])
+    if mapping_file is not None:
+        bases.append(mapping_file.parent)
+    engine_q, query_sources, consumed = None, [], set()
+    if spec is not None and spec.queries() and (only_mapping or Path(path).is_dir()):
+        files = resolve_sources(spec, where, bases)
+        consumed = {f.resolve() for f in files.values()}
+        engine_q = QueryEngine(files)
+        try:
+            raise_problems(where, check_queries(engine_q, spec, where))
+        except BaseException:
+            engine_q.close()
+            raise
+        name = mapping_file.name if mapping_file else spec.name
+        query_sources = [Source(t, f"{name}/{t}", query=sql) for t, sql in spec.queries().items()]
+    try:
+        sources = [] if only_mapping else discover(Path(path), table, spec, consumed)
+        return _run(wh, _ordered(sources + query_sources), spec, now, strict, progress, queries=engine_q,
+                    dry_run=dry_run, merge=merge)
+    finally:
+        if engine_q is not None:
+            engine_q.close()
 
 
 def ingest_frames(wh: Warehouse, frames: Mapping[str, Any], *, source: str = "api", strict: bool = False,
                   now: dt.datetime | None = None, progress: Progress | None = None,
-                  mapping: str | Path | None = None) -> IngestReport:
+                  mapping: str | Path | None = None, dry_run: bool = False, merge: bool = False) -> IngestReport:
     """Load in-memory tables (pandas DataFrames or Arrow tables) keyed by table name, through the same checks.
 
     Frames go to DuckDB through Arrow; nothing is looped over in Python, so millions of rows are fine.
     With ``strict=True`` any invalid row means nothing is written and ``report.errors`` lists every problem.
     """
     sources = [Source(table_spec(name).name, f"{source}:{name}", frame=frame) for name, frame in frames.items()]
-    return _run(wh, _ordered(sources), load_mapping(mapping), now, strict, progress)
+    return _run(wh, _ordered(sources), load_mapping(mapping), now, strict, progress, dry_run=dry_run, merge=merge)
 
 
-def discover(path: Path, table: str | None, mapping: MappingSpec | None) -> list[Source]:
-    """The files to load and their tables, in reference order."""
+def discover(path: Path, table: str | None, mapping: MappingSpec | None,
+             consumed: set[Path] | frozenset[Path] = frozenset()) -> list[Source]:
+    """The files to load and their tables, in reference order (``consumed``: files a mapping's queries read)."""
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder", hint="check the path")
     if path.is_dir():
@@ -73,6 +95,10 @@ def discover(path: Path, table: str | None, mapping: MappingSpec | None) -> list
                               hint="name each file in the folder after its table (accounts.csv, usage.parquet...)")
         files = sorted(p for p in path.iterdir()
                        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FORMATS)
+        if consumed:
+            files = [f for f in files if f.resolve() not in consumed]
+            if not files:
+                return []
         if not files:
             raise IngestError(f"{path}: no .csv, .parquet, .json or .jsonl files in this folder",
                               hint="put one file per table in the folder, named after the table")
@@ -131,11 +157,13 @@ def _utc(now: dt.datetime | None) -> dt.datetime:
 
 
 def _run(wh: Warehouse, sources: list[Source], mapping: MappingSpec | None, now: dt.datetime | None,
-         strict: bool, progress: Progress | None) -> IngestReport:
+         strict: bool, progress: Progress | None, *, queries: QueryEngine | None = None, dry_run: bool = False,
+         merge: bool = False) -> IngestReport:
     load_now = _utc(now)
     report = IngestReport(load_id=uuid.uuid4().hex[:12])
     errors: list[pd.DataFrame] = []
     session = _session(wh)
+    ctx = LoadContext(session, mapping, load_now, report.load_id, sources, queries, merge=merge, dry_run=dry_run)
     total = 3 * len(sources)
     step = 0
 
@@ -147,13 +175,13 @@ def _run(wh: Warehouse, sources: list[Source], mapping: MappingSpec | None, now:
 
     try:
         session.begin([table_spec(s.table) for s in sources])
-        for i, src in enumerate(sources):
-            result, derived, found = _load_one(session, src, i, mapping, load_now, report.load_id, tick)
+        for i in range(len(sources)):
+            result, derived, found = load_one(ctx, i, tick)
             report.results.append(result)
             report.derived.extend(derived)
             if found is not None:
                 errors.append(found)
-        if strict and report.quarantined:
+        if dry_run or (strict and report.quarantined):
             session.rollback()
             report.committed = False
         else:
@@ -161,58 +189,7 @@ def _run(wh: Warehouse, sources: list[Source], mapping: MappingSpec | None, now:
     except BaseException:
         session.rollback()
         raise
+    report.dry_run, report.notes, report.samples = dry_run, ctx.notes, ctx.samples
     if errors:
         report.errors = pd.concat(errors, ignore_index=True).head(MAX_REPORTED_ERRORS)[ERROR_COLUMNS]
     return report
-
-
-def _load_one(session, src: Source, i: int, mapping: MappingSpec | None, now: dt.datetime, load_id: str,
-              tick: Callable[[str], None]) -> tuple[LoadResult, list[LoadResult], pd.DataFrame | None]:
-    con = session.con
-    spec: Table = table_spec(src.table)
-    prefix = f"_ri_{i}"
-    started = dt.datetime.now(dt.UTC)
-    tick(f"reading {src.label}")
-    con.execute("SET preserve_insertion_order = true")  # staged row order = the file's row order
-    if src.path is not None:
-        staged = stage_file(con, src.path, f"{prefix}_stage")
-    else:
-        staged = stage_frame(con, src.frame, f"{prefix}_stage", src.label)
-    con.execute("SET preserve_insertion_order = false")  # rows carry their number from here on
-    plan = plan_columns(spec, staged.columns, src.label, mapping.for_table(spec.name) if mapping else None)
-    tick(f"validating {src.label}")
-    typed = engine.build_typed(con, plan, staged, now, prefix)
-    read = staged.rows
-    drop_staged(con, staged)  # typed rows keep the source JSON of rows with problems
-    err = engine.find_errors(con, spec, typed, prefix)
-    bad = engine.count_bad(con, err)
-    found = None
-    if bad:
-        found = engine.first_errors(con, spec.name, src.label, err)
-    if bad or src.path is not None:
-        engine.quarantine(con, load_id, spec, src.label, typed, err, started, replace_file=src.path is not None,
-                          any_bad=bad > 0)
-    tick(f"writing {src.label}")
-    derived: list[LoadResult] = []
-    delta = engine.upsert(con, spec, typed, err if bad else None, prefix,
-                          keep_rows=spec.input_only or session.keep_rows)
-    session.drop(typed, err)
-    session.written(spec, delta)
-    if spec.name == "product_events":
-        derived.append(_roll_up(session, delta, prefix, src.label))
-    result = engine.result(spec.name, src.label, read, bad, delta)
-    for done in (result, *derived):
-        con.execute(record_load_sql(load_id, done, started, dt.datetime.now(dt.UTC)))
-    session.drop(*delta.temp_tables)
-    return result, derived, found
-
-
-def _roll_up(session, delta: engine.Delta, prefix: str, label: str) -> LoadResult:
-    con = session.con
-    rolled = engine.rollup_events(con, delta, prefix)
-    n = con.execute(f'SELECT count(*) FROM "{rolled}"').fetchone()[0]
-    usage = TABLES["usage"]
-    udelta = engine.upsert(con, usage, rolled, None, f"{prefix}_usage", keep_rows=session.keep_rows)
-    session.written(usage, udelta)
-    session.drop(rolled, *udelta.temp_tables)
-    return LoadResult("usage", f"rollup of {label}", n, n, 0, udelta.inserted, udelta.updated)

@@ -63,6 +63,8 @@ class RemoteSession:
             needed.update(c.references.split(".")[0] for c in spec.columns if c.references)
             if spec.name == "product_events":
                 needed.add("usage")
+            if spec.name == "accounts":  # created_at may be derived from first subscriptions or transactions
+                needed.update(("subscriptions", "transactions"))
         for name in [n for n in TABLES if n in needed]:
             self.con.execute(create_sql(TABLES[name]))
             data = self.wh.con.table(name).to_pyarrow()

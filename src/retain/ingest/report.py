@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import pandas as pd
 
@@ -36,6 +37,26 @@ class LoadResult:
         return self.loaded - self.inserted - self.updated
 
 
+class NoteKind(StrEnum):
+    """Things a load did or found beside loading rows, each reported with a count and examples."""
+
+    GENERATED_KEY = "generated_key"  # the key was absent: generated (natural key, file and row, or content)
+    DERIVED = "derived"  # values Retain filled in: created_at from first purchases, products from subscriptions
+    OVERLAP = "overlap"  # subscription periods of one account and product overlap
+    OVERWRITE = "overwrite"  # stored values replaced by defaults because the column is absent from this file
+    MERGED = "merged"  # --merge: absent columns kept their stored values
+    CONFLICT = "conflict"  # two sources of one load give the same key with other values
+
+
+@dataclass(frozen=True)
+class Note:
+    table: str
+    source: str
+    kind: NoteKind
+    message: str
+    examples: tuple[str, ...] = ()
+
+
 @dataclass
 class IngestReport:
     """Everything one call of :func:`retain.ingest.ingest_path` / :func:`retain.ingest.ingest_frames` did.
@@ -49,6 +70,14 @@ class IngestReport:
     derived: list[LoadResult] = field(default_factory=list)  # tables rebuilt from input-only ones (usage)
     errors: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ERROR_COLUMNS))
     committed: bool = True
+    dry_run: bool = False  # nothing was written: the load ran and was rolled back
+    notes: list[Note] = field(default_factory=list)
+    samples: dict[str, pd.DataFrame] = field(default_factory=dict)  # source -> a few rows that load (dry run)
+
+    @property
+    def all_quarantined(self) -> list[LoadResult]:
+        """Sources that had rows and loaded none of them."""
+        return [r for r in self.results if r.read > 0 and r.loaded == 0]
 
     @property
     def read(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from retain.ingest.columns import ColumnPlan, normalise_name
-from retain.ingest.mapping import Unmapped
+from retain.ingest.mapping import CANONICAL_SCALES, SurveyType, Unmapped
 from retain.ingest.sources import Staged, lit, q
 from retain.schema import Column, DType
 
@@ -36,7 +36,9 @@ def source_value(plan: ColumnPlan, staged: Staged, column: str) -> tuple[str, st
     """SQL for the (mapped) source value of ``column`` and its DuckDB type; ``NULL`` when absent."""
     spec = plan.maps.get(column)
     src = plan.sources.get(column)
-    if src is None:
+    if src is None and column in plan.generated:
+        expr, sql_type = plan.generated[column]
+    elif src is None:
         expr, sql_type = "NULL::VARCHAR", "VARCHAR"
     else:
         sql_type = staged.types[src]
@@ -66,6 +68,11 @@ def source_value(plan: ColumnPlan, staged: Staged, column: str) -> tuple[str, st
             values = ", ".join(lit(v.strip().lower()) for v in allowed)
             conditions.append(f"lower(trim(CAST({q(cond)} AS VARCHAR))) IN ({values})")
         expr = f"(CASE WHEN {' AND '.join(conditions)} THEN {expr} END)"
+    if column in plan.fallbacks:  # e.g. an account's name: its id when the export has none
+        other, other_type = source_value(plan, staged, plan.fallbacks[column])
+        text = expr if _is_text(sql_type) else f"CAST({expr} AS VARCHAR)"
+        other = other if _is_text(other_type) else f"CAST({other} AS VARCHAR)"
+        expr, sql_type = f"COALESCE(NULLIF(trim({text}), ''), {other})", "VARCHAR"
     return expr, sql_type
 
 
@@ -140,6 +147,42 @@ def raw_row_json(staged: Staged, column=q) -> str:
     return "CAST(json_object(" + ", ".join(parts) + ") AS VARCHAR)" if parts else "'{}'"
 
 
+def _scales(plan: ColumnPlan) -> dict[str, tuple[float, float, bool]]:
+    """Survey type -> (low, high, declared by the mapping) of the scores as exported."""
+    out = {str(k): (lo, hi, False) for k, (lo, hi) in CANONICAL_SCALES.items()}
+    out.update({str(k): (lo, hi, True) for k, (lo, hi) in plan.scale.items()})
+    return out
+
+
+def _final_value(plan: ColumnPlan, column: str) -> str:
+    """The stored value of ``column`` from its typed value: survey scores rescaled when the mapping asks."""
+    typed = q("__t_" + column)
+    if plan.table.name != "survey_responses" or column != "score" or not plan.rescale:
+        return typed
+    whens = []
+    for kind, (lo, hi) in plan.scale.items():
+        clo, chi = CANONICAL_SCALES[SurveyType(kind)]
+        factor = (chi - clo) / (hi - lo)
+        whens.append(f"WHEN {lit(str(kind))} THEN CAST(round({clo!r} + ({typed} - {lo!r}) * {factor!r}) AS BIGINT)")
+    return f"(CASE {q('__t_survey_type')} {' '.join(whens)} ELSE {typed} END)"
+
+
+def _scale_check(plan: ColumnPlan) -> tuple[str, str, str]:
+    """Scores outside the scale of their survey type (canonical, or the one the mapping declares)."""
+    score, kind = q("__t_score"), q("__t_survey_type")
+    whens = []
+    col = plan.table.column("score")
+    for name, (lo, hi, declared) in _scales(plan).items():
+        where = " declared in the mapping" if declared else ""
+        outside = f"({score} < {lo!r} OR {score} > {hi!r})"
+        if not declared:  # values beyond the column's own bounds already have their reason
+            outside += f" AND {score} BETWEEN {col.minimum!r} AND {col.maximum!r}"
+        whens.append(f"WHEN {kind} = {lit(name)} AND {outside} THEN "
+                     f"printf('%d is outside the {name} scale {lo:g}-{hi:g}{where}', {score})")
+    reason = f"(CASE {' '.join(whens)} END)"
+    return "score", f"{reason} IS NOT NULL", reason
+
+
 def _err(column: str, condition: str, reason: str) -> str:
     return f"CASE WHEN {condition} THEN {{'column_name': {lit(column)}, 'reason': {reason}}} END"
 
@@ -180,6 +223,8 @@ def _checks(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> list[tuple[st
         if col.maximum is not None:
             checks.append((col.name, f"{v} > {col.maximum!r}",
                            f"printf('%s is above the maximum {col.maximum:g}', {shown})"))
+    if table.name == "survey_responses":
+        checks.append(_scale_check(plan))
     for order in table.date_orders:
         a, b = q(order.earlier), q(order.later)
         checks.append((order.later, f"{b} < {a}",
@@ -218,7 +263,7 @@ def typed_select(plan: ColumnPlan, staged: Staged, now: dt.datetime) -> str:
         else:
             typed = typed_value(col, q("__s_" + col.name), sql_type)
         layer2.append(f"{typed} AS {q('__t_' + col.name)}")
-    layer3 = ["*"] + [f"{q('__t_' + c.name)} AS {q(c.name)}" for c in table.columns]
+    layer3 = ["*"] + [f"{_final_value(plan, c.name)} AS {q(c.name)}" for c in table.columns]
     layer4 = ["__row", "attributes"] + [q("__len_" + n) for n in texts] + list(raw.values())
     for col in table.columns:
         value = q(col.name)

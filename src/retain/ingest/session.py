@@ -54,11 +54,11 @@ class DuckDBSession:
         self._settings.clear()
 
     def begin(self, tables: list[Table]) -> None:
-        self.wh.ensure_tables()
         self._set("TimeZone", "UTC")
         self._set("memory_limit", os.environ.get(MEMORY_ENV, DEFAULT_MEMORY))
         self._set("preserve_insertion_order", "true")
         self.con.begin()
+        self.wh.ensure_tables()  # inside the transaction: a dry run or a failed load creates nothing either
         for name in LEDGER:
             self.con.execute(ddl(name))
         for spec in tables:

@@ -12,7 +12,14 @@ import ibis
 import ibis.expr.types as ir
 
 from retain.errors import RetainError
-from retain.metrics.dimensions import Dimension, attach_dimension, parse_dimension, period_label_expr, safe_ratio
+from retain.metrics.dimensions import (
+    By,
+    Dimension,
+    attach_dimension,
+    period_label_expr,
+    resolve_dimension,
+    safe_ratio,
+)
 from retain.metrics.periods import Grain, parse_grain, period_frame
 from retain.metrics.spells import churn_events
 from retain.warehouse import AsOf, Warehouse
@@ -25,10 +32,10 @@ COLUMNS = [
 
 def churn_reasons(
     wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4,
-    by: str | Dimension | None = None,
+    by: str | By | None = None,
 ) -> ir.Table:
     """Churned accounts and MRR lost per period and reason (stored as ``churn_reasons``)."""
-    g, dim = parse_grain(grain), parse_dimension(by)
+    g, dim = parse_grain(grain), resolve_dimension(wh, as_of, by)
     frame = period_frame(as_of, g, periods)
     first = frame["period_start"].iloc[0]
     e = churn_events(wh, as_of)
@@ -55,7 +62,7 @@ def churn_reasons(
 
 def reason_totals(
     wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4,
-    by: str | Dimension | None = None,
+    by: str | By | None = None,
 ) -> ir.Table:
     """Per reason over all the periods: churned, MRR lost and shares."""
     r = churn_reasons(wh, as_of, grain, periods, by)

@@ -13,12 +13,13 @@ import ibis.expr.types as ir
 
 from retain.errors import RetainError
 from retain.metrics.dimensions import (
+    By,
     Dimension,
     active_on,
     attach_dimension,
     first_started,
-    parse_dimension,
     period_label_expr,
+    resolve_dimension,
     safe_ratio,
     subscriptions,
 )
@@ -35,15 +36,20 @@ def _months_between(later: ir.DateValue, earlier: ir.DateValue) -> ir.IntegerVal
     return (later.year() - earlier.year()) * 12 + later.month() - earlier.month()
 
 
-def cohorts(wh: Warehouse, as_of: AsOf, cohorts: int = 24, by: str | Dimension | None = None) -> ir.Table:
-    """The last ``cohorts`` monthly signup cohorts, one row per cohort (and dimension value) and month since start."""
-    dim = parse_dimension(by)
+def cohorts(
+    wh: Warehouse, as_of: AsOf, cohorts: int = 24, by: str | By | None = None, *, include_trials: bool = False,
+) -> ir.Table:
+    """The last ``cohorts`` monthly signup cohorts, one row per cohort (and dimension value) and month since start.
+
+    Trial periods are left out unless ``include_trials`` (the cohort is the month of the first paid period).
+    """
+    dim = resolve_dimension(wh, as_of, by)
     if dim is Dimension.PRODUCT:
         raise RetainError("cohorts are of accounts, not products", hint="use --by segment, region, owner...")
     day = as_of_date(as_of)
     first_month = add_months(period_floor(day, Grain.MONTH), -(cohorts - 1))
     grid = month_grid(first_month, day)
-    subs = subscriptions(wh, as_of)
+    subs = subscriptions(wh, as_of, include_trials=include_trials)
 
     first = first_started(subs, ["account_id"])
     first = first.mutate(cohort_start=first.first_started_on.truncate("M"))

@@ -23,12 +23,18 @@ COLUMNS = ["tenure_band", "products_held", "accounts", "retained", "churned", "r
            "net_revenue_retention", "horizon_months"]
 
 
-def account_products(wh: Warehouse, as_of: AsOf, horizon_months: int = 12, max_products: int = 5) -> ir.Table:
-    """Per account customer at the start of the horizon: products held and tenure then, retained at ``as_of``."""
+def account_products(
+    wh: Warehouse, as_of: AsOf, horizon_months: int = 12, max_products: int = 5, *, include_trials: bool = False,
+) -> ir.Table:
+    """Per account customer at the start of the horizon: products held and tenure then, retained at ``as_of``.
+
+    Only paying holdings count (trial periods are left out unless ``include_trials``), so an account on a trial
+    of a second product holds one product, and an account with only trials is not a customer.
+    """
     day = as_of_date(as_of)
     start = ibis.literal(shift_months(day, -horizon_months), type="date")
     end = ibis.literal(day, type="date")
-    subs = subscriptions(wh, day)
+    subs = subscriptions(wh, day, include_trials=include_trials)
     at_start = active_on(subs.started_on, subs.ended_on, start)
     at_end = active_on(subs.started_on, subs.ended_on, end)
     per = subs.group_by("account_id").aggregate(
@@ -45,12 +51,14 @@ def account_products(wh: Warehouse, as_of: AsOf, horizon_months: int = 12, max_p
     )
 
 
-def products_held(wh: Warehouse, as_of: AsOf, horizon_months: int = 12, max_products: int = 5) -> ir.Table:
+def products_held(
+    wh: Warehouse, as_of: AsOf, horizon_months: int = 12, max_products: int = 5, *, include_trials: bool = False,
+) -> ir.Table:
     """Retention by number of products held, overall and per tenure band (stored as ``products_held``).
 
     ``products_held`` is capped at ``max_products`` (that row means "that many or more").
     """
-    a = account_products(wh, as_of, horizon_months, max_products)
+    a = account_products(wh, as_of, horizon_months, max_products, include_trials=include_trials)
 
     def summarise(t: ir.Table, band: ir.StringValue) -> ir.Table:
         t = t.mutate(tenure_band=band)

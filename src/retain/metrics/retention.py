@@ -29,14 +29,15 @@ import ibis
 import ibis.expr.types as ir
 
 from retain.metrics.dimensions import (
-    ACCOUNT_COLUMNS,
+    By,
     Dimension,
     account_dimensions,
     active_on,
     attach_dimension,
     count_if,
     first_started,
-    parse_dimension,
+    is_account_level,
+    resolve_dimension,
     safe_ratio,
     subscriptions,
     unit_columns,
@@ -58,9 +59,9 @@ REVENUE_COLUMNS = [
 ]
 
 
-def _unit_periods(wh: Warehouse, as_of: AsOf, grid: ir.Table, unit: list[str]) -> ir.Table:
+def _unit_periods(wh: Warehouse, as_of: AsOf, grid: ir.Table, unit: list[str], include_trials: bool) -> ir.Table:
     """Per unit, grain and period it touched: open/close flags and MRR, first start and status."""
-    subs = subscriptions(wh, as_of)
+    subs = subscriptions(wh, as_of, include_trials=include_trials)
     overlap = subs.join(
         grid, [subs.started_on <= grid.close_day, subs.ended_on.isnull() | (subs.ended_on > grid.open_day)],
     )
@@ -83,7 +84,9 @@ def _unit_periods(wh: Warehouse, as_of: AsOf, grid: ir.Table, unit: list[str]) -
     return per.mutate(status=status)
 
 
-def _with_dimensions(wh: Warehouse, as_of: AsOf, grid: ir.Table, dims: Sequence[Dimension]) -> ir.Table:
+def _with_dimensions(
+    wh: Warehouse, as_of: AsOf, grid: ir.Table, dims: Sequence[By], include_trials: bool = False,
+) -> ir.Table:
     """Unit-period rows once per requested dimension (stacked), each with its ``dimension_value``.
 
     Account-level dimensions share one computation of the unit periods, split by a join to a long
@@ -91,16 +94,17 @@ def _with_dimensions(wh: Warehouse, as_of: AsOf, grid: ir.Table, dims: Sequence[
     """
     dims = list(dict.fromkeys(dims))
     parts = []
-    by_account = [d for d in dims if d is Dimension.ALL or d in ACCOUNT_COLUMNS]
+    by_account = [d for d in dims if d is Dimension.ALL or is_account_level(d)]
     if any(d is not Dimension.PRODUCT for d in dims):
-        units = _unit_periods(wh, as_of, grid, unit_columns(Dimension.ALL)).mutate(product_id=ibis.null("string"))
+        units = _unit_periods(wh, as_of, grid, unit_columns(Dimension.ALL), include_trials)
+        units = units.mutate(product_id=ibis.null("string"))
         if by_account:
             long = account_dimensions(wh, as_of, units.select("account_id").distinct(), by_account)
             parts.append(units.join(long, "account_id").select(*UNIT_COLUMNS))
         if Dimension.SIGNUP_COHORT in dims:
             parts.append(attach_dimension(units, wh, as_of, Dimension.SIGNUP_COHORT).select(*UNIT_COLUMNS))
     if Dimension.PRODUCT in dims:
-        units = _unit_periods(wh, as_of, grid, unit_columns(Dimension.PRODUCT))
+        units = _unit_periods(wh, as_of, grid, unit_columns(Dimension.PRODUCT), include_trials)
         parts.append(attach_dimension(units, wh, as_of, Dimension.PRODUCT).select(*UNIT_COLUMNS))
     return parts[0] if len(parts) == 1 else ibis.union(*parts)
 
@@ -111,10 +115,15 @@ UNIT_COLUMNS = ["account_id", "product_id", "grain", "period", "period_start", "
 
 
 def unit_periods(
-    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | By | None = None,
+    *, include_trials: bool = False,
 ) -> ir.Table:
-    """One row per unit and period it touched: open/close flags and MRR, its status and its dimension value."""
-    return _with_dimensions(wh, as_of, period_grid(as_of, grain, periods), [parse_dimension(by)])
+    """One row per unit and period it touched: open/close flags and MRR, its status and its dimension value.
+
+    Trial periods (``status = 'trial'``) count only with ``include_trials``.
+    """
+    dims = [resolve_dimension(wh, as_of, by)]
+    return _with_dimensions(wh, as_of, period_grid(as_of, grain, periods), dims, include_trials)
 
 
 def _decompose(u: ir.Table) -> ir.Table:
@@ -163,31 +172,35 @@ def _decompose(u: ir.Table) -> ir.Table:
 
 
 def decomposition(
-    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | By | None = None,
+    *, include_trials: bool = False,
 ) -> ir.Table:
     """Logo and revenue decomposition per period (and dimension value): counts, MRR movements and ratios."""
-    u = unit_periods(wh, as_of, grain, periods, by)
+    u = unit_periods(wh, as_of, grain, periods, by, include_trials=include_trials)
     return _decompose(u).drop("grain").order_by(["dimension_value", "period_start"])
 
 
 def decomposition_many(
-    wh: Warehouse, as_of: AsOf, grains: Mapping[Grain | str, int], dims: Sequence[str | Dimension],
+    wh: Warehouse, as_of: AsOf, grains: Mapping[Grain | str, int], dims: Sequence[str | By],
+    *, include_trials: bool = False,
 ) -> ir.Table:
     """:func:`decomposition` for several grains (``{grain: periods}``) and dimensions in one query."""
     grid = periods_grid(as_of, {parse_grain(g): n for g, n in grains.items()})
-    u = _with_dimensions(wh, as_of, grid, [parse_dimension(d) for d in dims])
+    u = _with_dimensions(wh, as_of, grid, [resolve_dimension(wh, as_of, d) for d in dims], include_trials)
     return _decompose(u).order_by(["grain", "dimension", "dimension_value", "period_start"])
 
 
 def logo_retention(
-    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | By | None = None,
+    *, include_trials: bool = False,
 ) -> ir.Table:
     """``retained / start`` (and ``end / start`` as net change) beside the counts (stored as ``retention``)."""
-    return decomposition(wh, as_of, grain, periods, by).select(*LOGO_COLUMNS)
+    return decomposition(wh, as_of, grain, periods, by, include_trials=include_trials).select(*LOGO_COLUMNS)
 
 
 def revenue_retention(
-    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | Dimension | None = None,
+    wh: Warehouse, as_of: AsOf, grain: Grain | str = Grain.QUARTER, periods: int = 4, by: str | By | None = None,
+    *, include_trials: bool = False,
 ) -> ir.Table:
     """MRR movements, GRR and NRR per period and annualised (stored as ``revenue_retention``)."""
-    return decomposition(wh, as_of, grain, periods, by).select(*REVENUE_COLUMNS)
+    return decomposition(wh, as_of, grain, periods, by, include_trials=include_trials).select(*REVENUE_COLUMNS)

@@ -19,9 +19,9 @@ from retain.warehouse import AsOf, Warehouse
 OPEN_END = dt.date(9999, 12, 31)
 
 
-def spells(wh: Warehouse, as_of: AsOf) -> ir.Table:
+def spells(wh: Warehouse, as_of: AsOf, *, include_trials: bool = False) -> ir.Table:
     """One row per account and spell: ``spell_no`` (1 = first), ``spell_start``, ``spell_end``, ``spell_mrr_end``."""
-    subs = subscriptions(wh, as_of)
+    subs = subscriptions(wh, as_of, include_trials=include_trials)
     open_end = ibis.literal(OPEN_END, type="date")
     end = subs.ended_on.fill_null(open_end)
     earlier = ibis.window(group_by=subs.account_id, order_by=[subs.started_on, subs.subscription_id], rows=(None, -1))
@@ -39,14 +39,14 @@ def spells(wh: Warehouse, as_of: AsOf) -> ir.Table:
     )
 
 
-def churn_events(wh: Warehouse, as_of: AsOf) -> ir.Table:
+def churn_events(wh: Warehouse, as_of: AsOf, *, include_trials: bool = False) -> ir.Table:
     """Every end of a spell known at ``as_of``: the account stopped being a customer on ``churned_on``.
 
     ``mrr_lost`` sums the MRR of the periods ending that day; ``cancel_reason`` is theirs (the largest one's
     when several end together, ``unknown`` when none is given).
     """
-    subs = subscriptions(wh, as_of)
-    ended = spells(wh, as_of)
+    subs = subscriptions(wh, as_of, include_trials=include_trials)
+    ended = spells(wh, as_of, include_trials=include_trials)
     ended = ended.filter(ended.spell_end.notnull())
     last = subs.join(ended, [subs.account_id == ended.account_id, subs.ended_on == ended.spell_end])
     ranked = last.mutate(

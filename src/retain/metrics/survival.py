@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from retain.errors import RetainError
-from retain.metrics.dimensions import Dimension, as_int, attach_dimension, parse_dimension
+from retain.metrics.dimensions import By, Dimension, as_int, attach_dimension, resolve_dimension
 from retain.metrics.periods import Grain
 from retain.metrics.spells import spells
 from retain.warehouse import AsOf, Warehouse, as_of_date
@@ -30,13 +30,16 @@ COLUMNS = [
 ]
 
 
-def lifetimes(wh: Warehouse, as_of: AsOf, by: str | Dimension | None = None) -> ir.Table:
-    """One row per account: ``duration_days`` of its first spell and ``event`` (1 = churned, 0 = still a customer)."""
-    dim = parse_dimension(by)
+def lifetimes(wh: Warehouse, as_of: AsOf, by: str | By | None = None, *, include_trials: bool = False) -> ir.Table:
+    """One row per account: ``duration_days`` of its first spell and ``event`` (1 = churned, 0 = still a customer).
+
+    Trial periods are left out unless ``include_trials`` (a lifetime starts with the first paid period).
+    """
+    day = as_of_date(as_of)
+    dim = resolve_dimension(wh, day, by)
     if dim is Dimension.PRODUCT:
         raise RetainError("survival is of accounts, not products", hint="use --by segment, region, owner...")
-    day = as_of_date(as_of)
-    first = spells(wh, day)
+    first = spells(wh, day, include_trials=include_trials)
     first = first.filter(first.spell_no == 1)
     censor = ibis.literal(day + dt.timedelta(days=1), type="date")
     end = first.spell_end.fill_null(censor)
@@ -49,9 +52,11 @@ def lifetimes(wh: Warehouse, as_of: AsOf, by: str | Dimension | None = None) -> 
     return out.select("account_id", "dimension", "dimension_value", "spell_start", "duration_days", "event")
 
 
-def lifetime_summary(wh: Warehouse, as_of: AsOf, by: str | Dimension | None = None) -> ir.Table:
+def lifetime_summary(
+    wh: Warehouse, as_of: AsOf, by: str | By | None = None, *, include_trials: bool = False,
+) -> ir.Table:
     """The compact summary the estimator needs: accounts per (group, duration, event)."""
-    t = lifetimes(wh, as_of, by)
+    t = lifetimes(wh, as_of, by, include_trials=include_trials)
     return t.group_by(["dimension", "dimension_value", "duration_days", "event"]).aggregate(accounts=t.count())
 
 
@@ -126,9 +131,11 @@ def median_lifetime(curve: pd.DataFrame) -> pd.DataFrame:
     return out[[*keys, "accounts", "median_days", "median_months", "final_survival"]]
 
 
-def survival(wh: Warehouse, as_of: AsOf, by: str | Dimension | None = None, alpha: float = 0.05) -> pd.DataFrame:
+def survival(
+    wh: Warehouse, as_of: AsOf, by: str | By | None = None, alpha: float = 0.05, *, include_trials: bool = False,
+) -> pd.DataFrame:
     """Kaplan–Meier curves of account lifetime as of ``as_of`` (stored as ``survival``)."""
-    return kaplan_meier(wh.execute(lifetime_summary(wh, as_of, by)), alpha)
+    return kaplan_meier(wh.execute(lifetime_summary(wh, as_of, by, include_trials=include_trials)), alpha)
 
 
 def survival_at(curve: pd.DataFrame, months: tuple[float, ...] = (6, 12, 24, 36)) -> pd.DataFrame:

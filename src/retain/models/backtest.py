@@ -1,5 +1,12 @@
 """Backtest: score past dates point-in-time and compare with what happened next.
 
+:class:`BacktestResult` (what ``retain backtest`` prints) is the validation of :mod:`retain.models.selection`:
+every test date with its rows and positives, the comparison of the logistic regression, the scorecard and LightGBM
+on the same out-of-sample rows with account-bootstrap intervals, and the model chosen and why.
+
+The earlier scorecard backtest (:func:`run_backtest`, :class:`ScorecardBacktest`) remains for the suggested
+scorecard weights:
+
 Three contenders on the same held-back dates: the hand-weighted scorecard, the same components re-weighted by
 a logistic regression fitted on earlier dates (the weights are suggested to the user with the AUC they would
 gain), and the churn propensity model. For each: ROC-AUC, top-decile lift, Brier score and a reliability table.
@@ -29,6 +36,31 @@ TARGET = "churned"
 
 @dataclass(frozen=True)
 class BacktestResult:
+    """The validation of the churn model candidates on past dates."""
+
+    summary: pd.DataFrame  # model, auc, auc_low, auc_high, lift, ..., brier, ..., chosen
+    per_date: pd.DataFrame  # test_date, rows, positives, trained_until, train_rows, auc <model>...
+    chosen: str
+    why: str
+    scheme: str
+    note: str
+    horizon_days: int
+    source: str
+    scorecard: str
+    test_dates: tuple
+    notes: tuple[str, ...] = ()
+
+
+def backtest_result(mf, selection, scorecard: str, notes: tuple[str, ...] = ()) -> BacktestResult:
+    """Package a :class:`~retain.models.selection.Selection` of frame ``mf`` for the faces."""
+    dates = tuple(selection.per_date["test_date"]) if not selection.per_date.empty else ()
+    return BacktestResult(selection.table, selection.per_date, selection.chosen.value, selection.why,
+                          selection.plan.scheme.value, selection.plan.note, mf.horizon_days, str(mf.source),
+                          scorecard, dates, selection.notes + tuple(notes))
+
+
+@dataclass(frozen=True)
+class ScorecardBacktest:
     summary: pd.DataFrame  # scorer, auc, top_decile_lift, brier, max_decile_gap, rows, churn_rate
     reliability: pd.DataFrame  # scorer, decile, predicted, observed, n, gap
     weights: pd.DataFrame  # component, hand_weight_pct, learned_weight_pct
@@ -70,7 +102,7 @@ def _scored_total(total: pd.Series, y_fit: np.ndarray, fit_mask: np.ndarray) -> 
 
 def run_backtest(
     wh: Warehouse, frame: pd.DataFrame, split: TimeSplit, source: ScorecardSource, model: ChurnModel | None,
-) -> BacktestResult:
+) -> ScorecardBacktest:
     """``frame``: features + labels at every date of ``split`` (``dataset.build_frame``)."""
     fit_dates = set(split.validation)  # the scorecard needs no training: its maps are fitted on validation only
     frame = frame[frame[TARGET].notna() & frame["as_of"].isin(fit_dates | set(split.test))].reset_index(drop=True)
@@ -121,7 +153,7 @@ def run_backtest(
         calibration = HealthCalibration().fit(history).table()
     except ModelError:
         calibration = None
-    return BacktestResult(
+    return ScorecardBacktest(
         calibration=calibration,
         summary=summary, reliability=pd.concat(rels, ignore_index=True), weights=weights,
         auc_gain=float(summary.loc[1, "auc"] - summary.loc[0, "auc"]), scorecard=source.name,

@@ -78,7 +78,7 @@ class LogisticCalibration:
         rate = target.mean()
         beta = np.array([np.log(rate / (1.0 - rate)), 0.0])
         for _ in range(50):
-            p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+            p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -700.0, 700.0)))
             w = p * (1.0 - p)
             step = np.linalg.solve(design.T @ (design * w[:, None]) + 1e-9 * np.eye(2), design.T @ (target - p))
             beta += step
@@ -93,7 +93,7 @@ class LogisticCalibration:
         if not hasattr(self, "slope_"):
             raise ModelError("the calibration is not fitted", hint="call fit() with held-out scores and outcomes")
         z = (self._t(raw) - self.centre_) / self.scale_
-        return 1.0 / (1.0 + np.exp(-(self.intercept_ + self.slope_ * z)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.intercept_ + self.slope_ * z, -700.0, 700.0)))
 
     def to_dict(self) -> dict:
         return {"method": "logistic", "link": self.link.value, "increasing": self.increasing,

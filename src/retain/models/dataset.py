@@ -1,5 +1,10 @@
 """Training tables: features at many past ``as_of`` dates stacked with the outcomes that followed each date.
 
+:func:`build_model_frame` is the entry point for any data shape: outcomes from whatever source exists
+(``outcomes.py``), features generated from whatever tables exist (``generated.py``), one
+:class:`~retain.models.frame.ModelFrame`. ``build_frame`` / ``time_split`` are the older fixed-feature path
+(subscription ends, ``features.py``), kept for the callers that still use it.
+
 Splits are by time only. Between the last training date and the first validation date (and between validation
 and test) lies a gap of at least the label horizon, so no training label overlaps a validation label's window.
 """
@@ -7,15 +12,31 @@ and test) lies a gap of at least the label horizon, so no training label overlap
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import ibis.expr.types as ir
 import pandas as pd
 
-from retain.errors import ModelError
+from retain.errors import ArgumentError, ModelError
+from retain.models import generated
+from retain.models.feature_prep import prepare
 from retain.models.features import feature_frame
+from retain.models.frame import ModelFrame, ObservationFrequency, OutcomeSource
 from retain.models.labels import CHURN_DAYS, EXPANSION_DAYS, churn_labels, expansion_labels, renewal_labels
-from retain.warehouse import Warehouse, as_of_date
+from retain.models.outcomes import (
+    HORIZONS,
+    OutcomeKind,
+    OutcomeNeverOccurs,
+    choose_defaults,
+    observation_grid,
+    outcome_table,
+    population,
+    sources,
+)
+from retain.warehouse import AsOf, Warehouse, as_of_date
 
 LABEL_HORIZONS = {"churned": CHURN_DAYS, "expanded": EXPANSION_DAYS, "new_product": EXPANSION_DAYS,
                   "renewed": CHURN_DAYS}
@@ -109,3 +130,87 @@ def time_split(
     split = TimeSplit(train, validation, test, horizon_days)
     split.check()
     return split
+
+
+@contextmanager
+def _materialized(wh: Warehouse, expr: ir.Table) -> Iterator[ir.Table]:
+    """``expr`` computed once into a temporary table (dropped afterwards) when the engine allows it."""
+    name = f"_retain_tmp_{uuid.uuid4().hex[:12]}"
+    try:
+        wh.con.create_table(name, expr, temp=True)
+    except Exception:  # noqa: BLE001 - an engine without temporary tables recomputes the expression instead
+        yield expr
+        return
+    try:
+        yield wh.con.table(name)
+    finally:
+        _drop(wh, name)
+
+
+def _drop(wh: Warehouse, name: str) -> None:
+    try:
+        wh.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')  # ibis 12's drop_table fails on DuckDB temp tables
+    except Exception:  # noqa: BLE001
+        wh.con.drop_table(name, force=True)
+
+
+def _choice(value: object, enum: type, what: str):
+    try:
+        return enum(value)
+    except ValueError:
+        valid = ", ".join(e.value for e in enum)
+        raise ArgumentError(f"unknown {what} '{value}'", hint=f"use one of: {valid}") from None
+
+
+def build_model_frame(
+    wh: Warehouse, *, as_of: AsOf, horizon_days: int | None = None,
+    frequency: ObservationFrequency | str | None = None, outcome: OutcomeKind | str = "churn",
+    top_event_types: int = generated.TOP_EVENT_TYPES, require_labels: bool = True,
+) -> ModelFrame:
+    """Observations of every customer at every date (``as_of`` itself included, unlabelled) with generated
+    features and the ``outcome`` label looking ``horizon_days`` ahead; defaults from :func:`choose_defaults`.
+
+    Raises :class:`OutcomeNeverOccurs` when no labelled observation has the outcome (skip that model), and
+    :class:`ModelError` when no observation is labelled yet (unless ``require_labels=False``).
+    """
+    day = as_of_date(as_of)
+    kind = _choice(outcome, OutcomeKind, "outcome")
+    default_h, default_f, reason = choose_defaults(wh, day)
+    if horizon_days is not None and horizon_days not in HORIZONS:
+        raise ArgumentError(f"horizon {horizon_days} days is not supported",
+                            hint=f"use one of: {', '.join(map(str, HORIZONS))}")
+    horizon = horizon_days or default_h
+    freq = _choice(frequency, ObservationFrequency, "frequency") if frequency is not None else default_f
+    notes = [f"defaults: {reason}"] if horizon_days is None or frequency is None else []
+    grid = observation_grid(wh, day, horizon_days=horizon, frequency=freq)
+    found = generated.discover(wh, day, top_event_types=top_event_types)
+    with _materialized(wh, generated.numbered(population(wh, grid))) as pop:
+        ctx = generated.context(wh, grid, pop, found)
+        labels = generated.aligned(ctx, outcome_table(wh, grid, horizon_days=horizon, kind=kind, pop=pop))
+        frame, categorical = generated.compute(ctx, generated.families(ctx, found))
+    numeric = tuple(c for c in frame.columns if c not in ("account_id", "as_of", *categorical))
+    frame[kind.label] = labels[kind.label].astype("float64").to_numpy()
+    frame["outcome_source"] = labels["outcome_source"].to_numpy()
+    labelled = frame[kind.label].notna()
+    if require_labels and not labelled.any():
+        present = sources(wh, day, kind)
+        snapshot_without_labels = grid.step_days is None and OutcomeSource.LABELS not in present
+        if snapshot_without_labels or not present:
+            raise OutcomeNeverOccurs(kind, 0)
+    if require_labels and not labelled.any():
+        raise ModelError(
+            f"no observation before {day} has a complete {horizon}-day outcome window "
+            f"({len(grid.dates)} observation dates)",
+            hint="load more history or choose a shorter --horizon",
+        )
+    if labelled.any() and frame.loc[labelled, kind.label].sum() == 0:
+        raise OutcomeNeverOccurs(kind, int(labelled.sum()))
+    ready = prepare(frame, numeric, categorical)
+    out = ready.frame
+    out["as_of"] = out["as_of"].dt.date  # already in (as_of, account_id) order: the population's row numbers
+    found_sources = sources(wh, day, kind)
+    source = found_sources[0] if found_sources else OutcomeSource.SUBSCRIPTIONS
+    if ready.dropped:
+        notes.append(f"dropped (missing or constant): {', '.join(ready.dropped)}")
+    return ModelFrame(out, ready.features, kind.label, horizon, source, ready.categorical, ready.groups,
+                      ready.transforms, tuple(notes))

@@ -50,6 +50,8 @@ class ModelFrame:
     source: OutcomeSource
     categorical: tuple[str, ...] = ()
     groups: dict[str, str] = field(default_factory=dict)
+    transforms: dict[str, str] = field(default_factory=dict)  # feature -> "log1p" when stored transformed
+    notes: tuple[str, ...] = ()  # how the frame was built (defaults chosen and why, columns dropped)
 
     @property
     def dates(self) -> tuple:
@@ -59,4 +61,4 @@ class ModelFrame:
         """Only the rows whose outcome is known."""
         keep = self.frame[self.frame[self.label].notna()].reset_index(drop=True)
         return ModelFrame(keep, self.features, self.label, self.horizon_days, self.source, self.categorical,
-                          self.groups)
+                          self.groups, self.transforms, self.notes)

@@ -67,3 +67,89 @@ def bootstrap(stat, *arrays: np.ndarray, groups: np.ndarray | None = None, reps:
     tail = (1.0 - level) / 2.0 * 100.0
     low, high = np.nanpercentile(draws, [tail, 100.0 - tail])
     return float(stat(*arrays)), float(low), float(high)
+
+
+# -- weighted metrics for the account bootstrap ------------------------------------------------------------------
+# A bootstrap draw of accounts is a weight per row (how many times its account was drawn), so each replicate is a
+# few bincounts over one precomputed ranking instead of a re-sort: 200 replicates of 1.2M rows take seconds.
+
+
+class RankedScores:
+    """One score column ranked once (tied scores share a slot), for weighted AUC, lift and Brier."""
+
+    def __init__(self, y: np.ndarray, risk: np.ndarray, p: np.ndarray | None = None) -> None:
+        self.y = np.asarray(y, dtype=float)
+        self.p = None if p is None else np.asarray(p, dtype=float)
+        self.uniq, self.slot = np.unique(np.asarray(risk, dtype=float), return_inverse=True)
+
+    def _sums(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.uniq)
+        pos = np.bincount(self.slot, weights=w * self.y, minlength=n)
+        tot = np.bincount(self.slot, weights=w, minlength=n)
+        return pos, tot
+
+    def auc(self, w: np.ndarray) -> float:
+        """Weighted ROC-AUC, ties counted half (Mann-Whitney)."""
+        pos, tot = self._sums(w)
+        neg = tot - pos
+        p_all, n_all = pos.sum(), neg.sum()
+        if p_all <= 0 or n_all <= 0:
+            return float("nan")
+        below = np.cumsum(neg) - neg
+        return float((pos * (below + 0.5 * neg)).sum() / (p_all * n_all))
+
+    def lift(self, w: np.ndarray, share: float = 0.1) -> float:
+        """Weighted top-``share`` lift with ties counted fairly (as :func:`top_decile_lift`)."""
+        pos, tot = self._sums(w)
+        pos, tot = pos[::-1], tot[::-1]  # riskiest first
+        total, hits_all = tot.sum(), pos.sum()
+        if total <= 0 or hits_all <= 0:
+            return float("nan")
+        k = max(1.0, float(np.round(total * share)))
+        cum = np.cumsum(tot)
+        i = int(np.searchsorted(cum, k - 1e-9))
+        i = min(i, len(cum) - 1)
+        before = cum[i] - tot[i]
+        hits = (np.cumsum(pos)[i] - pos[i]) + (k - before) * (pos[i] / tot[i] if tot[i] > 0 else 0.0)
+        return float(hits / k / (hits_all / total))
+
+    def brier(self, w: np.ndarray) -> float:
+        if self.p is None:
+            return float("nan")
+        return float(np.sum(w * (self.p - self.y) ** 2) / np.sum(w))
+
+
+BOOT_METRICS = ("auc", "lift", "brier")
+
+
+class AccountBootstrap:
+    """Bootstrap replicates as row weights: each replicate draws accounts with replacement and a row weighs as many
+    times as its account was drawn. Iterating twice gives the same replicates (paired comparisons of scorers on the
+    same rows), without ever holding all of them in memory."""
+
+    def __init__(self, groups: np.ndarray, reps: int = 200, seed: int = 0) -> None:
+        _, self.inverse = np.unique(np.asarray(groups), return_inverse=True)
+        self.accounts = int(self.inverse.max()) + 1 if len(self.inverse) else 0
+        self.reps, self.seed = reps, seed
+
+    def __iter__(self):
+        rng = np.random.default_rng(self.seed)
+        for _ in range(self.reps):
+            counts = np.bincount(rng.integers(0, self.accounts, self.accounts), minlength=self.accounts)
+            yield counts[self.inverse].astype(float)
+
+
+def metric_draws(ranked: RankedScores, boot: AccountBootstrap, share: float = 0.1) -> pd.DataFrame:
+    """AUC, lift and Brier: the estimate on the rows as they are (index ``-1``) and under every replicate."""
+    ones = np.ones(len(ranked.y))
+    rows = [(-1, ranked.auc(ones), ranked.lift(ones, share), ranked.brier(ones))]
+    for r, w in enumerate(boot):
+        rows.append((r, ranked.auc(w), ranked.lift(w, share), ranked.brier(w)))
+    return pd.DataFrame(rows, columns=["replicate", *BOOT_METRICS]).set_index("replicate")
+
+
+def interval(values: pd.Series | np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of bootstrap replicates."""
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.nanpercentile(np.asarray(values, dtype=float), [tail, 100.0 - tail])
+    return float(low), float(high)

@@ -1,25 +1,33 @@
 """The prediction workflow the faces call: train, predict (and store for the dashboard), backtest.
 
-Every step is a function of the warehouse and a date; the CLI only formats what these return.
+Every step is a function of the warehouse and a date; the CLI only formats what these return. Training data is a
+:class:`~retain.models.frame.ModelFrame` per outcome (churn, expansion) from ``retain.models.dataset``; each is
+validated and a model chosen by :mod:`retain.models.selection`. A model whose outcome never occurs or whose data
+does not meet the requirements (:func:`retain.models.validation.requirements`) is *skipped with a note*; the other
+still trains, predicts and stores.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from retain.errors import ModelError
-from retain.models.adoption import AdoptionTiers
-from retain.models.backtest import BacktestResult, run_backtest
-from retain.models.dataset import TimeSplit, build_frame, data_start, time_split
-from retain.models.features import account_features
+from retain.models.adoption import ADOPTION_FEATURES, AdoptionTiers
+from retain.models.backtest import BacktestResult, backtest_result
+from retain.models.candidates import HEALTH_COLUMN, Kind
+from retain.models.features import CATEGORICAL, FEATURES
+from retain.models.frame import ModelFrame, ObservationFrequency, OutcomeSource
+from retain.models.labels import CHURN_DAYS, EXPANSION_DAYS, churn_labels, expansion_labels
 from retain.models.next_product import next_products
-from retain.models.propensity import ChurnModel, ModelMismatchError, UpsellModel
-from retain.models.scorecard import scorecard_source
+from retain.models.propensity import ChosenModel, ModelMismatchError
+from retain.models.selection import Selection, select
 from retain.warehouse import AsOf, Warehouse, as_of_date, as_of_day
 
 DEFAULT_MODEL_DIR = Path("retain-models")
@@ -28,80 +36,281 @@ RESULT_COLUMNS = ("account_id", "churn_probability", "upsell_probability", "reas
                   "adoption_tier")
 
 
-@dataclass
-class Trained:
-    churn: ChurnModel
-    upsell: UpsellModel
-    tiers: AdoptionTiers
-    as_of: dt.date
-    churn_split: TimeSplit
-    upsell_split: TimeSplit
+class Outcome(StrEnum):
+    CHURN = "churn"
+    EXPANSION = "expansion"
+
+    @property
+    def file(self) -> str:
+        return "churn.json" if self is Outcome.CHURN else "upsell.json"
+
+    @property
+    def default_horizon(self) -> int:
+        return CHURN_DAYS if self is Outcome.CHURN else EXPANSION_DAYS
+
+
+@dataclass(frozen=True)
+class FrameOptions:
+    """What training data is built: the horizon (None: the builder's default from the data's span) and frequency."""
+
+    horizon_days: int | None = None
+    frequency: ObservationFrequency | None = None
+    step_days: int = 30  # the fallback builder's grid when no frequency is given
 
 
 class FrameCache:
-    """Feature + label frames per date, built once per run (dates on a shared grid)."""
+    """Model frames per (outcome, as_of, options), and the health totals per date, built once per run."""
 
     def __init__(self, wh: Warehouse, end: dt.date) -> None:
-        self.wh, self.end, self._frames = wh, end, {}
+        self.wh, self.end = wh, end
+        self._frames: dict[tuple, ModelFrame] = {}
+        self._health: dict[dt.date, pd.DataFrame | None] = {}
+        self.notes: list[str] = []
+
+    def model_frame(self, outcome: Outcome, as_of: dt.date, options: FrameOptions, *,
+                    health: bool = True) -> ModelFrame:
+        """The frame (with the health total at every date when ``health``), built once per key."""
+        key = (outcome, as_of, options)
+        if key not in self._frames:
+            self._frames[key] = build(self.wh, outcome, as_of, options, self.notes)
+        if not health:
+            return self._frames[key]
+        if (key, "health") not in self._frames:
+            self._frames[(key, "health")] = with_health(self, self._frames[key])
+        return self._frames[(key, "health")]
+
+    def health(self, day: dt.date) -> pd.DataFrame | None:
+        if day not in self._health:
+            self._health[day] = health_totals(self.wh, day)
+        return self._health[day]
 
     def get(self, dates) -> pd.DataFrame:
-        missing = sorted(set(dates) - set(self._frames))
-        if missing:
-            built = build_frame(self.wh, missing, end=self.end)
-            for day, part in built.groupby("as_of"):
-                self._frames[day] = part
-            for day in missing:
-                self._frames.setdefault(day, built.iloc[0:0])
-        parts = [self._frames[d] for d in sorted(set(dates))]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        """The fixed-feature frame of the earlier pipeline at ``dates`` (kept for the calibration benchmark)."""
+        from retain.models.dataset import build_frame
+
+        return build_frame(self.wh, sorted(set(dates)), end=self.end)
 
 
-def train(wh: Warehouse, as_of: AsOf | None = None, *, cache: FrameCache | None = None,
+# -- training data --------------------------------------------------------------------------------------------
+
+
+def build(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameOptions,
+          notes: list[str] | None = None) -> ModelFrame:
+    """The model frame from :func:`retain.models.dataset.build_model_frame`: features generated from whatever the
+    data has, outcomes from every source. A :class:`ModelError` (e.g. the outcome never occurs) is the answer and
+    propagates, as does a bug: the main job degrades on the first, never hides the second."""
+    from retain.models.dataset import build_model_frame
+
+    return build_model_frame(wh, as_of=as_of, horizon_days=options.horizon_days, frequency=options.frequency,
+                             outcome=outcome.value)
+
+
+def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameOptions) -> ModelFrame:
+    """The fixed features (``features.FEATURES``) every ``step_days`` back from ``as_of``, with subscription-end
+    labels read as known at ``as_of`` (missing when the window reaches past it)."""
+    from retain.models.dataset import data_start, snapshot_dates
+    from retain.models.features import feature_frame
+
+    horizon = options.horizon_days or outcome.default_horizon
+    step = options.frequency.days if options.frequency else options.step_days
+    labels = churn_labels if outcome is Outcome.CHURN else expansion_labels
+    label = "churned" if outcome is Outcome.CHURN else "expanded"
+    parts = []
+    for day in snapshot_dates(data_start(wh) + dt.timedelta(days=90), as_of, step):
+        feats = feature_frame(wh, day)
+        if day + dt.timedelta(days=horizon) <= as_of:
+            feats = feats.merge(wh.execute(labels(wh, day, horizon))[["account_id", label]], on="account_id",
+                                how="left")
+        else:
+            feats[label] = np.nan
+        feats["as_of"] = day
+        parts.append(feats)
+    frame = pd.concat(parts, ignore_index=True)
+    frame[label] = frame[label].astype("float64")
+    return ModelFrame(frame, tuple(FEATURES), label, horizon, OutcomeSource.SUBSCRIPTIONS, CATEGORICAL, {})
+
+
+def health_totals(wh: Warehouse, day: dt.date) -> pd.DataFrame | None:
+    """The health total per account at ``day`` (mean over scorecards), or None when the scorecard cannot run."""
+    try:
+        from retain.health import score
+
+        scores = score(wh, day).scores
+    except Exception:  # noqa: BLE001 -- the scorecard is one candidate: it sits out, the others still run
+        return None
+    if scores.empty:
+        return None
+    return scores.groupby("account_id", as_index=False)["total"].mean().rename(columns={"total": HEALTH_COLUMN})
+
+
+def with_health(cache: FrameCache, mf: ModelFrame) -> ModelFrame:
+    """``mf`` with the scorecard's total at each observation date (``HEALTH_COLUMN``), when health can score."""
+    if HEALTH_COLUMN in mf.frame.columns:
+        return mf
+    parts = []
+    for day in mf.dates:
+        totals = cache.health(pd.Timestamp(day).date())
+        if totals is not None:
+            parts.append(totals.assign(as_of=day))
+    if not parts:
+        return mf
+    totals = pd.concat(parts, ignore_index=True)
+    frame = mf.frame.merge(totals, on=["account_id", "as_of"], how="left")
+    return ModelFrame(frame, mf.features, mf.label, mf.horizon_days, mf.source, mf.categorical, mf.groups)
+
+
+# -- train / predict -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Trained:
+    churn: ChosenModel | None
+    upsell: ChosenModel | None
+    tiers: AdoptionTiers | None
+    as_of: dt.date
+    selections: dict[Outcome, Selection] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _options(horizon_days: int | None, frequency: ObservationFrequency | None, step_days: int,
+             outcome: Outcome) -> FrameOptions:
+    # --horizon is the churn horizon; expansion keeps its own default
+    return FrameOptions(horizon_days if outcome is Outcome.CHURN else None, frequency, step_days)
+
+
+def fit_outcome(cache: FrameCache, outcome: Outcome, as_of: dt.date, options: FrameOptions, *,
+                seed: int = 0) -> tuple[ChosenModel | None, Selection | None, str | None]:
+    """Validate, choose and refit one outcome's model; (None, None, note) when it is skipped."""
+    try:
+        mf = cache.model_frame(outcome, as_of, options)
+        selection = select(mf, seed=seed)
+    except ModelError as exc:
+        return None, None, f"{outcome} model skipped: {exc.args[0] if exc.args else exc}"
+    model = ChosenModel.fit(mf, selection, outcome=outcome.value, seed=seed)
+    model.summary["frequency"] = options.frequency.value if options.frequency else None
+    return model, selection, None
+
+
+def train(wh: Warehouse, as_of: AsOf | None = None, *, horizon_days: int | None = None,
+          frequency: ObservationFrequency | None = None, cache: FrameCache | None = None,
           step_days: int = 30) -> Trained:
-    """Fit churn and upsell models and adoption tiers on history up to ``as_of`` (default: end of data)."""
+    """Choose and fit the churn and upsell models (and adoption tiers) on history up to ``as_of``.
+
+    Raises :class:`ModelError` only when neither model can be trained."""
     end = as_of_day(wh, as_of).day
-    start = data_start(wh)
     cache = cache or FrameCache(wh, end)
-    csplit = time_split(start, end, horizon_days=ChurnModel.horizon_days, test_days=0, step_days=step_days)
-    usplit = time_split(start, end, horizon_days=UpsellModel.horizon_days, test_days=0, step_days=step_days)
-    cfit = cache.get(csplit.train + csplit.validation)
-    churn = ChurnModel().fit(cfit[cfit["as_of"].isin(csplit.train)], cfit[cfit["as_of"].isin(csplit.validation)])
-    ufit = cache.get(usplit.train + usplit.validation)
-    upsell = UpsellModel().fit(ufit[ufit["as_of"].isin(usplit.train)], ufit[ufit["as_of"].isin(usplit.validation)])
-    tiers = AdoptionTiers().fit(cfit)
-    return Trained(churn, upsell, tiers, end, csplit, usplit)
+    models, selections, notes = {}, {}, []
+    for outcome in Outcome:
+        model, selection, note = fit_outcome(cache, outcome, end, _options(horizon_days, frequency, step_days,
+                                                                          outcome))
+        models[outcome] = model
+        if selection is not None:
+            selections[outcome] = selection
+        if note:
+            notes.append(note)
+    if not any(models.values()):
+        raise ModelError("no model could be trained: " + "; ".join(notes), hint="run `retain doctor`")
+    tiers = _tiers(cache, end, _options(horizon_days, frequency, step_days, Outcome.CHURN), notes)
+    notes = list(dict.fromkeys(cache.notes + notes))
+    return Trained(models[Outcome.CHURN], models[Outcome.EXPANSION], tiers, end, selections, notes)
+
+
+TIERS_STEP_DAYS = 90  # the adoption tiers' own snapshots when the model frame lacks the adoption features
+
+
+def _tiers(cache: FrameCache, end: dt.date, options: FrameOptions, notes: list[str]) -> AdoptionTiers | None:
+    """Adoption tiers from the churn frame, or from the fixed features every 90 days when the generated
+    features do not include licence use, feature breadth and depth."""
+    try:
+        frame = cache.model_frame(Outcome.CHURN, end, options, health=False).labelled().frame
+        if not set(ADOPTION_FEATURES) <= set(frame.columns) or "churned" not in frame.columns:
+            fixed = fixed_frame(cache.wh, Outcome.CHURN, end, FrameOptions(CHURN_DAYS, None, TIERS_STEP_DAYS))
+            frame = fixed.labelled().frame
+        return AdoptionTiers().fit(frame)
+    except (ModelError, ValueError) as exc:
+        notes.append(f"adoption tiers skipped: {exc.args[0] if exc.args else exc}")
+        return None
+
+
+def adoption_rows(wh: Warehouse, day: dt.date, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with the adoption features (from the fixed features at ``day`` when the model frame lacks them)."""
+    if set(ADOPTION_FEATURES) <= set(rows.columns):
+        return rows
+    from retain.models.features import feature_frame
+
+    feats = feature_frame(wh, day)[["account_id", *ADOPTION_FEATURES]]
+    return rows[["account_id"]].merge(feats, on="account_id", how="left")
 
 
 def save(trained: Trained, model_dir: Path = DEFAULT_MODEL_DIR) -> list[Path]:
-    return [trained.churn.save(model_dir / "churn.json"), trained.upsell.save(model_dir / "upsell.json"),
-            trained.tiers.save(model_dir / "adoption.json")]
+    """Write the trained models; a skipped model's old file is removed so it is never scored by mistake."""
+    paths = []
+    for outcome, model in ((Outcome.CHURN, trained.churn), (Outcome.EXPANSION, trained.upsell)):
+        path = model_dir / outcome.file
+        if model is not None:
+            paths.append(model.save(path))
+        elif path.exists():
+            path.unlink()
+    tiers_path = model_dir / "adoption.json"
+    if trained.tiers is not None:
+        paths.append(trained.tiers.save(tiers_path))
+    elif tiers_path.exists():
+        tiers_path.unlink()
+    return paths
 
 
-def load_models(model_dir: Path = DEFAULT_MODEL_DIR) -> tuple[ChurnModel, UpsellModel, AdoptionTiers]:
-    """Load the model files; a missing file or a spec mismatch raises a :class:`ModelError`."""
-    paths = [model_dir / name for name in ("churn.json", "upsell.json", "adoption.json")]
-    if not all(p.exists() for p in paths):
+def load_models(model_dir: Path = DEFAULT_MODEL_DIR) -> tuple[ChosenModel | None, ChosenModel | None,
+                                                              AdoptionTiers | None]:
+    """Load the model files; none at all, or a file of another format, raises a :class:`ModelError`."""
+    paths = {o: model_dir / o.file for o in Outcome}
+    if not any(p.exists() for p in paths.values()):
         raise ModelError(f"no trained models in {model_dir}", hint="run `retain train` first")
-    return ChurnModel.load(paths[0]), UpsellModel.load(paths[1]), AdoptionTiers.load(paths[2])
+    churn, upsell = (ChosenModel.load(paths[o]) if paths[o].exists() else None for o in Outcome)
+    tiers_path = model_dir / "adoption.json"
+    return churn, upsell, AdoptionTiers.load(tiers_path) if tiers_path.exists() else None
 
 
-def predict(wh: Warehouse, as_of: AsOf, churn: ChurnModel, upsell: UpsellModel, tiers: AdoptionTiers | None = None,
-            *, store: bool = True) -> pd.DataFrame:
+def scoring_rows(wh: Warehouse, model: ChosenModel, day: dt.date, cache: FrameCache | None = None) -> pd.DataFrame:
+    """Each customer's features at ``day`` built the way ``model`` was trained (with the health total at ``day``
+    when the model is the scorecard)."""
+    cache = cache or FrameCache(wh, day)
+    frequency = model.summary.get("frequency")
+    options = FrameOptions(model.horizon_days, ObservationFrequency(frequency) if frequency else None, 30)
+    frame = cache.model_frame(Outcome(model.outcome), day, options, health=False).frame
+    rows = frame[pd.to_datetime(frame["as_of"]).dt.date == day].reset_index(drop=True)
+    if model.kind == Kind.SCORECARD.value and HEALTH_COLUMN not in rows.columns:
+        totals = cache.health(day)
+        rows = rows.merge(totals, on="account_id", how="left") if totals is not None else rows.assign(
+            **{HEALTH_COLUMN: np.nan})
+    return rows
+
+
+def predict(wh: Warehouse, as_of: AsOf, churn: ChosenModel | None, upsell: ChosenModel | None,
+            tiers: AdoptionTiers | None = None, *, store: bool = True, cache: FrameCache | None = None) -> pd.DataFrame:
     """Score every customer at ``as_of``: probabilities, reasons, next product, adoption tier; stored as the
-    ``propensity`` result (one row per account) when ``store``."""
+    ``propensity`` result (one row per account) when ``store``. A missing model leaves its column empty."""
     day = as_of_date(as_of)
-    feats = wh.execute(account_features(wh, day))
-    if feats.empty:
+    cache = cache or FrameCache(wh, day)
+    main = churn or upsell
+    if main is None:
+        raise ModelError("no trained model to score with", hint="run `retain train`")
+    rows = scoring_rows(wh, main, day, cache)
+    if rows.empty:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
-    out = feats[["account_id"]].copy()
-    raw = churn.raw_score(feats)
-    out["churn_probability"] = churn.calibration_.predict(raw)
-    out["upsell_probability"] = upsell.predict_proba(feats)
-    out["reasons"] = churn.reasons(feats)
+    out = rows[["account_id"]].copy()
+    raw = churn.raw_score(rows) if churn is not None else np.zeros(len(rows))
+    out["churn_probability"] = churn.calibration_.predict(raw) if churn is not None else np.nan
+    out["reasons"] = churn.reasons(rows) if churn is not None else "[]"
+    if upsell is not None:
+        up_rows = rows if upsell is main else scoring_rows(wh, upsell, day, cache)
+        up = pd.DataFrame({"account_id": up_rows["account_id"], "upsell_probability": upsell.predict_proba(up_rows)})
+        out = out.merge(up, on="account_id", how="left")
+    else:
+        out["upsell_probability"] = np.nan
     nxt = next_products(wh, day)
     out = out.merge(nxt[["account_id", "next_product"]], on="account_id", how="left")
-    out["adoption_tier"] = tiers.assign(feats) if tiers is not None else None
-    # Calibrated probabilities tie within a calibration bin: the booster's own score breaks the ties.
+    out["adoption_tier"] = tiers.assign(adoption_rows(wh, day, rows)) if tiers is not None else None
+    # Calibrated probabilities keep the raw score's order; the raw score breaks exact ties.
     out["_raw"] = raw
     out = out.sort_values(["churn_probability", "_raw"], ascending=False, kind="stable")
     out = out[list(RESULT_COLUMNS)].reset_index(drop=True)
@@ -111,12 +320,12 @@ def predict(wh: Warehouse, as_of: AsOf, churn: ChurnModel, upsell: UpsellModel, 
 
 
 def train_or_load(wh: Warehouse, as_of: dt.date, model_dir: Path | None, cache: FrameCache | None = None):
-    """Reuse saved models when they exist and match this Retain's spec, else train (and save when a dir is given)."""
+    """Reuse saved models when they exist and match this Retain, else train (and save when a dir is given)."""
     if model_dir is not None:
         try:
             return load_models(model_dir)
         except ModelMismatchError:
-            pass  # trained on another spec: retrain below
+            pass  # trained by another version: retrain below
         except ModelError:
             pass  # no model yet
     trained = train(wh, as_of, cache=cache)
@@ -125,27 +334,29 @@ def train_or_load(wh: Warehouse, as_of: dt.date, model_dir: Path | None, cache: 
     return trained.churn, trained.upsell, trained.tiers
 
 
-def backtest(wh: Warehouse, *, end: AsOf | None = None, test_dates: list[dt.date] | None = None,
-             test_days: int = 365, cache: FrameCache | None = None, step_days: int = 30) -> BacktestResult:
-    """Hold back the final ``test_days`` (or the given ``test_dates``); fit on what came before; compare."""
+def backtest(wh: Warehouse, *, end: AsOf | None = None, horizon_days: int | None = None,
+             frequency: ObservationFrequency | None = None, cache: FrameCache | None = None,
+             step_days: int = 30, seed: int = 0) -> BacktestResult:
+    """Validate the candidates for churn on history up to ``end``: every test date, the comparison, the choice."""
     last = as_of_day(wh, end).day
-    start = data_start(wh)
-    horizon = ChurnModel.horizon_days
-    if test_dates:
-        tests = tuple(sorted(as_of_date(d) for d in test_dates))
-        too_late = [d for d in tests if d > last - dt.timedelta(days=horizon)]
-        if too_late:
-            raise ModelError(f"{too_late[0]} is too recent: its 90-day outcome is not known yet",
-                             hint=f"use dates up to {last - dt.timedelta(days=horizon)}")
-        fit = time_split(start, tests[0], horizon_days=horizon, test_days=0, step_days=step_days)
-        split = TimeSplit(fit.train, fit.validation, tests, horizon)
-        split.check()
-    else:
-        split = time_split(start, last, horizon_days=horizon, test_days=test_days, step_days=step_days)
     cache = cache or FrameCache(wh, last)
-    frame = cache.get(split.train + split.validation + split.test)
-    model = ChurnModel().fit(frame[frame["as_of"].isin(split.train)], frame[frame["as_of"].isin(split.validation)])
-    return run_backtest(wh, frame, split, scorecard_source(), model)
+    options = _options(horizon_days, frequency, step_days, Outcome.CHURN)
+    mf = cache.model_frame(Outcome.CHURN, last, options)
+    selection = select(mf, seed=seed)
+    from retain.models.scorecard import scorecard_source
+
+    return backtest_result(mf, selection, scorecard_source().name, tuple(cache.notes))
+
+
+def backtest_of(trained: Trained, cache: FrameCache, options: FrameOptions) -> BacktestResult | None:
+    """The churn model's validation from a :func:`train` run (no refit): what the main job shows."""
+    selection = trained.selections.get(Outcome.CHURN)
+    if selection is None:
+        return None
+    mf = cache.model_frame(Outcome.CHURN, trained.as_of, options)
+    from retain.models.scorecard import scorecard_source
+
+    return backtest_result(mf, selection, scorecard_source().name, tuple(cache.notes))
 
 
 def riskiest(prediction: pd.DataFrame, n: int = 10) -> pd.DataFrame:
@@ -155,5 +366,3 @@ def riskiest(prediction: pd.DataFrame, n: int = 10) -> pd.DataFrame:
                                       if r.get("direction", "raises") == "raises"][:3]) for text in top["reasons"]]
     top["churn_pct"] = (top["churn_probability"] * 100).round(0)
     return top[["account_id", "churn_pct", "adoption_tier", "next_product", "top_reasons"]]
-
-

@@ -227,3 +227,159 @@ class UpsellModel(PropensityModel):
 
     target = "expanded"
     horizon_days = 180
+
+
+# -- the model chosen by validation (retain.models.selection) --------------------------------------------------
+
+CHOSEN_FORMAT = 3
+
+
+class ChosenModel:
+    """The candidate that won validation, refitted on every labelled row, with a logistic calibration fitted on its
+    out-of-sample predictions (so the probabilities match what happened on dates it had not seen) and reasons.
+
+    Reasons come from the chosen model's own contributions (logistic: coefficient x standardised value; LightGBM:
+    SHAP values), summed over each group of correlated features (the frame's ``groups``) and told by the group's
+    largest feature. The scorecard has no per-feature contributions: when it wins, reasons come from a logistic
+    regression fitted on the same rows (``explainer``)."""
+
+    def __init__(self, model, calibration: LogisticCalibration, *, outcome: str, label: str, horizon_days: int,
+                 source: str, features: tuple[str, ...], categorical: tuple[str, ...], groups: dict[str, str],
+                 explainer=None, summary: dict | None = None) -> None:
+        self.model, self.calibration_ = model, calibration
+        self.outcome, self.label, self.horizon_days, self.source = outcome, label, horizon_days, source
+        self.features, self.categorical, self.groups = tuple(features), tuple(categorical), dict(groups)
+        self.explainer = explainer
+        self.summary = summary or {}
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind.value
+
+    @property
+    def train_rows_(self) -> int:
+        return int(self.summary.get("train_rows", 0))
+
+    @classmethod
+    def fit(cls, mf, selection, *, outcome: str, seed: int = 0, max_train_rows: int = 300_000) -> ChosenModel:
+        from retain.models.candidates import Kind
+        from retain.models.selection import fit_candidate, sample_rows
+
+        frame = mf.labelled().frame
+        rows = sample_rows(np.arange(len(frame)), max_train_rows, seed)
+        train = frame.iloc[rows]
+        model = fit_candidate(selection.chosen, mf, train, seed=seed)
+        explainer = fit_candidate(Kind.LOGISTIC, mf, train, seed=seed) if selection.chosen is Kind.SCORECARD else None
+        oof = selection.oof
+        calibration = LogisticCalibration().fit(oof[selection.chosen.value].to_numpy(), oof["y"].to_numpy())
+        table = selection.table.to_dict("records")
+        summary = {"train_rows": len(train), "positives": int(train[mf.label].sum()), "scheme":
+                   selection.plan.scheme.value, "why": selection.why, "table": table,
+                   "trained_until": str(max(frame["as_of"]))}
+        return cls(model, calibration, outcome=outcome, label=mf.label, horizon_days=mf.horizon_days,
+                   source=str(mf.source), features=mf.features, categorical=mf.categorical, groups=mf.groups,
+                   explainer=explainer, summary=summary)
+
+    def _check(self, frame: pd.DataFrame) -> None:
+        missing = [c for c in self.features + self.categorical if c not in frame.columns]
+        if missing:
+            raise ModelMismatchError(
+                f"the {self.outcome} model was trained on features this data no longer has: {', '.join(missing[:5])}",
+                hint="run `retain train` again")
+
+    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+        self._check(frame)
+        return self.model.raw_score(frame)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.calibration_.predict(self.raw_score(frame))
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Per row, log-odds contributions summed per group of correlated features."""
+        self._check(frame)
+        source = self.explainer if self.explainer is not None else self.model
+        contrib = source.contributions(frame)
+        owner = [self.groups.get(c, c) for c in contrib.columns]
+        return contrib.T.groupby(np.array(owner), sort=False).sum().T
+
+    def reasons(self, frame: pd.DataFrame, top: int = 3, protective: int = 2) -> list[str]:
+        """Per row, JSON text: up to ``top`` groups raising the risk then ``protective`` lowering it, each as
+        {feature, phrase, contribution, direction}, told by the group's largest feature in plain words."""
+        from retain.models.reasons import describe
+
+        source = self.explainer if self.explainer is not None else self.model
+        per_feature = source.contributions(frame)
+        grouped = self.contributions(frame)
+        values, names = grouped.to_numpy(), np.array(grouped.columns)
+        up = np.argsort(-values, axis=1)[:, :top]
+        down = np.argsort(values, axis=1)[:, :protective]
+        # the feature telling each group: the member with the largest |contribution| in that row
+        members: dict[str, list[str]] = {}
+        for col in per_feature.columns:
+            members.setdefault(self.groups.get(col, col), []).append(col)
+        pf = per_feature.to_numpy()
+        col_at = {c: i for i, c in enumerate(per_feature.columns)}
+        numeric = [c for c in self.features if c in frame.columns]
+        peers = frame[numeric].astype("float64").median().to_dict()
+        cells = {c: frame[c].to_numpy() for c in self.features + self.categorical}
+        out = []
+        for i in range(len(frame)):
+            items = []
+            for j, keep in [(j, values[i, j] > 0) for j in up[i]] + [(j, values[i, j] < 0) for j in down[i]]:
+                if not keep:
+                    continue
+                cols = members[names[j]]
+                feat = max(cols, key=lambda c: abs(pf[i, col_at[c]])) if len(cols) > 1 else cols[0]
+                # only templates that quote another feature ("... of {licences} seats") need the whole row
+                row = {c: cells[c][i] for c in numeric} if feat in NEEDS_ROW else None
+                items.append(reason_item(feat, float(values[i, j]),
+                                         describe(feat, cells[feat][i], peers.get(feat), row)))
+            out.append(json.dumps(items))
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"format": CHOSEN_FORMAT, "model": "ChosenModel", "outcome": self.outcome, "label": self.label,
+                   "horizon_days": self.horizon_days, "source": self.source, "features": list(self.features),
+                   "categorical": list(self.categorical), "groups": self.groups,
+                   "candidate": self.model.to_dict(), "calibration": self.calibration_.to_dict(),
+                   "explainer": None if self.explainer is None else self.explainer.to_dict(),
+                   "summary": self.summary}
+        path.write_text(json.dumps(payload, default=str))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ChosenModel:
+        from retain.models.candidates import from_dict
+
+        path = Path(path)
+        try:
+            payload = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read model file {path}: {exc}", hint="run `retain train`") from exc
+        if payload.get("format") != CHOSEN_FORMAT or payload.get("model") != "ChosenModel":
+            raise ModelMismatchError(f"{path} is a model file of an older Retain (format {payload.get('format')})",
+                                     hint="retrain with `retain train`")
+        return cls(from_dict(payload["candidate"]), LogisticCalibration.from_dict(payload["calibration"]),
+                   outcome=payload["outcome"], label=payload["label"], horizon_days=payload["horizon_days"],
+                   source=payload["source"], features=tuple(payload["features"]),
+                   categorical=tuple(payload["categorical"]), groups=payload["groups"],
+                   explainer=None if payload["explainer"] is None else from_dict(payload["explainer"]),
+                   summary=payload["summary"])
+
+
+def _needs_row() -> frozenset[str]:
+    from retain.models.reasons import TEMPLATES
+
+    return frozenset(f for f, t in TEMPLATES.items() if "{" in t.says.replace("{v}", ""))
+
+
+NEEDS_ROW = _needs_row()
+
+
+def reason_item(feature: str, contribution: float, text: str) -> dict:
+    from retain.models.reasons import Direction
+
+    return {"feature": feature, "phrase": text, "contribution": round(contribution, 4),
+            "direction": (Direction.RAISES if contribution > 0 else Direction.LOWERS).value}

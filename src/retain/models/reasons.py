@@ -126,3 +126,26 @@ def reason(feature: str, contribution: float, value, row: dict | None = None, pe
     return {"feature": feature, "phrase": phrase(feature, value, row, peer),
             "contribution": round(float(contribution), 4),
             "direction": (Direction.RAISES if contribution > 0 else Direction.LOWERS).value}
+
+
+def _humanise(feature: str) -> str:
+    return feature.replace("__", " ").replace("_", " ").strip()
+
+
+def describe(feature: str, value, peer=None, row: dict | None = None) -> str:
+    """A plain-words reason for any feature: its template when it has one (:func:`phrase`), else the feature's
+    name in words with its value and the median of the accounts scored with it (features generated from the
+    data, e.g. ``events_login_30d``, have no hand-written template)."""
+    if feature in TEMPLATES or feature in CATEGORY_TEMPLATES:
+        try:
+            return phrase(feature, value, row, None if _missing(peer) else peer)
+        except KeyError:  # a template naming another feature this frame does not have
+            pass
+    if isinstance(value, str) or (value is not None and not isinstance(value, int | float)):
+        return f"{_humanise(feature)}: {value}"
+    if _missing(value):
+        return f"no data on {_humanise(feature)}"
+    text = f"{_humanise(feature)}: {float(value):,.3g}"
+    if not _missing(peer):
+        text += f"; similar accounts: {float(peer):,.3g}"
+    return text

@@ -11,10 +11,10 @@ import ibis
 import ibis.expr.types as ir
 
 from retain.errors import ResultError
-from retain.results.model import AdoptionTier, ColumnType, Grain, HealthGrade, ResultColumn, ResultSpec
+from retain.results.model import AdoptionTier, Grain, HealthGrade, ResultColumn, ResultSpec
 from retain.results.specs import RESULTS
 
-__all__ = ["RESULTS", "AdoptionTier", "ColumnType", "Grain", "HealthGrade", "ResultColumn", "ResultSpec",
+__all__ = ["RESULTS", "AdoptionTier", "Grain", "HealthGrade", "ResultColumn", "ResultSpec",
            "conform", "null_keys", "problems", "spec"]
 
 
@@ -37,9 +37,9 @@ def problems(result: ResultSpec, schema: ibis.Schema) -> list[str]:
     for col in result.columns:
         if col.name not in schema:
             if not col.nullable:
-                out.append(f"missing column '{col.name}' ({col.type.value}, never null)")
-        elif not col.type.accepts(schema[col.name]):
-            out.append(f"column '{col.name}' is {schema[col.name]}, which does not cast to {col.type.value}")
+                out.append(f"missing column '{col.name}' ({col.type_name}, never null)")
+        elif not col.accepts(schema[col.name]):
+            out.append(f"column '{col.name}' is {schema[col.name]}, which does not cast to {col.type_name}")
     return out
 
 
@@ -51,8 +51,8 @@ def conform(result: ResultSpec, table: ir.Table) -> ir.Table:
         raise ResultError(f"result '{result.name}' does not fit its spec: " + "; ".join(found),
                           hint=f"produce the columns declared for '{result.name}' (retain.results.specs; "
                                "listed in docs/results.md)")
-    return table.select(**{c.name: (table[c.name].cast(c.type.ibis) if c.name in table.columns
-                                    else ibis.null(c.type.ibis)) for c in result.columns})
+    return table.select(**{c.name: (table[c.name].cast(c.ibis) if c.name in table.columns
+                                    else ibis.null(c.ibis)) for c in result.columns})
 
 
 def null_keys(result: ResultSpec, frame) -> list[str]:

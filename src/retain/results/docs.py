@@ -26,7 +26,7 @@ def _column_row(col: ResultColumn) -> str:
     rules = []
     if col.values:
         rules.append("one of " + ", ".join(f"`{v}`" for v in col.values))
-    return (f"| `{col.name}` | {col.type.value} | {'' if col.nullable else 'never'} | {col.meaning} | "
+    return (f"| `{col.name}` | {col.type_name} | {'' if col.nullable else 'never'} | {col.meaning} | "
             f"{'; '.join(rules)} |")
 
 

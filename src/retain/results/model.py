@@ -2,7 +2,9 @@
 
 The results are declared once, in :mod:`retain.results.specs`; the warehouse validates every stored frame against
 its spec (:func:`conform`), ``retain publish`` reads columns by the names declared here, and ``docs/results.md`` is
-rendered from them.
+rendered from them. Column types are the canonical model's :class:`~retain.schema.DType` (one vocabulary for what
+is loaded and what is computed); the one thing results add is a timestamp without a zone, the first moment of a
+calendar period (``zoned=False``).
 """
 
 from __future__ import annotations
@@ -12,43 +14,7 @@ from enum import StrEnum
 
 import ibis.expr.datatypes as dt
 
-
-class ColumnType(StrEnum):
-    STRING = "string"
-    INT = "int64"
-    FLOAT = "float64"
-    BOOL = "boolean"
-    DATE = "date"
-    TIMESTAMP = "timestamp"  # an instant, UTC
-    PERIOD_START = "timestamp (no zone)"  # the first moment of a calendar period, as a naive timestamp
-    JSON = "json"  # JSON text
-
-    @property
-    def ibis(self) -> dt.DataType:
-        return {
-            ColumnType.STRING: dt.string,
-            ColumnType.INT: dt.int64,
-            ColumnType.FLOAT: dt.float64,
-            ColumnType.BOOL: dt.boolean,
-            ColumnType.DATE: dt.date,
-            ColumnType.TIMESTAMP: dt.Timestamp(timezone="UTC"),
-            ColumnType.PERIOD_START: dt.Timestamp(),
-            ColumnType.JSON: dt.string,
-        }[self]
-
-    def accepts(self, source: dt.DataType) -> bool:
-        """Whether a column of type ``source`` casts to this type without losing meaning."""
-        if source.is_null():
-            return True
-        if self in (ColumnType.STRING, ColumnType.JSON):
-            return source.is_string()
-        if self in (ColumnType.FLOAT, ColumnType.INT):  # an integer column with nulls arrives from pandas as float
-            return source.is_numeric() or source.is_boolean()
-        if self is ColumnType.BOOL:
-            return source.is_boolean()
-        if self is ColumnType.DATE:
-            return source.is_date()
-        return source.is_timestamp()
+from retain.schema.model import DType
 
 
 class Grain(StrEnum):
@@ -86,17 +52,50 @@ class AdoptionTier(StrEnum):
     HIGH = "high"
 
 
+NAIVE_TIMESTAMP = "timestamp (no zone)"  # how a period start's type reads in messages and docs/results.md
+
+
 @dataclass(frozen=True)
 class ResultColumn:
     name: str
-    type: ColumnType
+    type: DType
     meaning: str
     nullable: bool = True
     vocabulary: type[StrEnum] | None = None  # the closed set of values this column holds
+    zoned: bool = True  # a TIMESTAMP is an instant in UTC; False: the first moment of a period, without a zone
+
+    def __post_init__(self) -> None:
+        if not self.zoned and self.type is not DType.TIMESTAMP:
+            raise ValueError(f"result column '{self.name}': only a timestamp can be declared without a zone")
 
     @property
     def values(self) -> tuple[str, ...] | None:
         return tuple(v.value for v in self.vocabulary) if self.vocabulary else None
+
+    @property
+    def type_name(self) -> str:
+        """The declared type as messages and ``docs/results.md`` print it."""
+        return self.type.value if self.zoned else NAIVE_TIMESTAMP
+
+    @property
+    def ibis(self) -> dt.DataType:
+        """The Ibis type the warehouse stores this column as."""
+        return self.type.ibis if self.zoned else dt.Timestamp()
+
+    def accepts(self, source: dt.DataType) -> bool:
+        """Whether a column of type ``source`` casts to this column's type without losing meaning."""
+        if source.is_null():
+            return True
+        kind = self.type
+        if kind in (DType.STRING, DType.JSON):
+            return source.is_string()
+        if kind in (DType.FLOAT, DType.INT):  # an integer column with nulls arrives from pandas as float
+            return source.is_numeric() or source.is_boolean()
+        if kind is DType.BOOL:
+            return source.is_boolean()
+        if kind is DType.DATE:
+            return source.is_date()
+        return source.is_timestamp()
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ class ResultSpec:
     def ibis_schema(self):
         import ibis
 
-        pairs = [(c.name, c.type.ibis) for c in self.columns]
+        pairs = [(c.name, c.ibis) for c in self.columns]
         if self.dated:
             pairs.append(("as_of", dt.date))
         return ibis.schema(pairs)

@@ -6,19 +6,24 @@ name declared nowhere here and a frame that does not fit its declaration.
 
 from __future__ import annotations
 
-from retain.results.model import AdoptionTier, ColumnType, Grain, HealthGrade, ResultColumn, ResultSpec
+from retain.results.model import AdoptionTier, Grain, HealthGrade, ResultColumn, ResultSpec
+from retain.schema.model import DType
 
-S, I, F, B, T = ColumnType.STRING, ColumnType.INT, ColumnType.FLOAT, ColumnType.BOOL, ColumnType.TIMESTAMP
-P, J = ColumnType.PERIOD_START, ColumnType.JSON
+S, I, F, B, T, J = DType.STRING, DType.INT, DType.FLOAT, DType.BOOL, DType.TIMESTAMP, DType.JSON
 
 
-def c(name: str, type_: ColumnType, meaning: str, **kw) -> ResultColumn:
+def c(name: str, type_: DType, meaning: str, **kw) -> ResultColumn:
     return ResultColumn(name, type_, meaning, **kw)
 
 
-def k(name: str, type_: ColumnType, meaning: str, **kw) -> ResultColumn:
+def k(name: str, type_: DType, meaning: str, **kw) -> ResultColumn:
     """A key column: never null."""
     return ResultColumn(name, type_, meaning, nullable=False, **kw)
+
+
+def p(name: str, meaning: str, **kw) -> ResultColumn:
+    """The first moment of a calendar period: a timestamp without a zone."""
+    return ResultColumn(name, T, meaning, zoned=False, **kw)
 
 
 ACCOUNT = k("account_id", S, "The account.")
@@ -28,14 +33,14 @@ NOMINAL_WEIGHT_PCT = c("nominal_weight_pct", F, "Weight declared in the scorecar
 DIMENSION = k("dimension", S, "Dimension the rows are split by (`all` for the whole company).")
 DIMENSION_VALUE = k("dimension_value", S, "Value of that dimension (`all` for the whole company).")
 PERIOD = k("period", S, "Period label: `2026-03`, `2026-Q1` or `2026`.")
-PERIOD_START = c("period_start", P, "First day of the period.")
+PERIOD_START = p("period_start", "First day of the period.")
 COMPLETE = c("complete", B, "False while the period is still running at `as_of` (a partial period).")
 GRAIN = k("grain", S, "Period length: month, quarter or year.")
 COHORT_KEYS = (
     DIMENSION, DIMENSION_VALUE, k("cohort", S, "Signup month of the cohort, e.g. `2026-03`."),
-    c("cohort_start", P, "First day of the signup month."),
+    p("cohort_start", "First day of the signup month."),
     k("months_since_start", I, "Months since the cohort's signup month."),
-    c("month_start", P, "First day of that month."), COMPLETE,
+    p("month_start", "First day of that month."), COMPLETE,
     c("accounts", I, "Accounts in the cohort."),
 )
 CONVERSATION = k("conversation_id", S, "The call.")
@@ -361,4 +366,38 @@ DEMO = (
         ), dated=False),
 )
 
-RESULTS: dict[str, ResultSpec] = {r.name: r for r in (*HEALTH, *MODELS, *METRICS, *CALLS, *DEMO)}
+BOOKS = (
+    ResultSpec(
+        "book_revenue", "MRR movements per month and book (owner and CSM pair): a viewer's NRR/GRR are its sums.",
+        Grain.OWNER, ("period", "book"), "retain.state.publish.book_revenue", (
+            PERIOD, PERIOD_START, COMPLETE,
+            k("book", S, "The book: owner id and CSM id joined by `/` (`-` for none), never null."),
+            c("owner_id", S, "Account owner at `as_of` (null: no owner)."),
+            c("csm_id", S, "Account CSM at `as_of` (null: none)."),
+            c("start_mrr", F, "MRR at the period's open."),
+            c("new_mrr", F, "MRR of new customers."),
+            c("expansion_mrr", F, "MRR gained from customers who stayed."),
+            c("contraction_mrr", F, "MRR lost from customers who stayed."),
+            c("churned_mrr", F, "MRR of customers who left."),
+            c("reactivated_mrr", F, "MRR of returning customers."),
+            c("end_mrr", F, "MRR at the period's close."),
+            c("grr", F, "Gross revenue retention of the book: (start - contraction - churned) / start."),
+            c("nrr", F, "Net revenue retention of the book: (start + expansion - contraction - churned) / start."),
+        )),
+)
+
+DATA = (
+    ResultSpec(
+        "doctor", "The data doctor's findings: per analytic whether the data supports it (and how to supply what "
+        "is missing), then the suspicious-data flags.",
+        Grain.COMPANY, ("item",), "retain.jobs.status.status_section", (
+            k("item", I, "Order of the finding in the report (verdicts first)."),
+            c("section", S, "`verdict` (an analytic) or `flag` (suspicious data)."),
+            c("subject", S, "The analytic, or where the flag was raised (table, column, component)."),
+            c("status", S, "Verdict: supported, limited, unsupported, skipped; flag: its kind."),
+            c("message", S, "What was found, in plain words with the figures."),
+            c("fix", S, "How to supply what is missing or what to check (empty when nothing to do)."),
+        )),
+)
+
+RESULTS: dict[str, ResultSpec] = {r.name: r for r in (*HEALTH, *MODELS, *METRICS, *CALLS, *BOOKS, *DEMO, *DATA)}

@@ -134,6 +134,8 @@ class AccountSnapshot(Base):
     health_total: Mapped[float | None] = mapped_column(Float, nullable=True)
     health_grade: Mapped[str | None] = mapped_column(String(16), nullable=True)
     health_change: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # why the total is not the weighted score: "capped at 40: champion left", "default: no data" (else null)
+    score_note: Mapped[str | None] = mapped_column(String(300), nullable=True)
     churn_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     clv: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -224,7 +226,11 @@ class PublishRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     as_of: Mapped[dt.date] = mapped_column(Date)
+    as_of_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # the clock's reason for ``as_of``
     published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     accounts: Mapped[int] = mapped_column(Integer)
     sources: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+from retain.state import actions as _actions  # noqa: E402,F401 - CTA tables share this metadata (migrations, checks)

@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from retain import results
-from retain.errors import WarehouseError
+from retain.errors import RetainError, WarehouseError
 from retain.results import AdoptionTier
 from retain.state import published
 from retain.state.insight import add_health_insights
@@ -29,6 +29,8 @@ from retain.warehouse import Warehouse, as_of_date, as_of_day
 
 TIMELINE_LIMIT = 40
 ADOPTION_WINDOW_DAYS = 30
+BOOK_MONTHS = 12  # months of MRR movements per book, as the company-wide ``revenue_retention`` stores by month
+BOOK_REVENUE = "book_revenue"
 
 
 def _reads(name: str, **columns: str) -> tuple[str, dict[str, str]]:
@@ -243,8 +245,14 @@ def history(wh: Warehouse, day: dt.date) -> pd.DataFrame:
 
 def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> PublishRun:
     """Replace the snapshot tables with the warehouse's state as of ``as_of`` (default: :func:`as_of_day`)."""
-    day = as_of_day(wh, as_of).day
+    clock = as_of_day(wh, as_of)
+    day = clock.day
     sources: dict[str, bool] = {}
+    try:  # degrade, never abort: without it the Portfolio's revenue charts say they have no data
+        store_book_revenue(wh, day)
+        book_note = None
+    except (RetainError, ibis.common.exceptions.IbisError) as exc:
+        book_note = f"{BOOK_REVENUE} not computed: {exc}"
     team = wh.execute(wh.raw("team_members").select("member_id", "name", "role", "email", "manager_id", "team"))
     base = wh.execute(account_base(wh, day))
     names = dict(zip(team["member_id"], team["name"], strict=True))
@@ -262,6 +270,8 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     if "health_total" in frame:
         frame["health_change"] = frame["health_total"] - frame["account_id"].map(prev)
     frame["at_risk"] = is_at_risk(frame)
+    if "critical" in frame:  # the health result's score note: the list marks defaults and caps with it
+        frame["score_note"] = frame["critical"].where(frame["critical"].notna(), None)
     columns = {c.name for c in AccountSnapshot.__table__.columns}
     records, extras = [], []
     for rec in frame.to_dict("records"):
@@ -286,10 +296,52 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
         {k: {str(c.get("component")): c.get("score") for c in v} for k, v in parts.items()})
     _write_history(db, hist, frame, day)
     refused = _write_metrics(wh, db, day, sources, ids={*frame["account_id"].astype(str), *team["member_id"]})
-    run = PublishRun(as_of=day, accounts=len(records), sources=sources, note="; ".join(refused) or None)
+    refused += [book_note] if book_note else []
+    run = PublishRun(as_of=day, as_of_reason=clock.reason, accounts=len(records), sources=sources,
+                     note="; ".join(refused) or None)
     db.add(run)
     db.commit()
     return run
+
+
+def book_revenue(wh: Warehouse, day: dt.date, months: int = BOOK_MONTHS) -> ir.Table:
+    """MRR movements per month and book: each account's movements (:func:`retain.metrics.retention.unit_periods`,
+    the same as the company-wide ``revenue_retention``) summed per (owner, CSM) pair of the account at ``day``.
+
+    Every account is in exactly one pair, so the rows of any set of books add up without counting an account
+    twice, and all rows add up to the company; a viewer's figures are the sums over the pairs in their scope
+    (:func:`retain.state.published.revenue_by_period`), with GRR and NRR recomputed from the sums."""
+    from retain.metrics.periods import Grain
+    from retain.metrics.retention import unit_periods
+
+    units = unit_periods(wh, day, Grain.MONTH, months)
+    owners = wh.as_of("accounts", day).select("account_id", "owner_id", "csm_id")
+    u = units.left_join(owners, "account_id")
+    delta = u.end_mrr - u.start_mrr
+    retained = u.status == "retained"
+
+    def moved(status: str, column: ir.Column) -> ir.FloatingScalar:
+        return ibis.ifelse(u.status == status, column, 0.0).sum()
+
+    agg = u.group_by(["period", "period_start", "complete", "owner_id", "csm_id"]).aggregate(
+        start_mrr=u.start_mrr.sum(), new_mrr=moved("new", u.end_mrr),
+        expansion_mrr=ibis.ifelse(retained & (delta > 0), delta, 0.0).sum(),
+        contraction_mrr=ibis.ifelse(retained & (delta < 0), -delta, 0.0).sum(),
+        churned_mrr=moved("churned", u.start_mrr), reactivated_mrr=moved("reactivated", u.end_mrr),
+        end_mrr=u.end_mrr.sum())
+    start = agg.start_mrr.nullif(0.0)
+    kept = agg.start_mrr - agg.churned_mrr - agg.contraction_mrr
+    book = agg.owner_id.fill_null("-").concat("/", agg.csm_id.fill_null("-"))
+    return agg.mutate(book=book, grr=kept / start, nrr=(kept + agg.expansion_mrr) / start).order_by(
+        ["period_start", "owner_id", "csm_id"])
+
+
+def store_book_revenue(wh: Warehouse, day: dt.date) -> int:
+    """Compute and store :func:`book_revenue` as of ``day`` (rows stored; 0 without subscriptions)."""
+    frame = wh.execute(book_revenue(wh, day))
+    if len(frame):
+        wh.store_result(BOOK_REVENUE, frame, day)
+    return len(frame)
 
 
 def is_at_risk(frame: pd.DataFrame) -> pd.Series:
@@ -376,7 +428,7 @@ def _write_metrics(wh: Warehouse, db: Session, day: dt.date, sources: dict, ids:
     that belong to someone. Returns a note per refused result."""
     refused = []
     for name, result in published.RESULTS.items():
-        frame = optional_result(wh, name, day, limit=published.MAX_ROWS)
+        frame = optional_result(wh, name, day)
         company = result.visibility is published.Visibility.COMPANY
         if frame is not None and company and (hit := _names_someone(frame, ids)):
             refused.append(f"{name} not published: declared company-wide but its column '{hit}' names accounts "

@@ -240,7 +240,7 @@ LIST_COLUMNS = (
     AccountSnapshot.account_id, AccountSnapshot.name, AccountSnapshot.owner_id, AccountSnapshot.owner_name,
     AccountSnapshot.csm_id, AccountSnapshot.segment, AccountSnapshot.region, AccountSnapshot.status,
     AccountSnapshot.arr, AccountSnapshot.currency, AccountSnapshot.health_total, AccountSnapshot.health_grade,
-    AccountSnapshot.health_change, AccountSnapshot.churn_probability, AccountSnapshot.clv,
+    AccountSnapshot.health_change, AccountSnapshot.score_note, AccountSnapshot.churn_probability, AccountSnapshot.clv,
     AccountSnapshot.renewal_on, AccountSnapshot.adoption_tier, AccountSnapshot.products_held,
     AccountSnapshot.open_tickets, AccountSnapshot.as_of,
 )
@@ -347,6 +347,7 @@ def portfolio(db: Session, scope: Scope) -> dict:
         func.count(), func.coalesce(func.sum(a.arr), 0.0), func.avg(a.health_total),
         func.coalesce(func.sum(case((at_risk_clause(), a.arr), else_=0.0)), 0.0),
         func.sum(case((at_risk_clause(), 1), else_=0)), func.avg(a.health_change),
+        func.min(a.currency), func.max(a.currency),
     ).where(active), scope)).one()
     grade = func.coalesce(a.health_grade, literal_column("'unscored'"))
     grades = db.execute(scoped(select(grade, func.count(), func.coalesce(func.sum(a.arr), 0.0))
@@ -359,9 +360,21 @@ def portfolio(db: Session, scope: Scope) -> dict:
         "avg_health": None if totals[2] is None else float(totals[2]),
         "arr_at_risk": float(totals[3]), "accounts_at_risk": int(totals[4] or 0),
         "avg_health_change": None if totals[5] is None else float(totals[5]),
+        "currency": one_currency(totals[6], totals[7]),
         "by_grade": [{"grade": g, "accounts": int(n), "arr": float(v)} for g, n, v in grades],
         "health_hist": [{"bucket": int(min(b, 90)), "accounts": int(n), "arr": float(v)} for b, n, v in hist],
     }
+
+
+MIXED_CURRENCIES = "mixed currencies"
+
+
+def one_currency(low: str | None, high: str | None) -> str | None:
+    """The currency of a total from the least and greatest currency summed into it: that code when they are the
+    same, :data:`MIXED_CURRENCIES` when a total adds amounts in several (the page says so beside it)."""
+    if low is None or high is None:
+        return low or high
+    return low if low == high else MIXED_CURRENCIES
 
 
 def team(db: Session, scope: Scope) -> list[dict]:
@@ -372,7 +385,7 @@ def team(db: Session, scope: Scope) -> list[dict]:
     form one row without a person (admins only).
     """
     a = AccountSnapshot
-    cols = (a.arr, a.health_total, a.health_change, a.at_risk)
+    cols = (a.arr, a.currency, a.health_total, a.health_change, a.at_risk)
     active = a.status == "active"
     books = union_all(
         select(a.owner_id.label("person_id"), *cols).where(active, a.owner_id.is_not(None)),
@@ -386,6 +399,7 @@ def team(db: Session, scope: Scope) -> list[dict]:
         person, func.max(TeamMember.name), func.count(), func.coalesce(func.sum(books.c.arr), 0.0),
         func.avg(books.c.health_total), func.avg(books.c.health_change),
         func.coalesce(func.sum(case((books.c.at_risk.is_(True), books.c.arr), else_=0.0)), 0.0),
+        func.min(books.c.currency), func.max(books.c.currency),
     ).join_from(books, TeamMember, TeamMember.member_id == person, isouter=True).group_by(person).order_by(
         func.sum(books.c.arr).desc(), person)
     if scope.role is Role.MEMBER:
@@ -393,7 +407,7 @@ def team(db: Session, scope: Scope) -> list[dict]:
     elif scope.role is not Role.ADMIN:
         stmt = stmt.where(person.in_(team_ids(scope))) if scope.member_id else stmt.where(false())
     keys = ("owner_id", "owner_name", "accounts", "arr", "avg_health", "avg_health_change", "arr_at_risk")
-    return [dict(zip(keys, row, strict=True)) for row in db.execute(stmt)]
+    return [dict(zip(keys, row[:-2], strict=True)) | {"currency": one_currency(*row[-2:])} for row in db.execute(stmt)]
 
 
 def reports(db: Session, manager_id: str) -> list[TeamMember]:

@@ -128,6 +128,10 @@ def _company_results(wh: Warehouse) -> None:
     wh.store_result("products_held", pd.DataFrame({"products_held": [1, 2], "tenure_band": ["1y+"] * 2,
                                                    "retention": [0.8, 1.0]}), AS_OF)
     wh.store_result("pareto", pd.DataFrame({"customer_share": [0.2, 1.0], "revenue_share": [0.55, 1.0]}), AS_OF)
+    wh.store_result("doctor", pd.DataFrame({
+        "item": [0, 1], "section": ["verdict", "flag"], "subject": ["churn model", "subscriptions.quantity"],
+        "status": ["supported", "outlier"], "message": ["6 churned accounts over 4 observation dates", "a quantity "
+                                                        "100x the median"], "fix": ["", "check the export"]}), AS_OF)
 
 
 # Rows of the owned results, each with whom it belongs to; tests derive what every role may read from these.

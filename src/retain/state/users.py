@@ -97,6 +97,28 @@ def get_user(db: Session, user_id: int) -> User | None:
     return user if user is not None and user.is_active else None
 
 
+def user_by_name(db: Session, username: str) -> User | None:
+    """The user signing in as ``username`` (active or not), or None."""
+    return db.scalar(select(User).where(User.username == username))
+
+
+def require_user(db: Session, username: str) -> User:
+    """The user ``username``; an error naming it and where to look otherwise."""
+    user = user_by_name(db, username)
+    if user is None:
+        raise RetainError(f"no user '{username}'", hint="see `retain users list`")
+    return user
+
+
+def ensure_user(db: Session, username: str, password: str, role: Role | str, *, member_id: str | None = None,
+                actor: str | None = None) -> bool:
+    """Create ``username`` unless it exists (then it is left as it is); returns whether it was created."""
+    if user_by_name(db, username) is not None:
+        return False
+    create_user(db, username, password, role, member_id=member_id, actor=actor)
+    return True
+
+
 def set_active(db: Session, username: str, active: bool, *, actor: str | None = None) -> User:
     user = db.scalar(select(User).where(User.username == username)) if USERNAME.match(username) else None
     if user is None:

@@ -1,7 +1,8 @@
-"""Plotly figures (as plain dicts) for the pages, built from snapshot rows and stored metric records.
+"""Plotly figures (as plain dicts) for the pages, built from snapshot rows and published result records.
 
-Metric records come from other domains; each builder looks for the columns it needs by a few likely names and
-returns ``None`` when they are absent, so a page shows what exists and a note for the rest.
+A builder reads a result's columns by the names its spec declares (:mod:`retain.results.specs`), looked up when
+this module is imported, so a renamed column fails at start-up rather than drawing an empty chart. A builder
+returns ``None`` when it has no rows, so a page shows what exists and a note for the rest.
 """
 
 from __future__ import annotations
@@ -10,8 +11,21 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 
+from retain import results
 from retain.results import HealthGrade
 
+REVENUE = results.spec("book_revenue")  # a viewer's sums carry its columns; ``revenue_retention`` declares the same
+COHORTS = results.spec("cohorts_logo")
+SURVIVAL = results.spec("survival")
+PRODUCTS = results.spec("products_held")
+PARETO = results.spec("pareto")
+DIMENSION, GRAIN, ALL = results.spec("revenue_retention").column("dimension").name, "grain", "all"
+PERIOD, COMPLETE = REVENUE.column("period").name, REVENUE.column("complete").name
+NRR, GRR = REVENUE.column("nrr").name, REVENUE.column("grr").name
+MOVES = tuple(REVENUE.column(n).name for n in ("new_mrr", "expansion_mrr", "reactivated_mrr", "contraction_mrr",
+                                               "churned_mrr"))
+NEGATIVE_MOVES = (REVENUE.column("contraction_mrr").name, REVENUE.column("churned_mrr").name)
+DAYS_PER_MONTH = 365.25 / 12
 FONT = "Noto Sans CJK SC, Noto Sans, system-ui, sans-serif"
 GRADE_ORDER = (*(g.value for g in (HealthGrade.GREEN, HealthGrade.YELLOW, HealthGrade.RED)), "unscored")
 GRADE_COLORS = {HealthGrade.GREEN.value: "#1a9850", HealthGrade.YELLOW.value: "#fee08b",
@@ -26,25 +40,14 @@ def _layout(title: str, **extra) -> dict:
     return layout
 
 
-def _pick(records: Sequence[dict], *names: str) -> str | None:
-    if not records:
-        return None
-    keys = records[0].keys()
-    return next((n for n in names if n in keys), None)
-
-
 def _col(records: Sequence[dict], name: str) -> list:
     return [r.get(name) for r in records]
 
 
 def company_level(records: Sequence[dict], grain: str = "month") -> list[dict]:
-    """Rows for the whole company (``dimension == 'all'``) at one ``grain``, when the result has those columns."""
-    rows = list(records)
-    if rows and "dimension" in rows[0]:
-        rows = [r for r in rows if r.get("dimension") == "all"]
-    if rows and "grain" in rows[0]:
-        rows = [r for r in rows if r.get("grain") == grain]
-    return rows
+    """Rows of a per-period result for the whole company (``dimension == 'all'``) at one ``grain`` (a row without
+    those columns, e.g. a viewer's sums of ``book_revenue``, is kept)."""
+    return [r for r in records if r.get(DIMENSION, ALL) == ALL and r.get(GRAIN, grain) == grain]
 
 
 def grade_bars(by_grade: list[dict]) -> dict:
@@ -111,52 +114,44 @@ def _score(value) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _period_axis(records: Sequence[dict], x: str) -> list:
+def _period_axis(records: Sequence[dict]) -> list:
     """Period labels, with "(partial)" beside a period still running at the as-of date (``complete`` false)."""
-    return [f"{r.get(x)} (partial)" if r.get("complete") is False else r.get(x) for r in records]
+    return [f"{r.get(PERIOD)} (partial)" if r.get(COMPLETE) is False else r.get(PERIOD) for r in records]
 
 
 def nrr_grr(records: list[dict]) -> dict | None:
+    """NRR and GRR per month (``revenue_retention`` rows for the company, or a viewer's ``book_revenue`` sums)."""
     records = company_level(records)
-    x = _pick(records, "period", "month", "period_start", "as_of", "on")
-    series = [n for n in ("nrr", "grr", "logo_retention", "net_revenue_retention", "gross_revenue_retention")
-              if _pick(records, n)]
-    if not x or not series:
+    if not records:
         return None
-    return {"data": [{"type": "scatter", "mode": "lines+markers", "name": s.upper() if len(s) == 3 else s,
-                      "x": _period_axis(records, x), "y": _col(records, s)} for s in series],
+    return {"data": [{"type": "scatter", "mode": "lines+markers", "name": s.upper(), "x": _period_axis(records),
+                      "y": _col(records, s)} for s in (NRR, GRR)],
             "layout": _layout("NRR and GRR", yaxis={"tickformat": ".0%"})}
 
 
-NEGATIVE_MOVES = ("contraction_mrr", "churned_mrr", "contraction", "churned", "churn")
-
-
 def decomposition(records: list[dict]) -> dict | None:
+    """MRR movements per month, losses drawn below zero."""
     records = company_level(records)
-    x = _pick(records, "period", "month", "period_start", "as_of")
-    parts = [n for n in ("new_mrr", "expansion_mrr", "reactivated_mrr", "contraction_mrr", "churned_mrr", "new",
-                         "expansion", "reactivation", "contraction", "churned") if _pick(records, n)]
-    if not x or not parts:
+    if not records:
         return None
     data = []
-    for p in parts:
+    for p in MOVES:
         sign = -1 if p in NEGATIVE_MOVES else 1
         ys = [None if v is None else sign * abs(v) for v in _col(records, p)]
-        data.append({"type": "bar", "name": p.removesuffix("_mrr").replace("_", " "), "x": _period_axis(records, x),
+        data.append({"type": "bar", "name": p.removesuffix("_mrr").replace("_", " "), "x": _period_axis(records),
                      "y": ys})
     return {"data": data, "layout": _layout("MRR movements by month (retention decomposition)", barmode="relative")}
 
 
 def cohort_heatmap(records: list[dict]) -> dict | None:
-    records = company_level(records)
-    cohort = _pick(records, "cohort", "cohort_month", "cohort_start")
-    age = _pick(records, "months_since_start", "period", "age", "months_since", "period_number", "offset")
-    value = _pick(records, "logo_retention", "retention", "retained_share", "rate", "share", "value")
-    if not (cohort and age and value):
+    cohort, age = COHORTS.column("cohort").name, COHORTS.column("months_since_start").name
+    value = COHORTS.column("logo_retention").name
+    records = [r for r in records if r.get(DIMENSION) == ALL]
+    if not records:
         return None
     cohorts = sorted({str(r[cohort]) for r in records})
     ages = sorted({r[age] for r in records if r[age] is not None})
-    grid = {(str(r[cohort]), r[age]): r[value] for r in records}
+    grid = {(str(r[cohort]), r[age]): r.get(value) for r in records}
     z = [[grid.get((c, a)) for a in ages] for c in cohorts]
     scale = [[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]]
     return {"data": [{"type": "heatmap", "x": ages, "y": cohorts, "z": z, "colorscale": scale, "zmin": 0,
@@ -167,41 +162,38 @@ def cohort_heatmap(records: list[dict]) -> dict | None:
 
 
 def survival_curves(records: list[dict]) -> dict | None:
-    if records and "dimension" in records[0]:
-        records = [r for r in records if r.get("dimension") in ("all", "segment")]
-    t = _pick(records, "time_months", "timeline", "t", "days", "months", "time_days", "tenure", "duration")
-    s = _pick(records, "survival", "km_estimate", "survival_function", "s")
-    group = _pick(records, "dimension_value", "group", "segment", "stratum")
-    if not (t and s):
+    """Kaplan-Meier curves, overall and by segment, against months (the declared ``time_days`` / 30.44)."""
+    dim, group = SURVIVAL.column("dimension").name, SURVIVAL.column("dimension_value").name
+    days, share = SURVIVAL.column("time_days").name, SURVIVAL.column("survival").name
+    records = [r for r in records if r.get(dim) in (ALL, "segment") and r.get(days) is not None]
+    if not records:
         return None
-    groups = sorted({str(r.get(group)) for r in records}) if group else ["all"]
     data = []
-    for g in groups:
-        rows = [r for r in records if not group or str(r.get(group)) == g]
+    for g in sorted({str(r.get(group)) for r in records}):
+        rows = [r for r in records if str(r.get(group)) == g]
         data.append({"type": "scatter", "mode": "lines", "line": {"shape": "hv"}, "name": g,
-                     "x": _col(rows, t), "y": _col(rows, s)})
+                     "x": [r[days] / DAYS_PER_MONTH for r in rows], "y": _col(rows, share)})
     return {"data": data, "layout": _layout("Survival (share of accounts still customers)",
-                                            yaxis={"range": [0, 1.02]}, xaxis={"title": t})}
+                                            yaxis={"range": [0, 1.02]}, xaxis={"title": "months"})}
 
 
 def products_held(records: list[dict]) -> dict | None:
-    x = _pick(records, "products_held", "products", "n_products")
-    y = _pick(records, "retention", "retention_rate", "retained_share", "churn_rate")
-    if not (x and y):
+    x, y = PRODUCTS.column("products_held").name, PRODUCTS.column("retention").name
+    band = PRODUCTS.column("tenure_band").name
+    if not records:
         return None
-    band = _pick(records, "tenure_band", "group")
-    groups = sorted({str(r.get(band)) for r in records}) if band else [None]
-    data = [{"type": "bar", "name": g or y, "x": _col(rows, x), "y": _col(rows, y)}
-            for g in groups for rows in [[r for r in records if band is None or str(r.get(band)) == g]]]
-    return {"data": data, "layout": _layout(f"Products held vs {y.replace('_', ' ')} (by tenure)",
+    data = [{"type": "bar", "name": g, "x": _col(rows, x), "y": _col(rows, y)}
+            for g in sorted({str(r.get(band)) for r in records})
+            for rows in [[r for r in records if str(r.get(band)) == g]]]
+    return {"data": data, "layout": _layout("Products held vs retention (by tenure)",
                                             xaxis={"title": "products held", "dtick": 1}, barmode="group")}
 
 
 def pareto(records: list[dict]) -> dict | None:
-    x = _pick(records, "customer_share", "share_of_customers", "account_share", "x")
-    y = _pick(records, "revenue_share", "share_of_revenue", "cumulative_share", "y")
-    if not (x and y):
+    """The ``pareto`` result's curve (or :func:`retain.state.queries.arr_pareto`'s, which has its columns)."""
+    if not records:
         return None
+    x, y = PARETO.column("customer_share").name, PARETO.column("revenue_share").name
     return {"data": [{"type": "scatter", "mode": "lines", "x": _col(records, x), "y": _col(records, y),
                       "fill": "tozeroy"}],
             "layout": _layout("Pareto: share of revenue from the top share of customers",
@@ -209,9 +201,9 @@ def pareto(records: list[dict]) -> dict | None:
 
 
 def clv_by_channel(records: list[dict]) -> dict | None:
-    x = _pick(records, "acquisition_channel", "channel")
-    y = _pick(records, "clv", "avg_clv", "mean_clv", "clv_mean", "total_clv")
-    if not (x and y):
+    """Mean CLV per acquisition channel (:func:`retain.state.queries.clv_by_channel`)."""
+    if not records:
         return None
-    return {"data": [{"type": "bar", "x": _col(records, x), "y": _col(records, y), "marker": {"color": "#91bfdb"}}],
+    return {"data": [{"type": "bar", "x": _col(records, "acquisition_channel"), "y": _col(records, "clv"),
+                      "marker": {"color": "#91bfdb"}}],
             "layout": _layout("CLV by acquisition channel")}

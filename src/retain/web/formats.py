@@ -24,11 +24,14 @@ def _clean(value: float, digits: int) -> float:
 
 
 def money(value: float | None, currency: str | None = None) -> str:
-    """Whole units with thousands separators and, when known, the ISO currency code: "1,234 EUR"."""
+    """Whole units with thousands separators and, when known, the ISO currency code: "1,234 EUR"; a total of
+    several currencies says so: "1,234 (mixed currencies)"."""
     if value is None:
         return MISSING
     text = f"{_clean(value, 0):,.0f}"
-    return f"{text} {currency}" if currency else text
+    if not currency:
+        return text
+    return f"{text} {currency}" if len(currency) <= 3 else f"{text} ({currency})"
 
 
 def num(value: float | None, fmt: str = "{:.1f}") -> str:
@@ -71,6 +74,16 @@ def grade(value: str | None) -> Markup | str:
     return Markup('<span class="grade g-{}">{}</span>').format(str(value).lower(), value)
 
 
+def score_note(note: str | None) -> Markup | str:
+    """A mark beside a health total that is not the weighted score: "capped" (a critical factor capped it),
+    "default" (no data: the scorecard's default) or "note"; the full note is its title."""
+    if not note:
+        return ""
+    text = str(note)
+    kind = "capped" if text.startswith("capped") else "default" if text.startswith("default") else "note"
+    return Markup('<abbr class="score-note {}" title="{}">{}</abbr>').format(kind, text, kind)
+
+
 def day(value) -> str:
     """A date (or timestamp) as ISO ``YYYY-MM-DD``."""
     if value is None or value == "":
@@ -91,4 +104,4 @@ def reason(item: str | dict) -> Markup:
 
 
 FUNCTIONS = {"money": money, "num": num, "pct": pct, "churn": churn, "delta": delta, "grade": grade, "day": day,
-             "reason": reason, "churn_window_days": CHURN_WINDOW_DAYS}
+             "reason": reason, "score_note": score_note, "churn_window_days": CHURN_WINDOW_DAYS}

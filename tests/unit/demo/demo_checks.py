@@ -43,11 +43,15 @@ def next_churn(t: dict[str, pd.DataFrame], account_id, day) -> np.ndarray:
 
 
 def panel(t: dict[str, pd.DataFrame], horizon: int = 180, step: int = 91) -> pd.DataFrame:
-    """Account x snapshot rows for active customers, with products held and churn within ``horizon`` days."""
+    """Account x snapshot rows for active customers, with products held and churn within ``horizon`` days.
+
+    Snapshots start 180 days after the first usage day (customers may hold products from before the data starts).
+    """
     subs = t["subscriptions"].copy()
     subs["started_on"] = pd.to_datetime(subs.started_on)
     subs["ended_on"] = pd.to_datetime(subs.ended_on)
-    start, end = subs.started_on.min(), subs.started_on.max()
+    start = max(subs.started_on.min(), pd.to_datetime(t["usage"].usage_on).min())
+    end = max(subs.started_on.max(), pd.to_datetime(t["usage"].usage_on).max())
     rows = []
     for d in pd.date_range(start + pd.Timedelta(days=180), end - pd.Timedelta(days=horizon), freq=f"{step}D"):
         live = subs[(subs.started_on <= d) & (subs.ended_on.isna() | (subs.ended_on > d))]

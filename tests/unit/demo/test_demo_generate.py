@@ -17,7 +17,7 @@ def small():
 def test_every_canonical_table_with_model_columns(small):
     tables = small.all_tables()
     # Snapshot labels are for one-row-per-customer exports; the demo company has real histories instead.
-    expected = {name for name, spec in TABLES.items() if not spec.input_only} - {"outcome_labels", "churn_events"}
+    expected = {name for name, spec in TABLES.items() if not spec.input_only} - {"outcome_labels"}
     assert set(tables) == expected
     for name, table in tables.items():
         assert set(table.column_names) <= set(TABLES[name].names), name
@@ -37,7 +37,7 @@ def test_written_files_are_byte_identical(small, tmp_path):
     write_parquet(small, tmp_path / "a")
     write_parquet(generate(DemoSpec(accounts=80, years=1.5, seed=3)), tmp_path / "b")
     names = sorted(p.name for p in (tmp_path / "a").glob("*.parquet"))
-    assert len(names) == len(TABLES) - 3  # product_events is input-only; no snapshot labels or churn events
+    assert len(names) == len(TABLES) - 2  # product_events is input-only; no snapshot labels
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "_hidden" / "health_weekly.parquet").exists()
@@ -69,3 +69,18 @@ def test_spec_rejects_nonsense():
         DemoSpec(unknown=1)
     assert DemoSpec().accounts == 3000 and str(DemoSpec().end) == "2026-10-31"
     assert np.isclose(DemoSpec(years=2).years, 2)
+
+
+def test_churn_events_agree_with_the_subscriptions(small):
+    """One churn event per customer spell that ended, on its day; the others match subscription changes."""
+    events = small.tables["churn_events"].to_pandas()
+    spells = small.truth["spells"].dropna(subset=["churned_on"])
+    churns = events[events.event_type == "churn"]
+    assert len(churns) == len(spells) > 0
+    got = sorted(zip(churns.account_id, churns.occurred_on.astype(str), strict=True))
+    want = sorted(zip(spells.account_id, spells.churned_on.dt.date.astype(str), strict=True))
+    assert got == want
+    assert churns.reason.notna().all() and (churns.mrr_change < 0).all()
+    assert (events.loc[events.event_type == "upgrade", "mrr_change"] > 0).all()
+    assert (events.loc[events.event_type == "downgrade", "mrr_change"] < 0).all()
+    assert (events.event_type == "reactivation").sum() == (small.truth["spells"].spell_no > 1).sum()

@@ -21,12 +21,12 @@ def _balanced(report) -> None:
 
 
 def test_missing_column_writes_nothing(wh, write):
-    path = write("accounts.csv", "account_id,nme,created_at\nA1,Acme,2024-01-01\n")
+    path = write("accounts.csv", "acount_id,name,created_at\nA1,Acme,2024-01-01\n")
     before = snapshot(wh)
     with pytest.raises(SchemaError) as info:
         ingest_path(wh, path, now=NOW)
-    assert "missing required column for table 'accounts': name" in info.value.message
-    assert "closest found column is 'nme'" in info.value.message
+    assert "missing required column for table 'accounts': account_id" in info.value.message
+    assert "closest found column is 'acount_id'" in info.value.message
     assert snapshot(wh) == before
 
 

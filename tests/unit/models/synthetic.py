@@ -93,3 +93,39 @@ def build_company(wh: Warehouse, n: int = 300, days: int = 900, seed: int = 7) -
 
 # A small, fast churn model for tests (few trees), shared by the model tests.
 FAST_CHURN = ModelSpec(target="churned", horizon_days=90, n_estimators=80, learning_rate=0.1)
+
+
+def model_frame(n_accounts: int = 600, n_dates: int = 12, *, signal: str = "linear", seed: int = 0,
+                horizon_days: int = 90, step_days: int = 30, unknown_tail: bool = True):
+    """A synthetic :class:`~retain.models.frame.ModelFrame` (no warehouse): ``n_accounts`` observed every
+    ``step_days`` at ``n_dates`` dates. ``signal``: ``linear`` (churn log-odds linear in x1, x2, x3), ``nonlinear``
+    (churn when x1 and x2 share a sign: invisible to a linear model), ``none`` (no churn at all). Labels of the
+    dates within one horizon of the last are unknown when ``unknown_tail``."""
+    from retain.models.frame import ModelFrame, OutcomeSource
+
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"M{i:06d}" for i in range(n_accounts)])
+    base = rng.normal(0, 1, (n_accounts, 4))
+    plans = rng.choice(["basic", "pro", "team"], n_accounts)
+    end = dt.date(2024, 12, 31)
+    dates = [end - dt.timedelta(days=step_days * k) for k in range(n_dates)][::-1]
+    n = n_accounts * n_dates
+    acc = np.tile(np.arange(n_accounts), n_dates)
+    day = np.repeat(np.arange(n_dates), n_accounts)
+    x = base[acc] * 0.8 + rng.normal(0, 0.6, (n, 4))
+    if signal == "linear":
+        logit = -2.2 + 1.1 * x[:, 0] - 0.8 * x[:, 1] + 0.5 * x[:, 2] + 0.4 * (plans[acc] == "basic")
+    elif signal == "nonlinear":
+        logit = -3.0 + 3.2 * (np.sign(x[:, 0]) == np.sign(x[:, 1]))
+    else:
+        logit = np.full(n, -50.0)
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(float)
+    frame = pd.DataFrame({"account_id": ids[acc], "as_of": [dates[d] for d in day],
+                          "x1": x[:, 0], "x2": x[:, 1], "x3": x[:, 2], "noise": x[:, 3],
+                          "plan": plans[acc], "churned": y})
+    frame.loc[rng.random(n) < 0.05, "x3"] = np.nan
+    if unknown_tail:
+        frame.loc[frame["as_of"] > end - dt.timedelta(days=horizon_days), "churned"] = np.nan
+    groups = {"x1": "usage", "x2": "usage", "x3": "support", "noise": "noise", "plan": "plan"}
+    return ModelFrame(frame, ("x1", "x2", "x3", "noise"), "churned", horizon_days, OutcomeSource.CHURN_EVENTS,
+                      ("plan",), groups)

@@ -48,3 +48,45 @@ def test_backtest_compares_three_scorers(company, churn_split, frames):
     assert all(isinstance(d, dt.date) for d in result.test_dates)
     cal = result.calibration
     assert cal is not None and cal["p_churn_90d"].is_monotonic_decreasing
+
+
+def _fake_build(wh, outcome, as_of, options, notes=None):
+    from synthetic import model_frame
+
+    from retain.models.pipeline import Outcome
+
+    if outcome is Outcome.CHURN:
+        return model_frame(n_accounts=300, n_dates=12, seed=5)
+    return model_frame(n_accounts=300, n_dates=12, signal="none", seed=5)  # no expansion ever (one plan)
+
+
+def test_an_outcome_that_never_occurs_is_skipped_and_churn_still_trains(monkeypatch, tmp_path):
+    from retain.models import pipeline
+
+    monkeypatch.setattr(pipeline, "build", _fake_build)
+    monkeypatch.setattr(pipeline, "health_totals", lambda wh, day: None)
+    cache = pipeline.FrameCache(None, dt.date(2024, 12, 31))
+    end = dt.date(2024, 12, 31)
+    churn, sel, note = pipeline.fit_outcome(cache, pipeline.Outcome.CHURN, end, pipeline.FrameOptions())
+    assert churn is not None and note is None and sel.chosen.value == "logistic regression"
+    upsell, sel, note = pipeline.fit_outcome(cache, pipeline.Outcome.EXPANSION, end, pipeline.FrameOptions())
+    assert upsell is None and sel is None
+    assert note.startswith("expansion model skipped: needs >= 20 accounts with the outcome")
+    trained = pipeline.Trained(churn, None, None, end)
+    paths = pipeline.save(trained, tmp_path)
+    assert [p.name for p in paths] == ["churn.json"]
+    loaded_churn, loaded_upsell, tiers = pipeline.load_models(tmp_path)
+    assert loaded_churn is not None and loaded_upsell is None and tiers is None
+
+
+def test_backtest_result_lists_every_test_date(monkeypatch):
+    from retain.models import pipeline
+    from retain.models.backtest import backtest_result
+    from retain.models.selection import select
+
+    mf = _fake_build(None, pipeline.Outcome.CHURN, None, None)
+    sel = select(mf, reps=50)
+    result = backtest_result(mf, sel, "stand-in", ("a note",))
+    assert result.test_dates == tuple(d for f in sel.plan.folds for d in f.test_dates)
+    assert result.per_date["rows"].sum() == len(sel.oof) and result.chosen == sel.chosen.value
+    assert result.notes[-1] == "a note" and result.horizon_days == 90 and "rolling origin" in result.note

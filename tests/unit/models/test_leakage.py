@@ -120,3 +120,119 @@ def test_overlapping_split_is_refused():
     bad = TimeSplit((dt.date(2023, 1, 1),), (dt.date(2023, 2, 1),), (), 90)
     with pytest.raises(ModelError):
         bad.check()
+
+
+# -- generated features and outcomes over many dates at once (retain.models.generated / outcomes) ----------------
+
+def _generated(wh: Warehouse, grid) -> pd.DataFrame:
+    from retain.models import generated
+    from retain.models.outcomes import population
+
+    found = generated.discover(wh, grid.anchor)
+    ctx = generated.context(wh, grid, population(wh, grid), found)
+    frame, _ = generated.compute(ctx, generated.families(ctx, found))
+    frame["as_of"] = frame["as_of"].dt.date
+    return frame.sort_values(["as_of", "account_id"]).reset_index(drop=True)
+
+
+def test_generated_features_ignore_rows_after_each_date(wh):
+    """One query computes every date; rows dated after a date (but before the build's as_of) never change it."""
+    from retain.models.grid import ObservationGrid, regular_dates
+
+    anchor = AS_OF + dt.timedelta(days=60)
+    grid = ObservationGrid(regular_dates(dt.date(2022, 6, 1), anchor, step_days=30, horizon_days=30), anchor, 30)
+    assert AS_OF in grid.dates
+    _base(wh)
+    before = _generated(wh, grid)
+    _future(wh, AS_OF)
+    after = _generated(wh, grid)
+    common = [c for c in before.columns if c in after.columns]
+    past_b, past_a = before[before["as_of"] <= AS_OF][common], after[after["as_of"] <= AS_OF][common]
+    pd.testing.assert_frame_equal(past_b.reset_index(drop=True), past_a.reset_index(drop=True))
+    a_now = past_b[(past_b["as_of"] == AS_OF) & (past_b["account_id"] == "A")].iloc[0]
+    assert a_now["events_30d"] == 100 and a_now["nps_last"] == 8  # not trivially empty
+    later = after[(after["as_of"] > AS_OF) & (after["account_id"] == "A")].iloc[0]
+    assert later["nps_last"] == 0 and later["products_held"] == 2  # later dates do see the new rows
+
+
+def test_generated_outcomes_ignore_rows_after_the_window(wh):
+    from retain.models.grid import ObservationGrid
+    from retain.models.outcomes import outcome_table
+
+    grid = ObservationGrid((AS_OF - dt.timedelta(days=90), AS_OF), AS_OF + dt.timedelta(days=200), None)
+    _base(wh)
+    before = wh.execute(outcome_table(wh, grid, horizon_days=90)).sort_values(["as_of", "account_id"])
+    _future(wh, AS_OF)  # B ends 6 days after AS_OF: only the later window sees it
+    after = wh.execute(outcome_table(wh, grid, horizon_days=90)).sort_values(["as_of", "account_id"])
+    early_b = before[before["as_of"].dt.date < AS_OF].reset_index(drop=True)
+    early_a = after[after["as_of"].dt.date < AS_OF].reset_index(drop=True)
+    pd.testing.assert_frame_equal(early_b, early_a)
+    late = after[after["as_of"].dt.date == AS_OF].set_index("account_id")["churned"]
+    assert late.to_dict() == {"A": 0.0, "B": 1.0}
+
+
+# -- contacts, deals and ticket resolution: point in time -----------------------------------------------------------
+
+def _people(wh: Warehouse) -> None:
+    """A's champion left 31 days before AS_OF, its primary user stays; an add-on deal is open; two tickets were
+    resolved in 2 and 4 days."""
+    ts = lambda day: pd.Timestamp(day, tz="UTC")  # noqa: E731
+    _insert(wh, "contacts", [
+        {"contact_id": "c1", "account_id": "A", "created_at": ts("2022-01-01"), "role": "champion",
+         "left_at": ts("2023-05-01")},
+        {"contact_id": "c2", "account_id": "A", "created_at": ts("2022-01-01"), "role": "user", "is_primary": True},
+        {"contact_id": "c3", "account_id": "B", "created_at": ts("2022-03-01"), "role": "decision_maker"},
+    ])
+    _insert(wh, "opportunities", [
+        {"opportunity_id": "o1", "account_id": "A", "created_at": ts("2023-04-01"), "opportunity_type": "add_on",
+         "stage": "proposal"},
+        {"opportunity_id": "o2", "account_id": "B", "created_at": ts("2023-01-01"), "opportunity_type": "add_on",
+         "stage": "closed_lost", "closed_at": ts("2023-02-01"), "is_won": False},
+    ])
+    _insert(wh, "support_tickets", [
+        {"ticket_id": "t1", "account_id": "A", "opened_at": ts("2023-05-01"), "resolved_at": ts("2023-05-03")},
+        {"ticket_id": "t2", "account_id": "A", "opened_at": ts("2023-05-10"), "resolved_at": ts("2023-05-14")},
+        {"ticket_id": "t3", "account_id": "A", "opened_at": ts("2023-05-30")},
+    ])
+
+
+def _people_later(wh: Warehouse, after: dt.date) -> None:
+    """After ``after``: the primary user and B's decision maker leave, a contact joins, the deal closes, a new
+    deal opens, the ticket opened before ``after`` is resolved."""
+    ts = lambda days: pd.Timestamp(after + dt.timedelta(days=days), tz="UTC")  # noqa: E731
+    wh.con.raw_sql(f"UPDATE contacts SET left_at = TIMESTAMPTZ '{ts(5)}' WHERE contact_id IN ('c2', 'c3')")
+    wh.con.raw_sql(f"UPDATE opportunities SET closed_at = TIMESTAMPTZ '{ts(10)}', stage = 'closed_won', "
+                   "is_won = TRUE WHERE opportunity_id = 'o1'")
+    _insert(wh, "contacts", [{"contact_id": "c4", "account_id": "A", "created_at": ts(1), "role": "champion"}])
+    _insert(wh, "opportunities", [{"opportunity_id": "o3", "account_id": "B", "created_at": ts(2),
+                                   "opportunity_type": "add_on", "stage": "discovery"}])
+    wh.con.raw_sql(f"UPDATE support_tickets SET resolved_at = TIMESTAMPTZ '{ts(20)}' WHERE ticket_id = 't3'")
+
+
+def test_contacts_deals_and_resolution_point_in_time(wh):
+    """Later contact changes (leavers, joiners), deal closes and ticket resolutions never reach earlier dates;
+    the values on AS_OF are hand-checked and a later date does see the changes."""
+    from retain.models.grid import ObservationGrid, regular_dates
+
+    anchor = AS_OF + dt.timedelta(days=60)
+    grid = ObservationGrid(regular_dates(dt.date(2022, 6, 1), anchor, step_days=30, horizon_days=30), anchor, 30)
+    _base(wh)
+    _people(wh)
+    before = _generated(wh, grid)
+    _people_later(wh, AS_OF)
+    after = _generated(wh, grid)
+    past_b, past_a = before[before["as_of"] <= AS_OF], after[after["as_of"] <= AS_OF]
+    pd.testing.assert_frame_equal(past_b.reset_index(drop=True), past_a[past_b.columns].reset_index(drop=True))
+    now = past_b[past_b["as_of"] == AS_OF].set_index("account_id")
+    a, b = now.loc["A"], now.loc["B"]
+    assert (a["contacts"], a["has_primary_contact"], a["contacts_left_180d"], a["champions_left_180d"]) == (1, 1, 1, 1)
+    assert (b["contacts"], b["has_primary_contact"], b["champions_left_180d"]) == (1, 0, 0)
+    assert (a["open_addon_opps"], b["open_addon_opps"]) == (1, 0)  # o2 closed before AS_OF
+    assert a["resolution_days_90d"] == pytest.approx(3.0) and pd.isna(b["resolution_days_90d"])
+    assert a["open_tickets"] == 1  # t3, resolved only later
+    later = after[after["as_of"] == AS_OF + dt.timedelta(days=30)].set_index("account_id")
+    a, b = later.loc["A"], later.loc["B"]
+    assert (a["contacts"], a["has_primary_contact"], a["contacts_left_180d"]) == (1, 0, 2)  # c4 in, c2 out
+    assert (b["contacts"], b["champions_left_180d"], b["open_addon_opps"]) == (0, 1, 1)
+    assert a["open_addon_opps"] == 0
+    assert a["resolution_days_90d"] == pytest.approx((2 + 4 + 22) / 3)  # t3: opened 05-30, resolved 06-21

@@ -144,8 +144,8 @@ def tiny_db(tmp_path) -> str:
 
 @pytest.mark.parametrize("command", [["run"], ["retention"], ["score"], ["clv"], ["publish"]], ids=" ".join)
 def test_commands_choose_the_same_day(tiny_db: str, command: list[str], monkeypatch, tmp_path):
-    from retain.cli import job
     from retain.cli.main import app
+    from retain.jobs import main as job
 
     monkeypatch.setattr(job, "SECTIONS", ())  # the main job's header, not its sections (each has its own tests)
     monkeypatch.setenv("RETAIN_DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")

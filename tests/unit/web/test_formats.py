@@ -44,3 +44,20 @@ def test_reasons_are_coloured_by_direction_and_escaped():
     assert risk == '<li class="reason raises" title="raises risk">3 tickets still open</li>'
     assert 'class="reason lowers"' in str(formats.reason({"phrase": "customer for 2.4 years", "direction": "lowers"}))
     assert str(formats.reason("<b>x</b>")) == '<li class="reason">&lt;b&gt;x&lt;/b&gt;</li>'
+
+
+def test_score_notes_mark_caps_and_defaults_with_the_note_as_title():
+    from retain.web.formats import score_note
+
+    assert str(score_note("capped at 40: champion left (30 d)")) == (
+        '<abbr class="score-note capped" title="capped at 40: champion left (30 d)">capped</abbr>')
+    assert 'class="score-note default"' in str(score_note("default: no data"))
+    assert score_note(None) == "" and score_note("") == ""
+    assert "&lt;b&gt;" in str(score_note("capped <b>"))
+
+
+def test_money_totals_name_their_currency_or_say_they_mix():
+    from retain.web.formats import money
+
+    assert money(1234.4, "EUR") == "1,234 EUR"
+    assert money(1234.4, "mixed currencies") == "1,234 (mixed currencies)"

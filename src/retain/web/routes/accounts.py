@@ -11,15 +11,17 @@ from pydantic import ValidationError
 from retain.exports import csv_text
 from retain.server.deps import DB, runtime
 from retain.state import queries
-from retain.state.insight import account_insight
+from retain.state.insight import account_insight, disagreement, snapshot_values
 from retain.state.queries import AccountQuery
 from retain.web import charts
 from retain.web.deps import CurrentViewer
+from retain.web.formats import CHURN_WINDOW_DAYS
 from retain.web.render import page
 from retain.web.routes.portfolio import LIST_COLUMNS, NUMERIC
 
 router = APIRouter()
-CSV_COLUMNS = ("account_id", "name", "health_total", "health_grade", "health_change", "churn_probability", "clv",
+CSV_COLUMNS = ("account_id", "name", "health_total", "health_grade", "score_note", "health_change", "churn_probability",
+               "clv",
                "arr", "currency", "owner_id", "owner_name", "segment", "region", "renewal_on", "adoption_tier",
                "status", "products_held", "open_tickets", "as_of")
 
@@ -73,4 +75,4 @@ def account(request: Request, db: DB, viewer: CurrentViewer, account_id: str = P
     history = queries.account_history(db, viewer.scope, account_id)
     figs = {"history": charts.health_history(history), "components": charts.component_bars(a.components)}
     return page(request, "account.html", db=db, viewer=viewer, nav="accounts", a=a, detail=a.detail or {},
-                figs=figs, insight=account_insight(a))
+                figs=figs, insight=account_insight(a), disagree=disagreement(snapshot_values(a), CHURN_WINDOW_DAYS))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from retain.errors import RetainError
 from retain.server.deps import DB, client_ip, runtime
-from retain.state import audit, queries, users
+from retain.state import audit, published, queries, users
 from retain.state.models import User
 from retain.web.deps import AdminViewer, CsrfAdmin
 from retain.web.render import page
@@ -22,7 +22,8 @@ router = APIRouter()
 def _admin_page(request: Request, db, viewer, *, flash=None, error=None, new_key=None, status_code=200):
     return page(request, "admin.html", db=db, viewer=viewer, nav="admin", users=users.list_users(db),
                 keys=users.list_keys(db), audit=audit.recent(db, 50), flash=flash, error=error, new_key=new_key,
-                scorecard=active_scorecard(runtime(request).settings.scorecard), status_code=status_code)
+                scorecard=active_scorecard(runtime(request).settings.scorecard), status_code=status_code,
+                doctor=published.read(db, viewer.scope, "doctor"))  # None until the doctor report is published
 
 
 @router.get("/admin", name="admin")

@@ -1,34 +1,39 @@
-"""Calls: per-rep call metrics and the lead recovery list, when the conversations domain published them."""
+"""Calls: per-rep call metrics over every call the viewer may see, and the lead recovery list, paginated.
+
+The per-rep figures are aggregated in SQL over the published ``call_metrics`` rows in the viewer's scope
+(:func:`retain.state.published.aggregate`), so the page covers every call however many there are; the leads are
+read one page at a time.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
-import pandas as pd
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
-from retain.server.deps import DB
+from retain.server.deps import DB, runtime
 from retain.state import published, queries
+from retain.state.published import Agg
+from retain.state.queries import Scope
 from retain.web.deps import CurrentViewer
 from retain.web.render import page
 
 router = APIRouter()
-REP_COLUMNS = {"rep_talk_share": "mean", "customer_sentiment": "mean", "rep_questions": "mean",
-               "longest_monologue_seconds": "mean", "duration_seconds": "sum"}
+CALLS, LEADS = "call_metrics", "lead_recovery"
+REP_MEASURES = {"calls": (Agg.COUNT, None), "rep_talk_share": (Agg.AVG, "rep_talk_share"),
+                "customer_sentiment": (Agg.AVG, "customer_sentiment"), "rep_questions": (Agg.AVG, "rep_questions"),
+                "longest_monologue_seconds": (Agg.AVG, "longest_monologue_seconds"),
+                "duration_seconds": (Agg.SUM, "duration_seconds")}
+LEADS_PER_PAGE = 50
 
 
-def rep_summary(records: list[dict], names: dict[str, str]) -> list[dict]:
-    """Calls, talk share, questions and sentiment per rep (the columns present)."""
-    if not records:
-        return []
-    frame = pd.DataFrame.from_records(records)
-    if "member_id" not in frame:
-        return []
-    aggs = {c: f for c, f in REP_COLUMNS.items() if c in frame}
-    out = frame.groupby("member_id").agg(calls=("member_id", "size"), **{c: (c, f) for c, f in aggs.items()})
-    out = out.reset_index().sort_values("calls", ascending=False)
-    out["rep"] = out["member_id"].map(names).fillna(out["member_id"])
-    return out.to_dict("records")
+def rep_summary(db, scope: Scope, names: dict[str, str]) -> list[dict]:
+    """Calls, mean talk share, questions, monologue and sentiment per rep over every call ``scope`` may see,
+    most calls first."""
+    rows = published.aggregate(db, scope, CALLS, ("member_id",), REP_MEASURES)
+    rows.sort(key=lambda r: (-r["calls"], str(r["member_id"])))
+    return [r | {"rep": names.get(r["member_id"], r["member_id"] or "(no rep)")} for r in rows]
 
 
 def _when(value) -> str:
@@ -41,20 +46,30 @@ def _when(value) -> str:
     return text[:16].replace("T", " ")
 
 
-def lead_rows(leads: list[dict]) -> list[dict]:
-    """The viewer's leads numbered 1..n in published (company rank) order, with callback dates blank when missing.
+def lead_rows(leads: list[dict], first: int = 1) -> list[dict]:
+    """The viewer's leads numbered from ``first`` in published (company rank) order, with callback dates blank
+    when missing.
 
     Published ranks are company-wide; a CSM sees only their rows, so the page numbers them within those rows.
     """
     ordered = sorted(leads, key=lambda r: (r.get("rank") is None, r.get("rank") or 0))
     return [r | {"rank": i, "company_rank": r.get("rank"), "callback_due": _when(r.get("callback_due_at"))}
-            for i, r in enumerate(ordered, start=1)]
+            for i, r in enumerate(ordered, start=first)]
 
 
 @router.get("/calls", name="calls")
-def calls(request: Request, db: DB, viewer: CurrentViewer):
-    metrics = published.records(db, viewer.scope, "call_metrics")
-    leads = published.records(db, viewer.scope, "lead_recovery", limit=50)
-    names = queries.member_names(db)
-    return page(request, "calls.html", db=db, viewer=viewer, nav="calls", reps=rep_summary(metrics, names),
-                leads=lead_rows(leads), names=names, has_calls=published.is_published(db, "call_metrics"))
+def calls(request: Request, db: DB, viewer: CurrentViewer,
+          page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1):
+    scope = viewer.scope
+    memo = runtime(request).memo
+    names = memo(db, "member_names", lambda: queries.member_names(db))
+    reps = memo(db, ("rep_summary", scope), lambda: rep_summary(db, scope, names))
+    total_leads = memo(db, ("lead_count", scope), lambda: published.count(db, scope, LEADS))
+    pages = max(1, -(-total_leads // LEADS_PER_PAGE))
+    first = (min(page_no, pages) - 1) * LEADS_PER_PAGE
+    leads = published.records(db, scope, LEADS, limit=LEADS_PER_PAGE, offset=first)
+    return page(request, "calls.html", db=db, viewer=viewer, nav="calls", reps=reps,
+                total_calls=sum(r["calls"] for r in reps), leads=lead_rows(leads, first + 1), names=names,
+                lead_page=first // LEADS_PER_PAGE + 1, lead_pages=pages, total_leads=total_leads,
+                calls_as_of=published.as_of(db, CALLS), leads_as_of=published.as_of(db, LEADS),
+                has_calls=published.is_published(db, CALLS))

@@ -15,28 +15,13 @@ from retain.web.render import page
 router = APIRouter()
 
 
-COMPANY_WIDE = "Company-wide"
-
-
-def _company_wide(fig: dict | None) -> dict | None:
-    """Prefix a chart's title with "Company-wide" (a stored company result shown beside scoped figures)."""
-    if fig is not None:
-        title = fig.setdefault("layout", {}).setdefault("title", {"text": ""})
-        title["text"] = f"{COMPANY_WIDE}: {title.get('text', '')}"
-    return fig
-
-
-def _portfolio_figs(db, scope: Scope, p: dict) -> dict:
-    """The grade and health charts are the viewer's accounts; NRR/GRR and MRR movements are stored per period for
-    the whole company (no per-owner history is published), so a non-admin sees them labelled "Company-wide"."""
-    figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
-            "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
-    revenue = published.records(db, scope, "revenue_retention")
-    figs["nrr"] = charts.nrr_grr(revenue) if revenue else None
-    figs["decomposition"] = charts.decomposition(revenue) if revenue else None
-    if scope.role is not Role.ADMIN:
-        figs["nrr"], figs["decomposition"] = _company_wide(figs["nrr"]), _company_wide(figs["decomposition"])
-    return figs
+def _figures(request: Request, db, scope: Scope, p: dict) -> dict:
+    """Every chart of the page for ``scope``: grades and health from its accounts, NRR/GRR and MRR movements
+    from the ``book_revenue`` rows of its books summed in SQL (the company for an admin)."""
+    revenue = runtime(request).memo(db, ("book_revenue", scope), lambda: published.revenue_by_period(db, scope))
+    return {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
+            "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None,
+            "nrr": charts.nrr_grr(revenue), "decomposition": charts.decomposition(revenue)}
 
 
 def _summary(request: Request, db, scope: Scope) -> dict:
@@ -46,10 +31,9 @@ def _summary(request: Request, db, scope: Scope) -> dict:
 @router.get("/", name="portfolio")
 def portfolio(request: Request, db: DB, viewer: CurrentViewer):
     p = _summary(request, db, viewer.scope)
-    company_wide = viewer.scope.role is not Role.ADMIN
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="portfolio", heading="Portfolio", p=p,
-                subtitle="All accounts you can see.", company_wide=company_wide,
-                figs=_portfolio_figs(db, viewer.scope, p),
+                subtitle="All accounts you can see: every figure and chart below covers them, and only them.",
+                figs=_figures(request, db, viewer.scope, p),
                 worst=queries.worst_accounts(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC)
 
 
@@ -59,8 +43,7 @@ def book(request: Request, db: DB, viewer: CurrentViewer):
         raise Forbidden("your user is not linked to a team member, so it has no book")
     scope = Scope(Role.MEMBER, viewer.user.member_id)
     p = _summary(request, db, scope)
-    figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
-            "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
+    figs = _figures(request, db, scope, p)
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="book", heading="My book", p=p, figs=figs,
                 subtitle="Accounts you own or look after, and how their health moved since the last score.",
                 worst=queries.worst_accounts(db, scope, 25), columns=LIST_COLUMNS, numeric=NUMERIC)
@@ -72,8 +55,7 @@ def team(request: Request, db: DB, viewer: CurrentViewer):
         raise Forbidden("the Team page is for managers")
     scope = viewer.scope
     p = _summary(request, db, scope)
-    figs = {"grades": charts.grade_bars(p["by_grade"]) if p["by_grade"] else None,
-            "health": charts.health_histogram(p["health_hist"]) if p["health_hist"] else None}
+    figs = _figures(request, db, scope, p)
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="team", heading="Team", p=p, figs=figs,
                 subtitle="Your reports' books: health and its change since the last score.",
                 team_rows=runtime(request).memo(db, ("team", scope), lambda: queries.team(db, scope)))
