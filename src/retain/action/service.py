@@ -6,19 +6,16 @@ Each function opens (and migrates) the application database, does one thing, and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.orm import Session
 
 from retain.action import act
 from retain.action.lifecycle import list_ctas, task_done
 from retain.action.store import ActReport
 from retain.errors import ArgumentError
 from retain.state.actions import CtaStatus
-from retain.state.db import make_engine, session_factory, upgrade
+from retain.state.db import app_database
 from retain.warehouse import Warehouse
 from retain.warehouse.names import with_names
 
@@ -26,20 +23,11 @@ CTA_COLUMNS = ("cta_id", "priority", "due_on", "account_id", "type", "reason", "
                "escalated_to", "rule", "opened_on", "tasks_open")
 
 
-@contextmanager
-def session(url: str) -> Iterator[Session]:
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        with session_factory(engine)() as db:
-            yield db
-    finally:
-        engine.dispose()
 
 
 def act_at(wh: Warehouse, url: str, day: dt.date, rules: str | Path | None = None) -> ActReport:
     """``act`` on the application database at ``url``."""
-    with session(url) as db:
+    with app_database(url) as db:
         return act(wh, db, day, rules)
 
 
@@ -56,7 +44,7 @@ def parse_status(value: str | None) -> CtaStatus | None:
 def cta_frame(wh: Warehouse, url: str, *, owner: str | None = None, status: str | None = None,
               limit: int = 500) -> pd.DataFrame:
     """The CTAs ``retain ctas`` lists (open and snoozed by default), names beside account and member ids."""
-    with session(url) as db:
+    with app_database(url) as db:
         ctas = list_ctas(db, owner=owner, status=parse_status(status), limit=limit)
         rows = [{"cta_id": c.id, "priority": c.priority, "due_on": c.due_on, "account_id": c.account_id,
                  "type": c.type, "reason": c.reason, "detail": c.detail, "owner_id": c.owner_id, "status": c.status,
@@ -71,7 +59,7 @@ def task_frame(wh: Warehouse, url: str, cta_ids: list[int]) -> pd.DataFrame:
 
     from retain.state.actions import CtaTask
 
-    with session(url) as db:
+    with app_database(url) as db:
         tasks = db.scalars(select(CtaTask).where(CtaTask.cta_id.in_(cta_ids)).order_by(CtaTask.cta_id, CtaTask.seq))
         rows = [{"task_id": t.id, "cta_id": t.cta_id, "seq": t.seq, "title": t.title, "role": t.role,
                  "assignee_id": t.assignee_id, "due_on": t.due_on, "status": t.status} for t in tasks]
@@ -95,6 +83,6 @@ def _named(wh: Warehouse, frame: pd.DataFrame, aliases: dict[str, str]) -> pd.Da
 
 def check_off(url: str, task_id: int, actor: str) -> tuple[int, str]:
     """Mark task ``task_id`` done; its CTA and title."""
-    with session(url) as db:
+    with app_database(url) as db:
         task = task_done(db, task_id, actor)
         return task.cta_id, task.title

@@ -4,14 +4,12 @@ it, and set up the demo's sign-ins. The faces resolve the database URL (``retain
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from retain.state import users
-from retain.state.db import current_revision, make_engine, session_factory, upgrade
+from retain.state.db import app_database, current_revision, make_engine, upgrade
 from retain.state.demo import demo_people
 from retain.state.models import Role
 from retain.state.publish import publish
@@ -20,16 +18,6 @@ from retain.warehouse import Warehouse
 DEMO_USERS = (("admin", Role.ADMIN), ("manager", Role.MANAGER), ("csm", Role.MEMBER))  # sign-in name, role
 
 
-@contextmanager
-def app_database(url: str) -> Iterator[Session]:
-    """A session on the application database at ``url``, migrated to the latest version first."""
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        with session_factory(engine)() as db:
-            yield db
-    finally:
-        engine.dispose()
 
 
 def upgrade_database(url: str) -> tuple[str | None, str]:

@@ -7,6 +7,8 @@ Migrations ship inside the package and run through Alembic's API (``upgrade``), 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -107,3 +109,16 @@ def current_revision(engine: Engine) -> str | None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def app_database(url: str) -> Iterator[Session]:
+    """A session on the application database at ``url``, migrated to the latest version first (for callers that
+    hold a URL, not a session: the command line and the main job)."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with session_factory(engine)() as db:
+            yield db
+    finally:
+        engine.dispose()
