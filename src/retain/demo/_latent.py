@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.signal import lfilter
 
 from retain.demo._base import NO_DAY, Clock
@@ -80,3 +81,19 @@ class DayGrid:
 def open_end(end: np.ndarray, clock: Clock) -> np.ndarray:
     """``end`` with "still running" (NO_DAY) and anything later read as the day after the data ends."""
     return np.where(end == NO_DAY, clock.end + 1, np.minimum(end, clock.end + 1))
+
+
+EPOCH = np.datetime64("1970-01-01")
+
+
+def truth_dates(days: np.ndarray) -> np.ndarray:
+    """Day numbers as datetimes for the hidden truth (``NO_DAY`` becomes NaT)."""
+    return np.where(days == NO_DAY, np.datetime64("NaT"), EPOCH + days.astype("timedelta64[D]")).astype(
+        "datetime64[s]")
+
+
+def weekly_truth(clock: Clock, account_id: np.ndarray, weekly: np.ndarray) -> pd.DataFrame:
+    """The hidden weekly health, one row per account and week it was alive."""
+    a, w = np.nonzero(~np.isnan(weekly))
+    week_start = EPOCH + clock.week_start(np.arange(clock.n_weeks)).astype("timedelta64[D]")
+    return pd.DataFrame({"account_id": account_id[a], "week_start": week_start[w], "health": weekly[a, w]})

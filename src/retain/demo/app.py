@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from retain.demo._base import DAY, NO_DAY, Clock, arrow_table, ids, pick, sigmoid, stream
-from retain.demo._latent import Shocks, weekly_health
+from retain.demo._latent import Shocks, truth_dates, weekly_health, weekly_truth
 from retain.demo.names import person_names
 from retain.demo.outcomes import events_table
 from retain.demo.spec import DemoSpec
@@ -216,24 +216,16 @@ def churn_events(subs: Subscribers, life: Lifecycle) -> pa.Table:
 
 
 def truth(clock: Clock, subs: Subscribers, weekly: np.ndarray, life: Lifecycle) -> dict[str, pd.DataFrame]:
-    epoch = np.datetime64("1970-01-01")
-
-    def dates(days: np.ndarray) -> np.ndarray:
-        return np.where(days == NO_DAY, np.datetime64("NaT"), epoch + days.astype("timedelta64[D]")).astype(
-            "datetime64[s]")
-
-    a, w = np.nonzero(~np.isnan(weekly))
-    week_start = epoch + clock.week_start(np.arange(clock.n_weeks)).astype("timedelta64[D]")
     r = life.rows
     paid = r["trial"] == 0
     return {
-        "health_weekly": pd.DataFrame({"account_id": subs.account_id[a], "week_start": week_start[w],
-                                       "health": weekly[a, w]}),
+        "health_weekly": weekly_truth(clock, subs.account_id, weekly),
         "accounts": pd.DataFrame({"account_id": subs.account_id, "health_mean": np.nanmean(weekly, axis=1),
                                   "converted": np.isin(np.arange(len(subs)), r["account"][paid])}),
         "paid_periods": pd.DataFrame({"account_id": subs.account_id[r["account"][paid]],
-                                      "started_on": dates(r["start"][paid]), "ended_on": dates(r["end"][paid]),
-                                      "cancel_decided_on": dates(life.decided_day[paid])}),
+                                      "started_on": truth_dates(r["start"][paid]),
+                                      "ended_on": truth_dates(r["end"][paid]),
+                                      "cancel_decided_on": truth_dates(life.decided_day[paid])}),
     }
 
 

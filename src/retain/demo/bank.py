@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from retain.demo._base import DAY, NO_DAY, Clock, arrow_table, ids, pick, sigmoid, stream
-from retain.demo._latent import recent_matrix, recurring_days, weekly_health
+from retain.demo._latent import recent_matrix, recurring_days, truth_dates, weekly_health, weekly_truth
 from retain.demo.names import person_names
 from retain.demo.outcomes import events_table
 from retain.demo.spec import DemoSpec
@@ -369,21 +369,13 @@ def accounts_table(cust: Customers, hold: Holdings, rm_ids: np.ndarray) -> pa.Ta
 
 
 def truth(clock: Clock, cust: Customers, weekly: np.ndarray, hold: Holdings) -> dict[str, pd.DataFrame]:
-    epoch = np.datetime64("1970-01-01")
-
-    def dates(days: np.ndarray) -> np.ndarray:
-        return np.where(days == NO_DAY, np.datetime64("NaT"), epoch + days.astype("timedelta64[D]")).astype(
-            "datetime64[s]")
-
-    a, w = np.nonzero(~np.isnan(weekly))
-    week_start = epoch + clock.week_start(np.arange(clock.n_weeks)).astype("timedelta64[D]")
     return {
-        "health_weekly": pd.DataFrame({"account_id": cust.account_id[a], "week_start": week_start[w],
-                                       "health": weekly[a, w]}),
+        "health_weekly": weekly_truth(clock, cust.account_id, weekly),
         "accounts": pd.DataFrame({"account_id": cust.account_id, "health_mean": np.nanmean(weekly, axis=1),
-                                  "churned_on": dates(hold.churn_day), "decided_on": dates(hold.decided_day)}),
-        "spells": pd.DataFrame({"account_id": cust.account_id, "started_on": dates(cust.created_day),
-                                "churned_on": dates(hold.churn_day), "spell_no": 1}),
+                                  "churned_on": truth_dates(hold.churn_day),
+                                  "decided_on": truth_dates(hold.decided_day)}),
+        "spells": pd.DataFrame({"account_id": cust.account_id, "started_on": truth_dates(cust.created_day),
+                                "churned_on": truth_dates(hold.churn_day), "spell_no": 1}),
     }
 
 
