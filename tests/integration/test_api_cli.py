@@ -21,7 +21,7 @@ def test_db_publish_users_and_keys(tmp_path, monkeypatch):
 
     r = runner.invoke(app, [*base, "db", "upgrade"])
     assert r.exit_code == 0, r.output
-    assert "revision 0005" in r.output and (tmp_path / "retain.sqlite").exists()
+    assert "revision 0010" in r.output and (tmp_path / "retain.sqlite").exists()
 
     r = runner.invoke(app, [*base, "publish", "--as-of", "2024-06-30"])
     assert r.exit_code == 0, r.output

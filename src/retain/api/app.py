@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from retain.api import docs, errors
+from retain.api import actions_routes, docs, errors, plans_routes, sales_routes, surveys_routes
 from retain.api.routes import router
 
 
@@ -25,4 +25,6 @@ def build_api(runtime) -> FastAPI:
     errors.install(api)
     docs.install(api, "/docs")  # FastAPI's own page loads Swagger UI from a CDN with an inline script: CSP blocks it
     api.include_router(router)
+    for module in (actions_routes, plans_routes, surveys_routes, sales_routes):
+        api.include_router(module.router)
     return api

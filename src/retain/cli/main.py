@@ -58,6 +58,10 @@ COMMAND_MODULES = (
     "retain.cli.calls_cmds",
     "retain.cli.web_cmds",
     "retain.cli.act_cmds",
+    "retain.cli.deliver_cmds",
+    "retain.cli.plans_cmds",
+    "retain.cli.surveys_cmds",
+    "retain.cli.sales_cmds",
 )
 
 

@@ -233,4 +233,10 @@ class PublishRun(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-from retain.state import actions as _actions  # noqa: E402,F401 - CTA tables share this metadata (migrations, checks)
+# Every state module's tables share this metadata (migrations, checks).
+from retain.state import actions as _actions  # noqa: E402,F401
+from retain.state import notes as _notes  # noqa: E402,F401
+from retain.state import outbox as _outbox  # noqa: E402,F401
+from retain.state import plans as _plans  # noqa: E402,F401
+from retain.state import sales as _sales  # noqa: E402,F401
+from retain.state import surveys as _surveys  # noqa: E402,F401

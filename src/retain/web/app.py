@@ -20,7 +20,21 @@ from retain.server.errors import error_response, is_api_path
 from retain.server.runtime import Runtime
 from retain.web.deps import Forbidden, LoginRequired
 from retain.web.render import make_templates, page
-from retain.web.routes import accounts, admin, analytics, auth, calls, portfolio
+from retain.web.routes import (
+    accounts,
+    admin,
+    analytics,
+    auth,
+    calls,
+    outbox,
+    plans,
+    portfolio,
+    sales,
+    survey_page,
+    surveys,
+    team,
+    today,
+)
 from retain.web.routes.accounts import BadQuery
 
 STATIC = Path(__file__).parent / "static"
@@ -42,7 +56,8 @@ def build_web(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Retain", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
     app.state.templates = make_templates(reload=runtime.settings.dev)
-    for module in (auth, portfolio, accounts, analytics, calls, admin):
+    for module in (auth, portfolio, today, team, accounts, plans, analytics, calls, sales, surveys, survey_page, admin,
+                   outbox):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     js = plotly_path()

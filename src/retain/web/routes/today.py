@@ -1,0 +1,7 @@
+"""Pages: today (filled in by its issue)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
