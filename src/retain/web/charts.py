@@ -144,19 +144,30 @@ def decomposition(records: list[dict]) -> dict | None:
 
 
 def cohort_heatmap(records: list[dict]) -> dict | None:
+    """Cohorts x months since start; the running month's cells are measured at ``as_of``, before the month ends,
+    so they are marked partial (hover text and a hollow marker over each), never read as a full month."""
     cohort, age = COHORTS.column("cohort").name, COHORTS.column("months_since_start").name
-    value = COHORTS.column("logo_retention").name
+    value, complete = COHORTS.column("logo_retention").name, COHORTS.column("complete").name
     records = [r for r in records if r.get(DIMENSION) == ALL]
     if not records:
         return None
     cohorts = sorted({str(r[cohort]) for r in records})
     ages = sorted({r[age] for r in records if r[age] is not None})
-    grid = {(str(r[cohort]), r[age]): r.get(value) for r in records}
-    z = [[grid.get((c, a)) for a in ages] for c in cohorts]
+    grid = {(str(r[cohort]), r[age]): r for r in records}
+    z = [[(grid.get((c, a)) or {}).get(value) for a in ages] for c in cohorts]
+    partial = [(str(r[cohort]), r[age]) for r in records if r.get(complete) is False and r[age] is not None]
+    notes = [["" if (c, a) not in partial else " (partial month, so far)" for a in ages] for c in cohorts]
     scale = [[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]]
-    return {"data": [{"type": "heatmap", "x": ages, "y": cohorts, "z": z, "colorscale": scale, "zmin": 0,
-                      "zmax": 1, "hovertemplate": "cohort %{y}, month %{x}: %{z:.0%}<extra></extra>"}],
-            "layout": _layout("Logo retention by signup cohort", height=420, xaxis={"title": "months since start"},
+    data = [{"type": "heatmap", "x": ages, "y": cohorts, "z": z, "customdata": notes, "colorscale": scale,
+             "zmin": 0, "zmax": 1,
+             "hovertemplate": "cohort %{y}, month %{x}: %{z:.0%}%{customdata}<extra></extra>"}]
+    if partial:
+        data.append({"type": "scatter", "mode": "markers", "name": "partial month", "showlegend": True,
+                     "x": [a for _, a in partial], "y": [c for c, _ in partial], "hoverinfo": "skip",
+                     "marker": {"symbol": "circle-open", "size": 7, "color": "#1d2733"}})
+    title = "Logo retention by signup cohort" + (" (o = partial month, measured so far)" if partial else "")
+    return {"data": data,
+            "layout": _layout(title, height=420, xaxis={"title": "months since start"},
                               yaxis={"type": "category", "autorange": "reversed"},
                               margin={"l": 70, "r": 20, "t": 40, "b": 40})}
 

@@ -29,3 +29,15 @@ def test_retention_charts_mark_the_running_period_partial():
                  "grr": 0.9, "new_mrr": 1.0, "churned_mrr": 1.0})
     for fig in (charts.nrr_grr(rows), charts.decomposition(rows)):
         assert all(trace["x"] == ["2026-09", "2026-10 (partial)"] for trace in fig["data"])
+
+
+def test_cohort_heatmap_marks_the_running_month_partial():
+    rows = [{"dimension": "all", "cohort": c, "months_since_start": k, "logo_retention": v, "complete": done}
+            for c, k, v, done in (("2026-09", 0, 1.0, True), ("2026-09", 1, 0.9, False), ("2026-10", 0, 1.0, False))]
+    fig = charts.cohort_heatmap(rows)
+    heat, marks = fig["data"]
+    assert heat["customdata"] == [["", " (partial month, so far)"], [" (partial month, so far)", ""]]
+    assert sorted(zip(marks["y"], marks["x"], strict=True)) == [("2026-09", 1), ("2026-10", 0)]
+    assert "partial" in fig["layout"]["title"]["text"]
+    done = [dict(r, complete=True) for r in rows]
+    assert len(charts.cohort_heatmap(done)["data"]) == 1
