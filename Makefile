@@ -29,7 +29,7 @@ demo: $(STAMP) system-deps
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)  # loadgroup: one Spark per xdist_group
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not browser and not slow" $(PYTEST_ARGS)

@@ -88,6 +88,42 @@ KINDS["rules"] = (frozenset({"rules"}), _rules)  # calls-to-action rules (retain
 KINDS["playbooks"] = (frozenset({"playbooks"}), _playbooks)
 
 
+def _caps(path: Path) -> list[Issue]:
+    from retain.delivery.caps import load_caps
+
+    return _loader_issues(load_caps, path)
+
+
+KINDS["caps"] = (frozenset({"caps", "exempt_categories", "exempt_roles"}), _caps)  # contact caps (retain.delivery)
+
+
+def _plan_templates(path: Path) -> list[Issue]:
+    from retain.action.plan_spec import load_plan_templates
+
+    return _loader_issues(load_plan_templates, path)
+
+
+KINDS["plan_templates"] = (frozenset({"plan_templates"}), _plan_templates)  # success-plan templates
+
+
+def _programmes(path: Path) -> list[Issue]:
+    from retain.surveys.spec import load_programmes
+
+    return _loader_issues(load_programmes, path)
+
+
+KINDS["survey_programmes"] = (frozenset({"programmes"}), _programmes)  # survey programmes (retain.surveys)
+
+
+def _sales_goals(path: Path) -> list[Issue]:
+    from retain.sales.goal_spec import load_goal_spec
+
+    return _loader_issues(load_goal_spec, path)
+
+
+KINDS["sales_goals"] = (frozenset({"goals"}), _sales_goals)  # unit and add-on-share goals (retain.sales)
+
+
 def detect_kind(path: Path) -> str | None:
     """The kind of config file by its top-level keys (None when unreadable or unrecognised)."""
     try:

@@ -100,7 +100,10 @@ def test_openapi_has_stable_operation_ids(client):
     spec = client.get("/api/openapi.json").json()
     ops = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert ops == {"get_me", "list_accounts", "get_account", "get_account_components", "get_account_history",
-                   "list_scores", "list_metrics", "get_metric", "ingest_rows"}
+                   "list_scores", "list_metrics", "get_metric", "ingest_rows",
+                   "get_sales_goals", "list_opportunity_scores", "get_sales_forecast",
+                   "list_ctas", "get_cta", "update_cta", "list_cta_tasks", "complete_task", "list_account_notes",
+                   "add_account_note", "get_account_plan", "create_account_plan", "update_plan_objective"}
     assert client.get("/api/docs").status_code == 200
 
 

@@ -12,9 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from retain.cli.main import app
+from retain.jobs.main import SECTIONS as JOB_SECTIONS
 from retain.warehouse import Warehouse
 
-SECTIONS = ("status", "retention", "health", "prediction", "value", "calls")
+SECTIONS = tuple(s.name for s in JOB_SECTIONS)
 
 
 def _run(tmp_path, *args: str):

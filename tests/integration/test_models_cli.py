@@ -78,7 +78,7 @@ def test_backtest_prints_every_test_date_and_the_comparison(db, tmp_path):
                                  "--out", str(out)], terminal_width=200)
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(out)
-    assert summary["model"].tolist() == ["logistic regression", "scorecard", "LightGBM"]
+    assert summary["model"].tolist() == ["logistic regression", "scorecard", "fitted scorecard", "LightGBM"]
     assert summary["auc"].between(0, 1).all() and summary["chosen"].sum() == 1
     assert (summary["auc_low"] <= summary["auc"]).all() and (summary["auc"] <= summary["auc_high"]).all()
     assert "churn within 60 days" in result.output and "rolling origin" in result.output

@@ -20,7 +20,9 @@ CALLS = {"admin": {"c1", "c2", "c3", "c4", "c5", "c6"}, "mia": {"c1", "c2", "c4"
 LEADS = {"admin": {"l1", "l2", "l3", "l4", "l5"}, "mia": {"l1", "l2", "l5"}, "rita": {"l1"}, "olga": {"l3"}}
 BOOKS = {"admin": {"r1", "r2", "r3"}, "mia": {"r1", "r2"}, "rita": {"r1"}, "olga": {"r3"}}  # book_revenue owners
 COMPANY = ("retention", "revenue_retention", "cohorts_logo", "cohorts_revenue", "survival", "products_held", "pareto",
-           "doctor")
+           "doctor", "survey_trends", "survey_outcomes", "survey_themes", "sales_team_goals", "sales_forecast",
+           "sales_backtest", "sales_model_check", "win_loss", "sales_capacity")
+SALES_OWNED = ("opportunity_scores", "sales_goals", "sales_bookings", "sales_deals")  # scoped: test_sales_api.py
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def test_api_call_metrics_and_leads_are_scoped(client, seeded, who):
 
 def test_every_published_result_is_covered_here(client, seeded):
     names = client.get("/api/v1/metrics", headers={"X-API-Key": seeded[1]["rita"]}).json()["names"]
-    assert set(names) == {*COMPANY, "call_metrics", "lead_recovery", "book_revenue"}
+    assert set(names) == {*COMPANY, "call_metrics", "lead_recovery", "book_revenue", *SALES_OWNED}
 
 
 @pytest.mark.parametrize("who", list(CALLS))

@@ -19,7 +19,7 @@ SRC = Path(__file__).parents[2] / "src"
 ROOT = SRC / "retain"
 FACES = ("cli", "api", "web")
 DOMAINS = ("schema", "results", "ingest", "warehouse", "metrics", "clv", "health", "models", "conversations", "demo",
-           "state", "doctor", "action")
+           "state", "doctor", "action", "surveys", "delivery", "sales")
 APPLICATION = "jobs"  # between the domains and the server and faces
 COMPOSITION = "retain.server.app"  # the one module that may import both faces
 

@@ -17,7 +17,16 @@ import numpy as np
 import pandas as pd
 
 from retain.action import spec as s
-from retain.action.triggers import EVIDENCE, PROBABILITY_SLOT, SLOTS, TRIGGERS, Inputs, MissingInput, active_accounts
+from retain.action.triggers import (
+    EVIDENCE,
+    OWN_SUBJECT,
+    PROBABILITY_SLOT,
+    SLOTS,
+    TRIGGERS,
+    Inputs,
+    MissingInput,
+    active_accounts,
+)
 from retain.warehouse import Warehouse
 
 FIRED_COLUMNS = ("account_id", "rule", "rule_version", "type", "reason", "detail", "evidence", "value", "priority",
@@ -41,21 +50,28 @@ def fired_expression(wh: Warehouse, day: dt.date, rules: s.RuleSetSpec, *,
     """One expression for every rule that can run (rows: account, rule, evidence slots, ARR, owner, CSM) and the
     rules that cannot, with the reason. ``scored`` (the backtest's cache): score health where none is stored."""
     x = Inputs(wh, day, scored=scored)
-    parts, skipped = [], {}
+    parts: dict[bool, list[ibis.Table]] = {False: [], True: []}  # own subject (a lead, a deal) or an account's
+    skipped = {}
     for rule in rules.enabled:
         try:
             part = TRIGGERS[rule.trigger.kind](x, rule.trigger)
         except MissingInput as exc:
             skipped[rule.name] = str(exc)
             continue
-        parts.append(part.mutate(rule=ibis.literal(rule.name, type="string")))
-    if not parts:
+        parts[rule.trigger.kind in OWN_SUBJECT].append(part.mutate(rule=ibis.literal(rule.name, type="string")))
+    if not parts[False] and not parts[True]:
         return None, skipped
-    fired = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    active = active_accounts(x)
     acc = wh.as_of("accounts", day).select("account_id", "owner_id", "csm_id")
-    out = fired.join(active, "account_id").left_join(acc, "account_id")
-    return out.select(*SLOTS, "rule", "arr", "owner_id", "csm_id"), skipped
+    both = []
+    if parts[False]:  # accounts in service, their team, their ARR
+        fired = ibis.union(*parts[False], distinct=False)
+        out = fired.join(active_accounts(x), "account_id").left_join(acc, "account_id")
+        both.append(out.select(*SLOTS, "rule", "arr", "owner_id", "csm_id"))
+    if parts[True]:  # the row's own owner and value; the CSM of the account when it is one
+        fired = ibis.union(*parts[True], distinct=False)
+        out = fired.left_join(acc.select("account_id", "csm_id"), "account_id")
+        both.append(out.select(*SLOTS, "rule", arr=out.value, owner_id=out.owner_id, csm_id=out.csm_id))
+    return (ibis.union(*both, distinct=False) if len(both) > 1 else both[0]), skipped
 
 
 def team_on(wh: Warehouse, day: dt.date) -> pd.DataFrame:
@@ -103,9 +119,10 @@ def _describe_rule(part: pd.DataFrame, rule: s.RuleSpec, day: dt.date, rules: s.
     names = EVIDENCE[kind]
     records = part[list(names)].rename(columns=names).to_dict("records")
     evidence, details = [], []
+    value_label = OWN_SUBJECT.get(kind, "ARR")  # None: the subject has no value (a lead)
     for rec, a, v in zip(records, arr, value, strict=True):
         rec = {k: (None if _missing(val) else val) for k, val in rec.items()}
-        details.append(f"{_words(kind, rule.trigger, rec)}; ARR {a:,.0f}")
+        details.append(_words(kind, rule.trigger, rec) + (f"; {value_label} {a:,.0f}" if value_label else ""))
         if "reasons" in rec:
             rec["reasons"] = _top_reasons(rec["reasons"])
         evidence.append(json.dumps({**rec, "arr": round(a, 2), "value": round(float(v), 2), "as_of": day.isoformat()},
@@ -158,9 +175,34 @@ def _words(kind: str, trig, e: dict) -> str:
     if kind == "expansion_propensity":
         nxt = f"; next product: {e['next_product']}" if e.get("next_product") else ""
         return f"upsell probability {e['upsell_probability']:.0%} (above {trig.above:.0%}){nxt}"
+    if kind in _MORE_WORDS:
+        return _MORE_WORDS[kind](trig, e)
     if e.get("last_touch_on") is None:
         return f"never touched (cadence {e['cadence_days']:.0f} days)"
     return f"no touch for {e['days_since_touch']:.0f} days since {e['last_touch_on']} (cadence {e['cadence_days']:.0f})"
+
+
+def _callback_words(trig, e: dict) -> str:
+    asked = f" {e['asked_for']}" if e.get("asked_for") else ""
+    return (f"asked on a call on {e['requested_on']} to be called back{asked}; no call or activity since "
+            f"({e['days_since_request']:.0f} days, {e['days_overdue']:.0f} overdue)")
+
+
+def _lead_words(trig, e: dict) -> str:
+    who = f"lead {e['company']}" if e.get("company") else "lead"
+    signals = f"{e['interest_signals']:.0f} buying signal" + ("s" if e["interest_signals"] != 1 else "")
+    return (f"{who} showed interest on a call ({signals}) and was touched {e['touches']:.0f} time(s), last on "
+            f"{e['last_touch_on']} ({e['days_since_touch']:.0f} days ago)")
+
+
+def _deal_words(trig, e: dict) -> str:
+    more = f" (+{e['deals_below'] - 1:.0f} more below)" if (e.get("deals_below") or 1) > 1 else ""
+    why = f"; {e['reasons']}" if e.get("reasons") else ""
+    return (f"deal {e['opportunity_id']}: win probability {e['p_win']:.0%} below its stage benchmark "
+            f"{e['stage_benchmark']:.0%}{more}{why}")
+
+
+_MORE_WORDS = {"callback_missed": _callback_words, "lead_dropped": _lead_words, "deal_below_benchmark": _deal_words}
 
 
 # -- owners ----------------------------------------------------------------------------------------------------

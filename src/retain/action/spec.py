@@ -169,13 +169,48 @@ class NoTouch(_Spec):
     activity_types: tuple[str, ...] = ("email", "call", "meeting", "qbr", "executive_meeting", "training")
 
 
+class CallbackMissed(_Spec):
+    """A customer asked on a call (stored ``call_events``) to be called back, and no customer-facing activity or
+    call with the account followed within ``within_days`` of the time asked for (of the call when none was said).
+    Requests older than ``lookback_days`` are left to ``no_touch``."""
+
+    kind: Literal["callback_missed"]
+    within_days: int = Field(2, ge=0, le=90)
+    lookback_days: int = Field(30, ge=1, le=365)
+    activity_types: tuple[str, ...] = ("email", "call", "meeting", "qbr", "executive_meeting", "training")
+
+
+class LeadDropped(_Spec):
+    """A lead that showed interest on a call (the customer said one of ``interest``: stored ``call_events``) was
+    touched at most ``max_touches`` times and not since ``days`` ago; not converted nor disqualified. The CTA is
+    on the lead (its id where an account id goes) and goes to the lead's owner."""
+
+    kind: Literal["lead_dropped"]
+    days: int = Field(14, ge=1, le=365)
+    max_touches: int = Field(1, ge=1, le=10)
+    lookback_days: int = Field(180, ge=1, le=730)  # only leads touched last within this many days
+    interest: tuple[str, ...] = ("pricing_discussed", "callback_requested", "budget", "decision_maker",
+                                 "next_steps_agreed")
+
+
+class DealBelowBenchmark(_Spec):
+    """An open deal's win probability is below its stage's benchmark (stored ``opportunity_scores``,
+    ``below_benchmark``); one CTA per account (the deal furthest below in the evidence), to the deal's owner.
+    A score counts for ``max_age_days`` after its date."""
+
+    kind: Literal["deal_below_benchmark"]
+    min_gap: float = Field(0.0, ge=0, lt=1)  # benchmark - p_win at least this much
+    max_age_days: int = Field(14, ge=1, le=365)
+
+
 Trigger = Annotated[
     HealthGradeDrop | CriticalFactor | ChurnProbability | AdoptionTierIs | UsageFalling | RenewalDue | Nps
-    | ExpansionPropensity | NoTouch,
+    | ExpansionPropensity | NoTouch | CallbackMissed | LeadDropped | DealBelowBenchmark,
     Field(discriminator="kind"),
 ]
 TRIGGER_KINDS = ("health_grade_drop", "critical_factor", "churn_probability", "adoption_tier", "usage_falling",
-                 "renewal_due", "nps", "expansion_propensity", "no_touch")
+                 "renewal_due", "nps", "expansion_propensity", "no_touch", "callback_missed", "lead_dropped",
+                 "deal_below_benchmark")
 
 
 # -- rules ----------------------------------------------------------------------------------------------------

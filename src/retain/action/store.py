@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from retain.action import spec as s
 from retain.action.evaluate import Evaluation, round_robin_pool
+from retain.delivery.notify import enqueue_cta_notifications
 from retain.state import audit
 from retain.state.actions import Cta, CtaStatus, CtaTask, TaskStatus, open_key
 from retain.state.models import AuditEvent, utcnow
@@ -91,6 +92,7 @@ def sync(db: Session, evaluation: Evaluation, config: s.ActionConfig, *, actor: 
     _create(db, new_rows, live, day, config, evaluation, report, actor)
     _auto_close(db, live.values(), seen, day, rules, evaluation.skipped, report, actor)
     _escalate(db, day, rules.escalate_after_days, evaluation.team, report, actor)
+    enqueue_cta_notifications(db, day)  # alerts and digests, committed with the CTAs (a transactional outbox)
     db.commit()
     return report
 

@@ -24,7 +24,9 @@ def build_api(runtime) -> FastAPI:
     api.state.runtime = runtime
     errors.install(api)
     docs.install(api, "/docs")  # FastAPI's own page loads Swagger UI from a CDN with an inline script: CSP blocks it
-    api.include_router(router)
+    # the domains' routes first: their ``/v1/accounts/{id:path}/...`` sub-routes must win over the account route
     for module in (actions_routes, plans_routes, surveys_routes, sales_routes):
         api.include_router(module.router)
+    api.include_router(router)
+    actions_routes.document_webhooks(api)
     return api

@@ -89,6 +89,19 @@ class Disagreement(BaseModel):
     model_reasons: list[ReasonPublic | str]
 
 
+class HealthScorecardPublic(BaseModel):
+    """Which scorecard the health total comes from (as the last `retain run` chose it) and what the total means."""
+
+    scorecard: str = Field(description="Scorecard name: `fitted-<digest>` when fitted to this company's outcomes.")
+    digest: str = Field(description="Short hash of the scorecard set: equal digests, the same scorecard.")
+    fitted: bool = Field(description="False: the shipped default scorecard is used (see `warning`).")
+    reason: str = Field(description="Why this scorecard: the fit's out-of-sample figures, or what a fit lacks.")
+    warning: str | None = Field(None, description="Set when the shipped default is used: show it beside the score.")
+    horizon_days: int | None = Field(None, description="Horizon of `churn_probability` (null: uncalibrated).")
+    churn_probability: float | None = Field(None, description="Calibrated probability (0-1) of churn within "
+                                            "`horizon_days` of this health total (null for the shipped default).")
+
+
 class AccountDetailPublic(AccountPublic):
     industry: str | None = None
     acquisition_channel: str | None = None
@@ -102,6 +115,8 @@ class AccountDetailPublic(AccountPublic):
                                                "percentile, best gain first (as the web page and `retain explain`).")
     signals_disagree: Disagreement | None = Field(None, description="Set when health and the churn model disagree "
                                                   "by much (red health with low churn, or green with high).")
+    health_scorecard: HealthScorecardPublic | None = Field(None, description="The scorecard behind "
+                                                           "`health_total`, its warning and calibrated churn chance.")
     subscriptions: list[dict[str, Any]] = []
     open_ticket_list: list[dict[str, Any]] = []
     surveys: list[dict[str, Any]] = []
@@ -120,7 +135,8 @@ def account_detail_body(record: dict[str, Any]) -> dict[str, Any]:
     insight = insight_of(detail)
     disagree = disagreement(record, CHURN_DAYS)
     derived = {"churn_window_days": CHURN_DAYS, "why_changed": {"since": insight.since, "changes": insight.changes},
-               "what_to_improve": insight.improve, "signals_disagree": None if disagree is None else vars(disagree)}
+               "what_to_improve": insight.improve, "signals_disagree": None if disagree is None else vars(disagree),
+               "health_scorecard": detail.get("health_scorecard")}
     derived |= {name: detail.get(key) or [] for name, key in DETAIL_LISTS.items()}
     return {name: derived[name] if name in derived else record.get(name) for name in AccountDetailPublic.model_fields}
 

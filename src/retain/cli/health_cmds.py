@@ -16,22 +16,36 @@ from retain.cli.common import AsOfOption, OutOption, console, day_option, export
 from retain.configs import validate_config
 from retain.errors import ConfigError
 from retain.health import books as health_books
-from retain.health.history import Frequency, resolve
+from retain.health.choice import ScorecardChoice, probability_text
+from retain.health.history import Frequency
 from retain.health.measures import measure_values_expr
 from retain.health.validate import Level, default_path
 from retain.jobs import health as health_job
 from retain.jobs.health import Explanation, HealthScoring, HealthSection
 from retain.warehouse import as_of_date
 
-ScorecardOption = typer.Option(None, "--scorecard", help="Scorecard YAML (default: the shipped one).")
+ScorecardOption = typer.Option(None, "--scorecard", help="Scorecard YAML (default: the one `retain run` used: "
+                               "fitted to your outcomes when they suffice, else the shipped one).")
 GRADE_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
 BOOK_HEADERS = {"owner": "owner", "accounts": "accts", "avg_health": "health", "change_30d": "Δ30d",
                 "change_90d": "Δ90d", "red": "red", "moved_up_90d": "up", "moved_down_90d": "down",
                 "arr_at_risk": "ARR at risk"}
 
 
+def show_choice(choice: ScorecardChoice | None) -> None:
+    """Which scorecard scored and why; the shipped default's warning in yellow."""
+    if choice is None:
+        return
+    if choice.warning:
+        console.print(f"[bold yellow]warning:[/bold yellow] [yellow]{choice.warning}[/yellow]", highlight=False,
+                      soft_wrap=True)
+    else:
+        console.print(f"scorecard '{choice.name}': {choice.reason}", highlight=False, soft_wrap=True)
+
+
 def show_scoring(scoring: HealthScoring) -> None:
-    """The riskiest accounts and the grade distribution (or why there is nothing to show)."""
+    """Which scorecard, the riskiest accounts and the grade distribution (or why there is nothing to show)."""
+    show_choice(scoring.choice)
     if scoring.empty:
         console.print(f"[yellow]no account holds a running subscription as of {scoring.as_of}[/yellow]")
         return
@@ -41,7 +55,8 @@ def show_scoring(scoring: HealthScoring) -> None:
 
 
 def render_section(section: HealthSection) -> None:
-    """Health section of the main job (:mod:`retain.jobs.health`): the history filled in, then the riskiest."""
+    """Health section of the main job (:mod:`retain.jobs.health`): the history filled in, then the riskiest (after
+    which scorecard and why)."""
     if section.backfilled:
         console.print(f"health history: scored {len(section.backfilled)} monthly dates since "
                       f"{section.history_start.isoformat()}")
@@ -52,8 +67,10 @@ def show_explanation(ex: Explanation) -> None:
     """Components, measures, critical factor, why it changed and what to improve, for one account."""
     change, now = ex.change, ex.change.after
     style = GRADE_STYLE.get(now["grade"], "")
+    odds = probability_text(ex.churn_probability, ex.choice.horizon_days if ex.choice else None)
     console.print(f"[bold]{ex.account_id}[/bold] as of {ex.day}: total [{style}]{now['total']:.0f} ({now['grade']})"
-                  f"[/{style}] on scorecard '{now['scorecard']}'")
+                  f"[/{style}] on scorecard '{now['scorecard']}'" + (f": {odds}" if odds else ""), highlight=False)
+    show_choice(ex.choice)
     if isinstance(now.get("critical_factor"), str):
         console.print(f"[bold red]critical:[/bold red] {now['critical_factor']} caps the total at "
                       f"{now['cap']:.0f} (uncapped {now['raw_total']:.0f})")
@@ -101,7 +118,9 @@ def register(app: typer.Typer) -> None:
         """Score every account as of a date, store the scores and show the riskiest accounts."""
         wh = warehouse(ctx)
         if sql:
-            console.print(wh.sql(measure_values_expr(wh, chosen_day(wh, as_of), resolve(scorecard))), highlight=False)
+            day = chosen_day(wh, as_of)
+            spec = health_job.scorecard_for(wh, day, scorecard).spec
+            console.print(wh.sql(measure_values_expr(wh, day, spec)), highlight=False)
             return
         day = chosen_day(wh, as_of)
         with working(f"scoring every account as of {day}"):

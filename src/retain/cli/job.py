@@ -16,15 +16,44 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from retain.cli import calls_cmds, clv_cmds, health_cmds, ingest_cmds, metrics_cmds, models_cmds
+from retain.cli import (
+    calls_cmds,
+    clv_cmds,
+    health_cmds,
+    ingest_cmds,
+    metrics_cmds,
+    models_cmds,
+    plans_cmds,
+    sales_cmds,
+    surveys_cmds,
+)
 from retain.cli.clock import show_as_of
 from retain.cli.common import AsOfOption, console, warehouse, working
 from retain.errors import RetainError
 from retain.jobs import main as job
+from retain.jobs.action import ActionSection
 from retain.jobs.main import PARTIAL_RUN_EXIT, JobResult, SectionName, SectionRun
 from retain.warehouse import AsOfDay, Warehouse, as_of_day
 
 __all__ = ["PARTIAL_RUN_EXIT", "print_section", "register", "run_main_job"]
+
+
+def render_action(section: ActionSection) -> None:
+    """Action section (:mod:`retain.jobs.action`): what changed, then one line per owner, most open CTAs first."""
+    for rule, why in sorted(section.skipped_rules.items()):
+        console.print(f"[yellow]skipped rule {rule}:[/yellow] {escape(why)}", highlight=False, soft_wrap=True)
+    console.print(f"{section.fired:,} (account, rule) pairs fired; created {section.total('created'):,}, updated "
+                  f"{section.total('updated'):,}, reopened {section.total('reopened'):,}, auto-closed "
+                  f"{section.total('auto_closed'):,}, escalated {section.total('escalated'):,} "
+                  f"(in {escape(section.database)}; `retain ctas --owner ID` lists them)", highlight=False)
+    for row in section.per_owner.itertuples(index=False):
+        who = (row.owner_id if not row.owner_name else row.owner_name if row.owner_id in row.owner_name
+               else f"{row.owner_name} ({row.owner_id})")
+        changed = ", ".join(f"{n:,} {c.replace('_', '-')}" for c, n in
+                            (("created", row.created), ("updated", row.updated), ("reopened", row.reopened),
+                             ("auto_closed", row.auto_closed), ("escalated", row.escalated)) if n)
+        console.print(f"  {escape(who)}: {row.open:,} open" + (f"; {changed}" if changed else ""), highlight=False)
+
 
 RULES = {  # the rule printed above a section (the status section has none)
     SectionName.RETENTION: "Retention and revenue",
@@ -32,6 +61,10 @@ RULES = {  # the rule printed above a section (the status section has none)
     SectionName.PREDICTION: "Prediction: churn and upsell propensity",
     SectionName.VALUE: "Lifetime value",
     SectionName.CALLS: "Calls",
+    SectionName.SALES: "Sales: goals, deals below benchmark, forecast",
+    SectionName.ACTION: "Calls to action",
+    SectionName.PLANS: "Success plans",
+    SectionName.SURVEYS: "Surveys",
 }
 RENDERERS: dict[str, Callable[[Any], None]] = {
     SectionName.STATUS: ingest_cmds.render_section,
@@ -40,6 +73,10 @@ RENDERERS: dict[str, Callable[[Any], None]] = {
     SectionName.PREDICTION: models_cmds.render_section,
     SectionName.VALUE: clv_cmds.render_section,
     SectionName.CALLS: calls_cmds.render_section,
+    SectionName.SALES: sales_cmds.render_section,
+    SectionName.ACTION: render_action,
+    SectionName.PLANS: plans_cmds.render_section,
+    SectionName.SURVEYS: surveys_cmds.render_section,
 }
 
 
@@ -105,7 +142,7 @@ def run_main_job(wh: Warehouse, as_of: AsOfDay | dt.date | None = None) -> JobRe
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(ctx: typer.Context, as_of: str = AsOfOption) -> None:
-        """Run the main job: status, retention, value, health and calls, as of a date.
+        """Run the main job: status, retention, value, health, calls and calls to action, as of a date.
 
         Exit code 0 when every section ran, 8 when some could not run on the data (each says what it needs).
         """

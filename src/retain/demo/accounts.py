@@ -191,6 +191,6 @@ def build_contacts(spec: DemoSpec, clock: Clock, acc: Accounts, champion_leave_d
     table = arrow_table("contacts", {
         "contact_id": contact_id, "account_id": acc.account_id[account], "created_at": created, "name": name,
         "email": email, "phone": phones(rng, n, chinese), "title": lookup(TITLES, role),
-        "role": role, "is_primary": is_primary, "left_at": left,
+        "role": role, "is_primary": is_primary, "left_at": left, "language": np.where(chinese, "zh", "en"),
     })
     return Contacts(contact_id, account, role, name, created, left, table)

@@ -15,6 +15,7 @@ from retain.demo.accounts import accounts_table, build_accounts, build_contacts
 from retain.demo.activities import activities_table
 from retain.demo.billing import invoices_table, transactions_table
 from retain.demo.conversations import callback_truth, plan_calls, tags_table, transcripts
+from retain.demo.deals import enrich_deals
 from retain.demo.health import simulate_health
 from retain.demo.lifecycle import simulate_lifecycle, subscriptions_table
 from retain.demo.outcomes import saas_churn_events
@@ -116,6 +117,7 @@ def generate(spec: DemoSpec | None = None, step: Step | None = None) -> DemoData
         "utterances": utterances, "tags": tags, "goals": goals_table(spec, clock, team, opps),
         "churn_events": saas_churn_events(acc, life),
     }
+    tables = enrich_deals(spec, tables)  # engagement, stage regressions, rep forecasts, the new product
     truth = _truth(clock, acc, team, health, life, tag_truth)
     truth["callbacks"] = callback_truth(calls, conversations.column("conversation_id").to_numpy(zero_copy_only=False),
                                         leads)

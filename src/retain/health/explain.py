@@ -131,23 +131,32 @@ def stored_result(wh: Warehouse, day: AsOf, *, measures: bool = True) -> HealthR
     return HealthResult(scores=scores, components=comps, measures=meas)
 
 
-def result_at(wh: Warehouse, day: AsOf, scorecards=None) -> HealthResult:
-    """The health of a date: the stored result when that date was stored (default scorecards), else scored now.
+def result_at(wh: Warehouse, day: AsOf, scorecards=None, *, stored: bool | None = None) -> HealthResult:
+    """The health of a date: the stored result when that date was stored (by the scorecards given, when
+    ``stored``; by default only without ``scorecards``), else scored now.
 
-    Measures missing from a stored date (backfills skip them) are scored now, for the measure-level attribution.
+    Measures missing from a stored date (backfills skip them) are scored now, for the measure-level attribution;
+    a stored result carries the calibrations of ``scorecards`` (a fitted scorecard's churn probability).
     """
-    stored = stored_result(wh, day) if scorecards is None else None
-    if stored is None:
-        return score(wh, as_of_date(day), resolve(scorecards))
-    if stored.measures.empty:
-        stored.measures = score(wh, as_of_date(day), resolve(scorecards)).measures
-    return stored
+    spec = resolve(scorecards)
+    found = stored_result(wh, day) if (scorecards is None if stored is None else stored) else None
+    names = {card.name for card in spec.scorecards}
+    if found is not None and scorecards is not None and not set(found.scores["scorecard"].dropna()) <= names:
+        found = None  # stored by another scorecard: score now with the one asked for
+    if found is None:
+        return score(wh, as_of_date(day), spec)
+    if found.measures.empty:
+        found.measures = score(wh, as_of_date(day), spec).measures
+    found.calibrations = {c.name: c.calibration for c in spec.scorecards if c.calibration is not None}
+    return found
 
 
-def explain_change(wh: Warehouse, account_id: str, since: AsOf, as_of: AsOf, scorecards=None) -> Change:
+def explain_change(wh: Warehouse, account_id: str, since: AsOf, as_of: AsOf, scorecards=None, *,
+                   stored: bool | None = None) -> Change:
     """Why ``account_id``'s total changed between ``since`` and ``as_of`` (each date as :func:`result_at`)."""
     require_account(wh, account_id)
-    return attribute_change(result_at(wh, since, scorecards), result_at(wh, as_of, scorecards), account_id)
+    return attribute_change(result_at(wh, since, scorecards, stored=stored),
+                            result_at(wh, as_of, scorecards, stored=stored), account_id)
 
 
 def peer_targets(result: HealthResult, quantile: float = 0.75) -> pd.DataFrame:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +82,9 @@ def direction_of(x: np.ndarray, y: np.ndarray, prior: str | None) -> Direction:
     """The measure's direction: the declared one, else the sign of its rank correlation with churn."""
     if prior is not None:
         return Direction(prior)
-    rho = spearmanr(x, y).statistic if np.std(x) > 0 else 0.0
+    with warnings.catch_warnings():  # a measure constant in these rows: no direction to learn, rho = nan -> 0
+        warnings.simplefilter("ignore")
+        rho = spearmanr(x, y).statistic if np.std(x) > 0 else 0.0
     return Direction.LOWER_IS_BETTER if np.nan_to_num(rho) > 0 else Direction.HIGHER_IS_BETTER
 
 

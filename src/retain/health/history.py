@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from enum import StrEnum
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 
@@ -127,10 +128,14 @@ def scores_at(wh: Warehouse, as_of: AsOf, scorecards: ScorecardSetSpec | str | N
     return score(wh, as_of, scorecards).scores
 
 
-def stored_dates(wh: Warehouse) -> list[dt.date]:
-    """Dates that already have stored health scores (none before the first `retain score`)."""
+def stored_dates(wh: Warehouse, scorecards: set[str] | None = None) -> list[dt.date]:
+    """Dates that already have stored health scores (none before the first `retain score`); given ``scorecards``
+    (names), only the dates every stored score of which was scored by one of them."""
     try:
         table = wh.raw_result("health_scores")
     except WarehouseError:
         return []
+    if scorecards is not None:
+        other = table.scorecard.isnull() | ~table.scorecard.isin(sorted(scorecards))
+        table = table.group_by("as_of").aggregate(other=other.sum()).filter(ibis._.other == 0)
     return sorted(as_of_date(d) for d in wh.execute(table.select("as_of").distinct())["as_of"])

@@ -2,7 +2,7 @@
 
 - A measure is scored 0-100 by bands, a linear range or its percentile within the segment; a text measure
   (contract, billing period...) by its value -> points table (``kind: categories``; unlisted values score ``other``).
-  The ``value`` column of the measure results holds numbers only: null for a text measure.
+  The ``value`` column of the measure results holds numbers only; a text measure's value is in ``text_value``.
 - A null value (or one no band covers) is *not applicable*: its weight is shared among the applicable measures of
   its component, and a component with no applicable measure shares its weight among the other components. It never
   counts as 0. Only a measure that states ``missing: <score>`` (learned by ``retain health fit`` from how accounts
@@ -42,8 +42,8 @@ OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 SCORE_COLUMNS = ("account_id", "as_of", "scorecard", "total", "raw_total", "cap", "grade", "critical_factor",
                  "segment", "owner_id", "arr", "capped_by", "score_note")
 COMPONENT_COLUMNS = ("account_id", "as_of", "scorecard", "component", "score", "weight_pct", "nominal_weight_pct")
-MEASURE_COLUMNS = ("account_id", "as_of", "scorecard", "component", "measure", "key", "value", "score",
-                   "weight_pct", "nominal_weight_pct")
+MEASURE_COLUMNS = ("account_id", "as_of", "scorecard", "component", "measure", "key", "value", "text_value",
+                   "score", "weight_pct", "nominal_weight_pct")
 
 
 @dataclass
@@ -185,6 +185,7 @@ def score_card(frame: pd.DataFrame, card: ScorecardSpec) -> HealthResult:
             meas.append(pd.DataFrame({
                 "account_id": ids, "as_of": as_of, "scorecard": card.name, "component": comp.name,
                 "measure": m.name, "key": m.key, "value": _numbers(frame[m.key], m.scoring),
+                "text_value": _texts(frame[m.key], m.scoring),
                 "score": mscores[:, k], "weight_pct": 100.0 * cshare[:, j] * share[:, k],
                 "nominal_weight_pct": 100.0 * cnominal[j] * mnominal[k],
             }))
@@ -214,6 +215,14 @@ def _numbers(values: pd.Series, rule) -> np.ndarray:
     if isinstance(rule, CategoriesRule):
         return np.full(len(values), np.nan)
     return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _texts(values: pd.Series, rule) -> np.ndarray:
+    """A text measure's values for the results' text column (null for a number measure)."""
+    if not isinstance(rule, CategoriesRule):
+        return np.full(len(values), None, dtype=object)
+    text = values.astype("string")
+    return text.astype(object).where(text.notna(), None).to_numpy()
 
 
 def _owner(frame: pd.DataFrame):

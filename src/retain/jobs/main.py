@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from retain.errors import ResultError, RetainError
-from retain.jobs import calls, health, prediction, retention, status, value
+from retain.jobs import action, calls, health, plans, prediction, retention, sales, status, surveys, value
 from retain.warehouse import AsOfDay, Warehouse, as_of_day
 
 PARTIAL_RUN_EXIT = 8  # some sections were skipped; distinct from every RetainError exit code (1-7, 9, 10)
@@ -34,6 +34,10 @@ class SectionName(StrEnum):
     PREDICTION = "prediction"
     VALUE = "value"  # after the prediction: value at risk uses its per-account churn probability
     CALLS = "calls"
+    SALES = "sales"  # before the action: the deal_below_benchmark rule reads its opportunity scores
+    ACTION = "action"  # the rules read what the sections before stored (health, propensity, call events, deals)
+    PLANS = "plans"  # after the action: plans link the CTAs it opened
+    SURVEYS = "surveys"  # last: invitations through the outbox, throttled by what the sections before sent
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,10 @@ SECTIONS: tuple[Section, ...] = (
     Section(SectionName.PREDICTION, prediction.prediction_section),
     Section(SectionName.VALUE, value.value_section),
     Section(SectionName.CALLS, calls.calls_section),
+    Section(SectionName.SALES, sales.sales_section),
+    Section(SectionName.ACTION, action.action_section),
+    Section(SectionName.PLANS, lambda wh, day: plans.plans_section(wh, action.database_url(wh), day)),
+    Section(SectionName.SURVEYS, lambda wh, day: surveys.surveys_section(wh, action.database_url(wh), day)),
 )
 
 

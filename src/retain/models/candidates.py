@@ -1,4 +1,5 @@
-"""The models in the race, simplest first: a regularised logistic regression, the scorecard's health total, LightGBM.
+"""The models in the race, simplest first: a regularised logistic regression, the scorecard's health total, a
+scorecard fitted on each fold, LightGBM.
 
 Each candidate is fitted on the training rows of a fold and returns an uncalibrated probability of the outcome
 per row (``raw_score``) and, for reasons, per-feature contributions in log-odds (``contributions``):
@@ -10,6 +11,12 @@ per row (``raw_score``) and, for reasons, per-feature contributions in log-odds 
   accounts). A contribution is coefficient x standardised value, summed over a feature's columns.
 * :class:`ScorecardCandidate` is the health total (0–100, higher = healthier) read as a score: a decreasing
   logistic map fitted on the training rows turns it into a probability. It has no per-feature contributions.
+* :class:`FittedScorecardCandidate` is the recipe of ``retain health fit`` (:mod:`retain.health.fit_bins`) fitted on
+  the fold's training rows only: per numeric feature monotone points per quantile band (0 for the band that churns
+  most, 100 for the one that churns least), per categorical points per value, non-negative weights from a ridge
+  logistic regression on the points, the weighted total 0-100 (not-applicable features re-weight the others) read
+  through a decreasing logistic map. So the backtest shows how a fitted, explainable scorecard ranks against the
+  model on the same rows; its contributions are ``-weight x (points - training mean) / 100`` in log-odds.
 * :class:`LightGBMCandidate` is gradient boosting (seeded, deterministic, 2 threads); contributions are LightGBM's
   own SHAP values (``pred_contrib``).
 
@@ -42,11 +49,18 @@ class Kind(StrEnum):
 
     LOGISTIC = "logistic regression"
     SCORECARD = "scorecard"
+    FITTED_SCORECARD = "fitted scorecard"
     LIGHTGBM = "LightGBM"
 
     @property
     def simplicity(self) -> int:
         return list(Kind).index(self)
+
+    @property
+    def choosable(self) -> bool:
+        """Whether validation may choose it as the prediction model. The fitted scorecard is in the race to show
+        how the health score's recipe ranks on the same rows (issue 13), not to become the churn model."""
+        return self is not Kind.FITTED_SCORECARD
 
 
 def _levels(values: pd.Series) -> list[str]:
@@ -206,6 +220,97 @@ class ScorecardCandidate(Candidate):
         return model
 
 
+class FittedScorecardCandidate(Candidate):
+    """A scorecard learned from the training rows by ``retain health fit``'s recipe (module docs)."""
+
+    kind = Kind.FITTED_SCORECARD
+
+    def _points(self, frame: pd.DataFrame) -> np.ndarray:
+        cols = [self.scorers_[f].score(frame[f].to_numpy(dtype="float64", na_value=np.nan)
+                                       if f in self.features else frame[f].astype("string").to_numpy())
+                for f in self.kept_]
+        return np.column_stack(cols) if cols else np.full((len(frame), 0), np.nan)
+
+    def _total(self, points: np.ndarray) -> np.ndarray:
+        """The weighted mean of the points (0-100), a feature without points scoring its training average: the
+        same imputation the weights were fitted with, so the total ranks as the fitted regression does."""
+        w = np.asarray(self.weights_, dtype="float64")
+        filled = np.where(np.isnan(points), np.asarray(self.means_, dtype="float64")[None, :], points)
+        return filled @ w / w.sum()
+
+    def fit(self, frame: pd.DataFrame, y: np.ndarray) -> FittedScorecardCandidate:
+        from retain.health.fit_bins import monotone_bins, nonnegative_logistic
+        from retain.health.fit_categories import category_points
+
+        _check_both(y, self.kind)
+        y = np.asarray(y, dtype="float64")
+        scorers = {f: monotone_bins(frame[f].to_numpy(dtype="float64", na_value=np.nan), y) for f in self.features}
+        scorers |= {c: category_points(frame[c].astype("string").to_numpy(), y) for c in self.categorical}
+        self.scorers_ = {k: v for k, v in scorers.items() if v is not None}
+        self.kept_ = list(self.scorers_)
+        if not self.kept_:
+            raise ModelError("no feature separates the outcomes in these training rows", hint="use more history")
+        points = self._points(frame)
+        w, _ = nonnegative_logistic(points, y)
+        keep = w > 1e-6
+        if not keep.any():
+            raise ModelError("the fitted scorecard gave every feature a zero weight", hint="use more history")
+        self.kept_ = [k for k, on in zip(self.kept_, keep, strict=True) if on]
+        self.scorers_ = {k: self.scorers_[k] for k in self.kept_}
+        self.weights_ = [float(v) for v in w[keep]]
+        points = points[:, keep]
+        with np.errstate(all="ignore"):
+            self.means_ = [float(m) for m in np.nan_to_num(np.nanmean(points, axis=0), nan=50.0)]
+        self.map_ = LogisticCalibration(Link.LINEAR, increasing=False).fit(self._total(points), y)
+        return self
+
+    def total(self, frame: pd.DataFrame) -> np.ndarray:
+        """The scorecard's total 0-100 (higher = healthier) of each row."""
+        return self._total(self._points(frame))
+
+    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.map_.predict(self.total(frame))
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        points = self._points(frame)
+        filled = np.where(np.isnan(points), np.asarray(self.means_)[None, :], points)
+        parts = -(filled - np.asarray(self.means_)[None, :]) / 100.0 * np.asarray(self.weights_)[None, :]
+        out = pd.DataFrame(parts, columns=self.kept_, index=frame.index)
+        return out.reindex(columns=list(self.features + self.categorical), fill_value=0.0)
+
+    def to_dict(self) -> dict:
+        from retain.health.fit_categories import Categorised
+
+        scorers = {}
+        for k, sc in self.scorers_.items():
+            if isinstance(sc, Categorised):
+                scorers[k] = {"points": sc.points, "other": sc.other, "missing": sc.missing}
+            else:
+                scorers[k] = {"edges": list(sc.edges), "points": list(sc.points), "direction": sc.direction.value,
+                              "missing": sc.missing}
+        return {"kind": self.kind.value, "features": list(self.features), "categorical": list(self.categorical),
+                "kept": self.kept_, "weights": self.weights_, "means": self.means_, "scorers": scorers,
+                "map": self.map_.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FittedScorecardCandidate:
+        from retain.health.fit_bins import Binned
+        from retain.health.fit_categories import Categorised
+        from retain.health.spec import Direction
+
+        model = cls(tuple(data["features"]), tuple(data["categorical"]))
+        model.kept_, model.weights_, model.means_ = list(data["kept"]), list(data["weights"]), list(data["means"])
+        model.scorers_ = {}
+        for k, sc in data["scorers"].items():
+            if "edges" in sc:
+                model.scorers_[k] = Binned(tuple(sc["edges"]), tuple(sc["points"]), Direction(sc["direction"]), (),
+                                           (), sc["missing"])
+            else:
+                model.scorers_[k] = Categorised(dict(sc["points"]), sc["other"], {}, {}, sc["missing"])
+        model.map_ = LogisticCalibration.from_dict(data["map"])
+        return model
+
+
 LGB_PARAMS = {"objective": "binary", "num_leaves": 15, "learning_rate": 0.05, "min_data_in_leaf": 40,
               "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8, "lambda_l2": 1.0,
               "num_threads": 2, "deterministic": True, "force_row_wise": True, "verbose": -1}
@@ -253,6 +358,7 @@ class LightGBMCandidate(Candidate):
 
 
 CLASSES: dict[Kind, type[Candidate]] = {Kind.LOGISTIC: LogisticCandidate, Kind.SCORECARD: ScorecardCandidate,
+                                        Kind.FITTED_SCORECARD: FittedScorecardCandidate,
                                         Kind.LIGHTGBM: LightGBMCandidate}
 
 

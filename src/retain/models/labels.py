@@ -38,13 +38,18 @@ def _holdings(wh: Warehouse, day: dt.date) -> ir.Table:
     return subs.group_by("account_id").aggregate(mrr_after=subs.mrr.sum())
 
 
+def _flag(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """1/0 of a condition as int8. Not ``condition.cast("int8")``: PostgreSQL casts a boolean only to ``int``."""
+    return ibis.ifelse(condition, 1, 0).cast("int8")
+
+
 def churn_labels(wh: Warehouse, as_of: AsOf, horizon_days: int = CHURN_DAYS) -> ir.Table:
     """``churned`` = a customer at ``as_of`` with no subscription in service at ``as_of + horizon``."""
     day = as_of_date(as_of)
     base = customers(wh, day).select("account_id")
     later = _holdings(wh, day + dt.timedelta(days=horizon_days))
     joined = base.left_join(later, base.account_id == later.account_id).select(base, later.mrr_after)
-    return joined.select("account_id", churned=joined.mrr_after.isnull().cast("int8"))
+    return joined.select("account_id", churned=_flag(joined.mrr_after.isnull()))
 
 
 def renewal_labels(wh: Warehouse, as_of: AsOf, horizon_days: int = RENEWAL_DAYS) -> ir.Table:
@@ -58,7 +63,7 @@ def renewal_labels(wh: Warehouse, as_of: AsOf, horizon_days: int = RENEWAL_DAYS)
     base = due.select("account_id").distinct()
     later = _holdings(wh, end)
     joined = base.left_join(later, base.account_id == later.account_id).select(base, later.mrr_after)
-    return joined.select("account_id", renewed=joined.mrr_after.notnull().cast("int8"))
+    return joined.select("account_id", renewed=_flag(joined.mrr_after.notnull()))
 
 
 def expansion_labels(wh: Warehouse, as_of: AsOf, horizon_days: int = EXPANSION_DAYS) -> ir.Table:
@@ -87,8 +92,8 @@ def expansion_labels(wh: Warehouse, as_of: AsOf, horizon_days: int = EXPANSION_D
     grew = joined.mrr_after.fill_null(0) > joined.mrr_now + 0.005
     return joined.select(
         "account_id",
-        expanded=(grew | new_product).cast("int8"),
-        new_product=new_product.cast("int8"),
+        expanded=_flag(grew | new_product),
+        new_product=_flag(new_product),
     )
 
 

@@ -59,25 +59,53 @@ class FrameOptions:
 
 
 class FrameCache:
-    """Model frames per (outcome, as_of, options), and the health totals per date, built once per run."""
+    """Model frames and the health totals per date, built once per run.
+
+    A frame is keyed by what it is built from: the outcome, the day and the *resolved* horizon and frequency (an
+    option left to the data's default and the same value given explicitly are one frame), so the frames
+    validated in :func:`train` are the ones :func:`predict` scores from. The features do not depend on the outcome:
+    the second outcome's frame at a key is the first one's with its own label (:func:`relabel`), one feature build
+    for churn and expansion."""
 
     def __init__(self, wh: Warehouse, end: dt.date) -> None:
         self.wh, self.end = wh, end
         self._frames: dict[tuple, ModelFrame] = {}
+        self._with_health: dict[tuple, ModelFrame] = {}
         self._health: dict[dt.date, pd.DataFrame | None] = {}
+        self._defaults: dict[dt.date, tuple[int, ObservationFrequency]] = {}
         self.notes: list[str] = []
+
+    def resolved(self, as_of: dt.date, options: FrameOptions) -> tuple[int | None, ObservationFrequency | None]:
+        """The horizon and frequency a build with ``options`` uses (the data's defaults where not given; as given
+        when the data has none, and the build then says why)."""
+        if (options.horizon_days is not None and options.frequency is not None) or self.wh is None:
+            return options.horizon_days, options.frequency
+        if as_of not in self._defaults:
+            from retain.models.outcomes import choose_defaults
+
+            try:
+                horizon, frequency, _ = choose_defaults(self.wh, as_of)
+            except ModelError:
+                return options.horizon_days, options.frequency
+            self._defaults[as_of] = (horizon, frequency)
+        horizon, frequency = self._defaults[as_of]
+        return options.horizon_days or horizon, options.frequency or frequency
 
     def model_frame(self, outcome: Outcome, as_of: dt.date, options: FrameOptions, *,
                     health: bool = True) -> ModelFrame:
         """The frame (with the health total at every date when ``health``), built once per key."""
-        key = (outcome, as_of, options)
+        grid = (as_of, *self.resolved(as_of, options))
+        key = (outcome, *grid)
         if key not in self._frames:
-            self._frames[key] = build(self.wh, outcome, as_of, options, self.notes)
+            other = next((mf for (o, *g), mf in self._frames.items() if g == list(grid) and o != outcome
+                          and self.wh is not None and None not in grid), None)
+            self._frames[key] = (relabel(self.wh, other, outcome, as_of, grid[2]) if other is not None
+                                 else build(self.wh, outcome, as_of, options, self.notes))
         if not health:
             return self._frames[key]
-        if (key, "health") not in self._frames:
-            self._frames[(key, "health")] = with_health(self, self._frames[key])
-        return self._frames[(key, "health")]
+        if key not in self._with_health:
+            self._with_health[key] = with_health(self, self._frames[key])
+        return self._with_health[key]
 
     def health(self, day: dt.date) -> pd.DataFrame | None:
         if day not in self._health:
@@ -103,6 +131,40 @@ def build(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameOptions
 
     return build_model_frame(wh, as_of=as_of, horizon_days=options.horizon_days, frequency=options.frequency,
                              outcome=outcome.value)
+
+
+def relabel(wh: Warehouse, mf: ModelFrame, outcome: Outcome, as_of: dt.date,
+            frequency: ObservationFrequency) -> ModelFrame:
+    """``mf`` (built by :func:`build` for another outcome at the same day, horizon and frequency) with
+    ``outcome``'s label instead: the same observations and features, the label computed on the same population in
+    the same order (what :func:`retain.models.dataset.build_model_frame` would give, without building the features
+    again). Raises :class:`~retain.models.outcomes.OutcomeNeverOccurs` as the builder does."""
+    from retain.models.generated import numbered
+    from retain.models.outcomes import OutcomeKind, OutcomeNeverOccurs, observation_grid, outcome_table, population
+    from retain.models.outcomes import sources as outcome_sources
+
+    kind = OutcomeKind(outcome.value)
+    grid = observation_grid(wh, as_of, horizon_days=mf.horizon_days, frequency=frequency)
+    pop = numbered(population(wh, grid))
+    keyed = pop.select("rid", "account_id", "as_of")
+    t = outcome_table(wh, grid, horizon_days=mf.horizon_days, kind=kind, pop=pop).view()
+    j = keyed.left_join(t, [keyed.account_id == t.account_id, keyed.as_of == t.as_of])
+    labels = wh.execute(j.select(keyed.rid, t[kind.label], t.outcome_source).order_by("rid"))
+    if len(labels) != len(mf.frame):  # never expected: the population is the frame's; build it the long way
+        return build(wh, outcome, as_of, FrameOptions(mf.horizon_days, frequency))
+    label = labels[kind.label].astype("float64").to_numpy()
+    known = ~np.isnan(label)
+    if not known.any():
+        return build(wh, outcome, as_of, FrameOptions(mf.horizon_days, frequency))  # the builder's own message
+    if np.nansum(label) == 0:
+        raise OutcomeNeverOccurs(kind, int(known.sum()))
+    frame = mf.frame.drop(columns=[mf.label, "outcome_source"])
+    frame[kind.label] = label
+    frame["outcome_source"] = labels["outcome_source"].to_numpy()
+    found = outcome_sources(wh, as_of, kind)
+    source = found[0] if found else OutcomeSource.SUBSCRIPTIONS
+    return ModelFrame(frame, mf.features, kind.label, mf.horizon_days, source, mf.categorical, mf.groups,
+                      mf.transforms, mf.notes)
 
 
 def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameOptions) -> ModelFrame:
@@ -179,11 +241,13 @@ def _options(horizon_days: int | None, frequency: ObservationFrequency | None, s
 
 
 def fit_outcome(cache: FrameCache, outcome: Outcome, as_of: dt.date, options: FrameOptions, *,
-                seed: int = 0) -> tuple[ChosenModel | None, Selection | None, str | None]:
-    """Validate, choose and refit one outcome's model; (None, None, note) when it is skipped."""
+                seed: int = 0, max_folds: int | None = None) -> tuple[ChosenModel | None, Selection | None, str | None]:
+    """Validate, choose and refit one outcome's model; (None, None, note) when it is skipped. ``max_folds``: at
+    most this many fits per candidate (consecutive test dates share one; see :func:`retain.models.selection.select`).
+    """
     try:
         mf = cache.model_frame(outcome, as_of, options)
-        selection = select(mf, seed=seed)
+        selection = select(mf, seed=seed, max_folds=max_folds)
     except ModelError as exc:
         return None, None, f"{outcome} model skipped: {exc.args[0] if exc.args else exc}"
     model = ChosenModel.fit(mf, selection, outcome=outcome.value, seed=seed)
@@ -193,7 +257,7 @@ def fit_outcome(cache: FrameCache, outcome: Outcome, as_of: dt.date, options: Fr
 
 def train(wh: Warehouse, as_of: AsOf | None = None, *, horizon_days: int | None = None,
           frequency: ObservationFrequency | None = None, cache: FrameCache | None = None,
-          step_days: int = 30) -> Trained:
+          step_days: int = 30, max_folds: int | None = None) -> Trained:
     """Choose and fit the churn and upsell models (and adoption tiers) on history up to ``as_of``.
 
     Raises :class:`ModelError` only when neither model can be trained."""
@@ -202,7 +266,7 @@ def train(wh: Warehouse, as_of: AsOf | None = None, *, horizon_days: int | None 
     models, selections, notes = {}, {}, []
     for outcome in Outcome:
         model, selection, note = fit_outcome(cache, outcome, end, _options(horizon_days, frequency, step_days,
-                                                                          outcome))
+                                                                          outcome), max_folds=max_folds)
         models[outcome] = model
         if selection is not None:
             selections[outcome] = selection

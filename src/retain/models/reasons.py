@@ -104,7 +104,6 @@ TEMPLATES: dict[str, Template] = {
 CATEGORY_TEMPLATES: dict[str, str] = {"segment": "segment: {v}"}
 
 
-
 def features_without_template() -> list[str]:
     """Features the models can emit that no template covers (a test keeps this empty)."""
     return sorted((set(FEATURES) - set(TEMPLATES)) | (set(CATEGORICAL) - set(CATEGORY_TEMPLATES)))
@@ -132,10 +131,21 @@ def _humanise(feature: str) -> str:
     return feature.replace("__", " ").replace("_", " ").strip()
 
 
+# Names the generated features share with the fixed ones but with another meaning (the generated MRR change is
+# an amount, the fixed one a ratio): the generated wording wins, as the generated features are the default.
+GENERATED_FIRST = frozenset({"mrr_change_90d"})
+
+
 def describe(feature: str, value, peer=None, row: dict | None = None) -> str:
-    """A plain-words reason for any feature: its template when it has one (:func:`phrase`), else the feature's
-    name in words with its value and the median of the accounts scored with it (features generated from the
-    data, e.g. ``events_login_30d``, have no hand-written template)."""
+    """A plain-words reason for any feature: the fixed features' template when it has one (:func:`phrase`), else
+    the generated features' (:mod:`retain.models.generated_reasons`, e.g. ``ev_login_events_30d``), else the
+    feature's name in words with its value and the median of the accounts scored with it."""
+    from retain.models import generated_reasons
+
+    if feature in GENERATED_FIRST or not (feature in TEMPLATES or feature in CATEGORY_TEMPLATES):
+        said = generated_reasons.phrase(feature, value, row, None if _missing(peer) else peer)
+        if said is not None:
+            return said
     if feature in TEMPLATES or feature in CATEGORY_TEMPLATES:
         try:
             return phrase(feature, value, row, None if _missing(peer) else peer)

@@ -7,7 +7,9 @@ all candidates (the same replicates, so differences are paired).
 
 The choice: the candidate with the best AUC, unless a simpler one (order: logistic regression, scorecard,
 LightGBM) is not clearly worse: the simplest candidate whose paired AUC difference to the best has a 95 % interval
-reaching 0 is chosen. (Two separate intervals "overlap" far more often than a paired difference is uncertain; the
+reaching 0 is chosen. The *fitted scorecard* (the recipe of ``retain health fit`` refitted on each fold's training
+rows) is validated and shown beside them but never chosen (:attr:`~retain.models.candidates.Kind.choosable`).
+(Two separate intervals "overlap" far more often than a paired difference is uncertain; the
 paired interval is the honest form of that test on shared rows.)
 """
 
@@ -61,6 +63,9 @@ def available(mf: ModelFrame, kinds: tuple[Kind, ...] | None = None) -> tuple[tu
     if not mf.features and not mf.categorical:
         kinds = tuple(k for k in kinds if k is Kind.SCORECARD)
         notes.append("no features: only the scorecard can run")
+    if not any(k.choosable for k in kinds):
+        kinds = ()
+        notes.append("no model that can be chosen runs on this frame")
     return kinds, notes
 
 
@@ -112,7 +117,9 @@ def compare(oof: pd.DataFrame, kinds: tuple[Kind, ...], *, reps: int = REPS, see
 
 
 def choose(table: pd.DataFrame, draws: dict[Kind, pd.DataFrame]) -> tuple[Kind, str]:
-    """The simplest candidate not clearly worse than the best by AUC, and why in one sentence."""
+    """The simplest candidate not clearly worse than the best by AUC, and why in one sentence (only choosable
+    candidates compete)."""
+    draws = {k: d for k, d in draws.items() if k.choosable}
     auc = table.set_index("model")["auc"]
     best = max(draws, key=lambda k: (auc[k.value], -k.simplicity))
     for kind in sorted(draws, key=lambda k: k.simplicity):

@@ -5,11 +5,15 @@ Every response old enough for its windows to be complete at ``as_of`` is followe
 subscriptions known at ``as_of``: churn within 90 days (a customer on the response day with nothing in service
 90 days later), expansion within 180 days (higher MRR or a new product) and a new product within 180 days.
 Rates come with Wilson 95 % intervals.
+
+Answers Retain collected itself (:mod:`retain.surveys`, ``response_id`` starting ``rs_``) and answers imported from
+other tools are read alike; ``source`` keeps one kind only, to compare them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 import ibis
 import numpy as np
@@ -19,6 +23,20 @@ from retain.models.labels import CHURN_DAYS, EXPANSION_DAYS
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 REFERRAL_BUCKETS = (0, 30, 60, 90, 180, 365)
+RETAIN_RESPONSE_PREFIX = "rs_"  # response_id of the answers Retain's own survey page collected
+
+
+class ResponseSource(StrEnum):
+    ALL = "all"
+    RETAIN = "retain"  # collected by Retain's survey programmes
+    IMPORTED = "imported"  # loaded from another tool's export
+
+
+def _from(s, source: ResponseSource):
+    if source is ResponseSource.ALL:
+        return s
+    ours = s.response_id.startswith(RETAIN_RESPONSE_PREFIX)
+    return s.filter(ours if source is ResponseSource.RETAIN else ~ours)
 
 
 def wilson(successes: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
@@ -31,11 +49,12 @@ def wilson(successes: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.nd
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def response_outcomes(wh: Warehouse, as_of: AsOf, survey_type: str = "nps"):
+def response_outcomes(wh: Warehouse, as_of: AsOf, survey_type: str = "nps",
+                      source: ResponseSource = ResponseSource.ALL):
     """One row per complete response: account_id, score, responded_on, churned_90d, expanded_180d, new_product_180d."""
     day = as_of_date(as_of)
     cutoff = ibis.literal(day - dt.timedelta(days=EXPANSION_DAYS), type="date")
-    s = wh.as_of("survey_responses", day)
+    s = _from(wh.as_of("survey_responses", day), ResponseSource(source))
     s = s.filter(s.survey_type == survey_type).mutate(on=s.responded_at.date())
     s = s.filter(s.on <= cutoff).select("response_id", "account_id", "score", "on")
     subs = wh.as_of("subscriptions", day)
@@ -66,9 +85,10 @@ def response_outcomes(wh: Warehouse, as_of: AsOf, survey_type: str = "nps"):
     )
 
 
-def score_outcomes(wh: Warehouse, as_of: AsOf, survey_type: str = "nps") -> pd.DataFrame:
+def score_outcomes(wh: Warehouse, as_of: AsOf, survey_type: str = "nps",
+                   source: ResponseSource = ResponseSource.ALL) -> pd.DataFrame:
     """Per score value: responses, and the rate (with 95 % interval) of each later outcome."""
-    r = response_outcomes(wh, as_of, survey_type)
+    r = response_outcomes(wh, as_of, survey_type, source)
     agg = wh.execute(
         r.group_by("score").aggregate(
             responses=r.count(), churned=r.churned_90d.sum(), expanded=r.expanded_180d.sum(),
@@ -108,3 +128,13 @@ def referral_timing(wh: Warehouse, as_of: AsOf, *, promoter_min: int = 9, window
     out["share_of_promoters"] = out["referrals"] / max(total, 1)
     out["promoter_responses"] = total
     return out
+
+
+def best_referral_delay(timing: pd.DataFrame) -> int:
+    """Days after an NPS answer when a promoter is most likely to refer: the start of the band of
+    :func:`referral_timing` with the largest share (0, at once, when no promoter's window is complete yet)."""
+    if timing.empty or int(timing["referrals"].sum()) == 0:
+        return 0
+    band = timing["days_after_survey"].iloc[int(timing["share_of_promoters"].to_numpy().argmax())]
+    start = int(str(band).split("-", 1)[0])
+    return 0 if start <= 1 else start

@@ -33,6 +33,7 @@ class Grain(StrEnum):
     LEAD = "per lead"
     ENTITY = "per lead or account"
     COMPANY = "one row for the company"
+    OPPORTUNITY = "per opportunity"
 
 
 class HealthGrade(StrEnum):

@@ -7,6 +7,8 @@ name declared nowhere here and a frame that does not fit its declaration.
 from __future__ import annotations
 
 from retain.results.model import AdoptionTier, Grain, HealthGrade, ResultColumn, ResultSpec
+from retain.results.sales_specs import SALES
+from retain.results.survey_specs import SURVEYS
 from retain.schema.model import DType
 
 S, I, F, B, T, J = DType.STRING, DType.INT, DType.FLOAT, DType.BOOL, DType.TIMESTAMP, DType.JSON
@@ -62,6 +64,8 @@ HEALTH = (
             c("score_note", S, "Why the total is not the weighted score: `capped at 50: champion left (180 d)`, "
                                "`default: no data`; the fired factor's reason when the total was already lower "
                                "(else null)."),
+            c("churn_probability", F, "Calibrated probability of churn within the fitted scorecard's horizon of "
+                                      "this total (null for an uncalibrated scorecard, e.g. the shipped default)."),
         )),
     ResultSpec(
         "health_components", "Each account's score per health component.", Grain.ACCOUNT_COMPONENT,
@@ -76,9 +80,23 @@ HEALTH = (
             ACCOUNT, SCORECARD, k("component", S, "Health component the measure belongs to."),
             k("measure", S, "Measure name as in the scorecard."),
             k("key", S, "Measure key within the component."),
-            c("value", F, "Raw value of the measure at `as_of` (null when no data)."),
+            c("value", F, "Raw value of the measure at `as_of` (null when no data or a text measure)."),
+            c("text_value", S, "Value of a text measure (contract, billing period, a text attribute) at `as_of` "
+                               "(null for a number measure or when no data)."),
             c("score", F, "Score 0-100 of that value (null when no data)."),
             WEIGHT_PCT, NOMINAL_WEIGHT_PCT,
+        )),
+    ResultSpec(
+        "health_scorecard", "The scorecard the main job scored with and why (fitted to the outcomes, or the "
+        "shipped default with a warning); `retain score`/`explain` and the pages use the same one.", Grain.COMPANY,
+        ("digest",), "retain.health.choice.choose", (
+            k("digest", S, "Short hash of the scorecard set (its JSON): which scorecard scored, exactly."),
+            c("scorecard", S, "Name of the (first) scorecard: `fitted-<digest>` when fitted."),
+            c("fitted", B, "True when fitted to this company's outcomes; false for the shipped default."),
+            c("reason", S, "Why this scorecard: the fit's figures, or what is missing for a fit."),
+            c("warning", S, "Shown on every face when the shipped default is used (null when fitted)."),
+            c("horizon_days", I, "Horizon of the calibrated churn probability (null when uncalibrated)."),
+            c("spec", J, "The scorecard set as JSON (what `retain score` and `retain explain` load)."),
         )),
 )
 
@@ -400,4 +418,5 @@ DATA = (
         )),
 )
 
-RESULTS: dict[str, ResultSpec] = {r.name: r for r in (*HEALTH, *MODELS, *METRICS, *CALLS, *BOOKS, *DEMO, *DATA)}
+RESULTS: dict[str, ResultSpec] = {r.name: r for r in (*HEALTH, *MODELS, *METRICS, *CALLS, *BOOKS, *DEMO, *DATA, *SALES,
+                                                     *SURVEYS)}

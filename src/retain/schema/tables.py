@@ -65,6 +65,7 @@ CONTACTS = Table(
         c("role", S, "Buying role.", enum=("champion", "decision_maker", "executive_sponsor", "user", "billing",
                                             "technical", "other")),
         c("is_primary", B, "Primary contact of the account."),
+        c("language", S, "Preferred language (ISO 639-1: en, zh...); surveys and e-mails use it, English when empty."),
         c("left_at", T, "When the contact left the account (e.g. a champion who changed jobs).",
           revealed_by="left_at"),
     ),

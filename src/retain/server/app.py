@@ -64,9 +64,39 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def healthz():
         return {"ok": True}
 
+    if settings.delivery_worker:
+        _run_delivery_worker(app, runtime)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes, max_ingest_bytes=settings.max_ingest_bytes)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _run_delivery_worker(app: FastAPI, runtime: Runtime) -> None:
+    """The outbox worker as a thread of this process, started and stopped with the app, when there is somewhere to
+    send to and the database is one other threads may share (not an in-memory SQLite)."""
+    from contextlib import asynccontextmanager
+
+    from sqlalchemy.pool import StaticPool
+
+    from retain.delivery.settings import load_settings
+    from retain.delivery.worker import WorkerThread
+
+    delivery = load_settings()
+    if not delivery.configured or isinstance(runtime.engine.pool, StaticPool):
+        return
+    worker = WorkerThread(runtime.sessions, delivery, warehouse=runtime.settings.warehouse)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application):
+        worker.start()
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            worker.stop()
+
+    app.router.lifespan_context = lifespan
 
 
 def app_from_env() -> FastAPI:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
                                 "or any request but API ingestion; a larger one gets 413 unread.")
     max_ingest_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body, in bytes, of "
                                   "POST /api/v1/ingest; a larger one gets 413 unread.")
+    delivery_worker: bool = Field(True, description="Run the outbox delivery worker inside the server when SMTP or "
+                                  "a webhook is configured (RETAIN_SMTP_HOST, RETAIN_WEBHOOK_URL...; see "
+                                  "retain.delivery.settings); 0 to leave delivery to `retain deliver`.")
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto "
                         "are believed; default none: the connecting address is the client.")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from retain import results
 from retain.errors import RetainError, WarehouseError
+from retain.health.choice import stored_summary
 from retain.results import AdoptionTier
 from retain.state import published
 from retain.state.insight import add_health_insights
@@ -42,7 +43,8 @@ def _reads(name: str, **columns: str) -> tuple[str, dict[str, str]]:
 
 # The per-account results the snapshot joins, by their declared column names.
 ACCOUNT_RESULTS = (
-    _reads("health_scores", health_total="total", health_grade="grade", critical="score_note"),
+    _reads("health_scores", health_total="total", health_grade="grade", critical="score_note",
+           health_churn_probability="churn_probability"),
     _reads("propensity", churn_probability="churn_probability", model_tier="adoption_tier",
            model_reasons="reasons"),
     _reads("clv", clv="clv"),
@@ -152,12 +154,35 @@ def account_details(wh: Warehouse, day: dt.date) -> dict[str, dict]:
                                 score="score", touchpoint="touchpoint", comment="comment")
     parts["timeline"] = _collect(timeline_events(wh, day), "at", TIMELINE_LIMIT, at="at", kind="kind",
                                  title="title", detail="detail")
+    parts["people"] = _collect(key_people(wh, day), "created_at", 20, contact_id="contact_id", name="name",
+                               title="title", role="role", email="email", left_at="left_at")
+    parts["touches"] = _collect(last_touches(wh, day), "at", 20, team="team", at="at", kind="kind", who="who")
     out: dict[str, dict] = {}
     for key, expr in parts.items():
         frame = wh.execute(expr)
         for account_id, items in zip(frame["account_id"].tolist(), frame["items"].tolist(), strict=True):
             out.setdefault(account_id, {})[key] = json_safe(list(items) if items is not None else [])
     return out
+
+
+KEY_ROLES = ("champion", "decision_maker", "executive_sponsor")
+
+
+def key_people(wh: Warehouse, day: dt.date) -> ir.Table:
+    """Contacts in a key buying role (champion, decision maker, executive sponsor), those who left included: Account
+    360 warns when a champion has gone."""
+    c = wh.as_of("contacts", day)
+    return c.filter(c.role.isin(KEY_ROLES))
+
+
+def last_touches(wh: Warehouse, day: dt.date) -> ir.Table:
+    """Per account and team (the member's role: csm, rep, support...), its latest activity: who touched it last."""
+    acts = wh.as_of("activities", day)
+    team = wh.raw("team_members").select("member_id", who="name", team="role")
+    t = acts.filter(acts.account_id.notnull()).left_join(team, "member_id")
+    t = t.mutate(team=t.team.fill_null("other").cast("string"), kind=t.activity_type.cast("string"))
+    ranked = t.mutate(_n=ibis.row_number().over(group_by=["account_id", "team"], order_by=ibis.desc(t.occurred_at)))
+    return ranked.filter(ranked._n == 0).select("account_id", "team", "kind", "who", at=ranked.occurred_at)
 
 
 def timeline_events(wh: Warehouse, day: dt.date) -> ir.Table:
@@ -195,7 +220,8 @@ def scores(wh: Warehouse, day: dt.date, sources: dict) -> pd.DataFrame:
         sources[name] = frame is not None
         if frame is None:
             continue
-        part = frame[["account_id", *columns.values()]].rename(columns={v: k for k, v in columns.items()})
+        part = frame.reindex(columns=["account_id", *columns.values()]).rename(  # an older layout: nulls
+            columns={v: k for k, v in columns.items()})
         frames.append(part.drop_duplicates("account_id").set_index("account_id"))
     if not frames:
         return pd.DataFrame(index=pd.Index([], name="account_id"))
@@ -273,6 +299,8 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
     if "critical" in frame:  # the health result's score note: the list marks defaults and caps with it
         frame["score_note"] = frame["critical"].where(frame["critical"].notna(), None)
     columns = {c.name for c in AccountSnapshot.__table__.columns}
+    health_card = stored_summary(wh, day)  # which scorecard health used and its warning (retain.health.choice)
+    sources["health_scorecard"] = health_card
     records, extras = [], []
     for rec in frame.to_dict("records"):
         row = {k: json_safe(v) for k, v in rec.items() if k in columns and k != "renewal_on"}
@@ -282,7 +310,7 @@ def publish(wh: Warehouse, db: Session, as_of: dt.date | str | None = None) -> P
         records.append(row)
         extras.append({"account_id": rec["account_id"], "components": parts.get(rec["account_id"]),
                        "reasons": reason_codes(rec.get("critical"), rec.get("model_reasons")),
-                       "detail": details.get(rec["account_id"], {})})
+                       "detail": with_health_card(details.get(rec["account_id"], {}), health_card, rec)})
     db.execute(delete(TeamMember))
     if len(team):
         db.execute(insert(TeamMember), [json_safe(r) for r in team.to_dict("records")])
@@ -342,6 +370,15 @@ def store_book_revenue(wh: Warehouse, day: dt.date) -> int:
     if len(frame):
         wh.store_result(BOOK_REVENUE, frame, day)
     return len(frame)
+
+
+def with_health_card(detail: dict, card: dict | None, rec: dict) -> dict:
+    """An account's detail with ``health_scorecard``: the scorecard health used (its warning when the shipped
+    default) and the calibrated churn probability of the account's total (fitted scorecards only)."""
+    if card is None:
+        return detail
+    p = json_safe(rec.get("health_churn_probability"))
+    return {**detail, "health_scorecard": {**card, "churn_probability": p}}
 
 
 def is_at_risk(frame: pd.DataFrame) -> pd.Series:

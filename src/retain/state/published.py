@@ -56,6 +56,21 @@ class PublishedResult:
         return Visibility.OWNED if self.member_column or self.account_column else Visibility.COMPANY
 
 
+SALES_RESULTS = (  # the Sales and Pipeline review pages (retain.sales)
+    PublishedResult("opportunity_scores", "Open deals: P(win), stage benchmark, reasons and warnings.",
+                    member_column="owner_id", account_column="account_id"),
+    PublishedResult("sales_goals", "Personal goals: actual, pace, projected attainment.", member_column="member_id"),
+    PublishedResult("sales_bookings", "Won ARR and units per month, rep, type and product.", member_column="owner_id"),
+    PublishedResult("sales_deals", "Deals closed in the last 12 months (the Sales page's drill-down).",
+                    member_column="owner_id", account_column="account_id"),
+    PublishedResult("sales_team_goals", "Team and company goals: actual, pace, projected attainment."),
+    PublishedResult("sales_forecast", "Expected bookings per quarter and team with intervals and CRM categories."),
+    PublishedResult("sales_backtest", "The forecast at the start of past quarters against what was won."),
+    PublishedResult("sales_model_check", "The opportunity model against the CRM probability and stage only."),
+    PublishedResult("win_loss", "Win rates and loss reasons by segment, product, type, period and competitor."),
+    PublishedResult("sales_capacity", "Pipeline saturation, conversion and the new-vs-existing call per team."),
+)
+
 RESULTS: dict[str, PublishedResult] = {r.name: r for r in (
     PublishedResult("retention", "Logo retention decomposed per period and dimension value."),
     PublishedResult("revenue_retention", "MRR movements, GRR and NRR per period and dimension value."),
@@ -71,6 +86,10 @@ RESULTS: dict[str, PublishedResult] = {r.name: r for r in (
     PublishedResult("book_revenue", "MRR movements per month and book (owner and CSM), summed per viewer.",
                     member_column="owner_id", csm_column="csm_id"),
     PublishedResult("doctor", "The data doctor's verdicts per analytic and its suspicious-data flags (Admin page)."),
+    *SALES_RESULTS,
+    PublishedResult("survey_trends", "NPS, CSAT and CES per month with 95% intervals (Surveys page)."),
+    PublishedResult("survey_outcomes", "Per NPS score: later churn and expansion rates with intervals (Surveys page)."),
+    PublishedResult("survey_themes", "Recurring words of survey comments per language, with sentiment (Surveys page)."),
 )}
 
 

@@ -112,6 +112,7 @@ def build(wh: Warehouse) -> Warehouse:
         "grr": [0.95, 0.94, 0.93, 0.96]}), AS_OF)
     _company_results(wh)
     _owned_results(wh)
+    _sales_results(wh)
     return wh
 
 
@@ -132,6 +133,15 @@ def _company_results(wh: Warehouse) -> None:
         "item": [0, 1], "section": ["verdict", "flag"], "subject": ["churn model", "subscriptions.quantity"],
         "status": ["supported", "outlier"], "message": ["6 churned accounts over 4 observation dates", "a quantity "
                                                         "100x the median"], "fix": ["", "check the export"]}), AS_OF)
+    wh.store_result("survey_trends", pd.DataFrame({
+        "survey_type": "nps", "period": ["2024-05", "2024-06"], "period_start": pd.to_datetime(["2024-05-01",
+        "2024-06-01"]), "responses": [10, 8], "promoters": [5, 3], "detractors": [2, 3], "mean_score": [7.9, 6.8],
+        "score": [30.0, 0.0], "score_lo": [-10.0, -45.0], "score_hi": [70.0, 45.0]}), AS_OF)
+    wh.store_result("survey_outcomes", pd.DataFrame({"survey_type": "nps", "score": [3, 9], "responses": [4, 6],
+                                                     "churn_90d": [0.5, 0.0], "expansion_180d": [0.0, 0.33]}), AS_OF)
+    wh.store_result("survey_themes", pd.DataFrame({"language": ["en", "zh"], "theme": ["support", "客服"],
+                                                   "mentions": [3, 2], "sentiment": [0.4, -0.2],
+                                                   "detractor_share": [0.33, 0.5]}), AS_OF)
 
 
 # Rows of the owned results, each with whom it belongs to; tests derive what every role may read from these.
@@ -153,6 +163,47 @@ def _owned_results(wh: Warehouse) -> None:
         "rank": list(range(1, len(LEADS) + 1)), "lead_id": [lead for lead, _ in LEADS],
         "owner_id": pd.Series([o for _, o in LEADS], dtype="string"), "company": [f"Lead {lead}" for lead, _ in LEADS],
         "score": [0.9 - 0.1 * i for i in range(len(LEADS))]}), AS_OF)
+
+
+# (opportunity_id, owner member_id, account_id): open deals for opportunity_scores and closed ones for sales_deals
+OPPORTUNITIES = [("o1", "r1", "a1"), ("o2", "r2", "a3"), ("o3", "r3", "a5"), ("o4", "r3", "a1"), ("o5", "r3", None),
+                 ("o6", "m1", None)]
+GOALS = [("g1", "r1"), ("g2", "r2"), ("g3", "r3")]  # (goal_id, member_id): personal goals
+
+
+def _sales_results(wh: Warehouse) -> None:
+    """The sales domain's published results: owned rows (deals, personal goals, bookings) and company ones."""
+    opps = pd.DataFrame({"opportunity_id": [o for o, _, _ in OPPORTUNITIES],
+                         "owner_id": [m for _, m, _ in OPPORTUNITIES],
+                         "account_id": pd.Series([a for _, _, a in OPPORTUNITIES], dtype="string"),
+                         "name": [f"Deal {o}" for o, _, _ in OPPORTUNITIES], "opportunity_type": "new_business",
+                         "stage": "proposal", "stage_position": 2.0, "amount": 1000.0, "p_win": 0.4,
+                         "stage_benchmark": 0.55, "below_benchmark": True, "reasons": "no activity for 20 days",
+                         "warnings": "no_activity", "warning_count": 1})
+    wh.store_result("opportunity_scores", opps, AS_OF)
+    wh.store_result("sales_deals", opps[["opportunity_id", "owner_id", "account_id", "name", "amount"]].assign(
+        month="2024-06", is_won=True, opportunity_type="add_on"), AS_OF)
+    goals = pd.DataFrame({"goal_id": [g for g, _ in GOALS], "member_id": [m for _, m in GOALS],
+                          "metric": "new_business_arr", "target": 1000.0, "actual": 500.0, "pace": 600.0,
+                          "attainment": 0.5, "projected": 900.0, "projected_attainment": 0.9})
+    wh.store_result("sales_goals", goals, AS_OF)
+    wh.store_result("sales_team_goals", goals.drop(columns="member_id").assign(goal_id="g0", team="East").head(1),
+                    AS_OF)
+    wh.store_result("sales_bookings", pd.DataFrame({"month": "2024-06", "owner_id": [m for _, m in GOALS],
+                                                    "team": "East", "opportunity_type": "add_on",
+                                                    "product_id": "plus", "arr": 100.0, "units": 2.0, "deals": 1}),
+                    AS_OF)
+    wh.store_result("sales_forecast", pd.DataFrame({"period": "2024-Q3", "team": ["all", "East"], "open_deals": 3,
+                                                    "pipeline": 3000.0, "expected": 1200.0}), AS_OF)
+    wh.store_result("sales_backtest", pd.DataFrame({"period": ["2024-Q1"], "open_deals": [4], "actual_won": [900.0],
+                                                    "model_forecast": [1000.0], "crm_forecast": [1400.0]}), AS_OF)
+    wh.store_result("sales_model_check", pd.DataFrame({"method": ["model", "crm_probability", "stage_only"],
+                                                       "auc": [0.8, 0.65, 0.66]}), AS_OF)
+    wh.store_result("win_loss", pd.DataFrame({"dimension": "segment", "dimension_value": ["smb", "enterprise"],
+                                              "reason": "all", "closed": 10, "won": [6, 3], "share": [0.6, 0.3]}),
+                    AS_OF)
+    wh.store_result("sales_capacity", pd.DataFrame({"team": ["East"], "month": ["2024-06"], "saturation": [0.8],
+                                                    "situation": ["grow_new_business"]}), AS_OF)
 
 
 PASSWORDS = {"admin": "admin-pass-1", "mia": "mia-pass-1", "rita": "rita-pass-1", "olga": "olga-pass-1"}

@@ -36,8 +36,8 @@ def missing_duckdb_file(db: str | Path | None = None) -> Path | None:
 def connect(db: str | Path | None = None) -> BaseBackend:
     url = resolve_url(db)
     try:
-        if url.startswith("pyspark://"):
-            return _connect_spark()
+        if url.startswith(("pyspark://", "sc://")):
+            return _connect_spark(url)
         if url.startswith("duckdb://"):
             path = url.removeprefix("duckdb://")
             if path:
@@ -51,21 +51,36 @@ def connect(db: str | Path | None = None) -> BaseBackend:
         ) from exc
 
 
-def _connect_spark() -> BaseBackend:
-    """A local-mode Spark session bound to loopback (``pip install 'retain[spark]'``)."""
+def _connect_spark(url: str) -> BaseBackend:
+    """A Spark session (``pip install 'retain[spark]'``); see docs/scale.md.
+
+    ``pyspark://local`` is local mode bound to loopback, ``pyspark://HOST:PORT`` a standalone cluster's master
+    (``spark://HOST:PORT``), ``sc://HOST:PORT`` a Spark Connect server. A path names the database the canonical
+    and result tables live in (``pyspark://local/retain``; created when missing; default: ``default``). An active
+    session (a notebook's, a test's) is reused as it is configured, and its current database set by the URL.
+    """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise WarehouseError("PySpark is not installed", hint="pip install 'retain[spark]'") from exc
-    session = (  # tables live under $RETAIN_SPARK_WAREHOUSE (default ./spark-warehouse)
-        SparkSession.builder.master("local[2]")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.warehouse.dir", os.environ.get("RETAIN_SPARK_WAREHOUSE", "spark-warehouse"))
-        .getOrCreate()
-    )
-    return ibis.pyspark.connect(session)
+    scheme, rest = url.split("://", 1)
+    host, _, database = rest.partition("/")
+    if scheme == "sc":
+        builder = SparkSession.builder.remote(f"sc://{host}")
+    else:
+        local = host in ("", "local")
+        builder = SparkSession.builder.master("local[2]" if local else f"spark://{host}")
+        if local:
+            builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+        builder = (  # tables live under $RETAIN_SPARK_WAREHOUSE (default ./spark-warehouse)
+            builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.warehouse.dir", os.environ.get("RETAIN_SPARK_WAREHOUSE", "spark-warehouse"))
+        )
+    session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    if database:
+        session.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+    session.catalog.setCurrentDatabase(database or "default")  # the session's one current database: by URL
+    from retain.warehouse.spark import spark_backend
+
+    return spark_backend(session)

@@ -65,7 +65,8 @@ def labels(wh: Warehouse, kind: Named, as_of: AsOf | None = None) -> ir.Table:
     source = wh.as_of(table, as_of) if as_of is not None else wh.raw(table)
     rows = source.select(id=source[key].cast("string"), name=source[name].cast("string"))
     rows = rows.group_by("id").agg(name=rows.name.max())  # one row per id, even where history holds versions
-    shared = rows.id.nunique().over(ibis.window(group_by=rows.name)) > 1
+    # one row per id here, so a count is the distinct count (Spark has no COUNT(DISTINCT) over a window)
+    shared = rows.id.count().over(ibis.window(group_by=rows.name)) > 1
     label = ibis.cases((rows.name.isnull(), rows.id), (shared, rows.name.concat(" (", rows.id, ")")),
                        else_=rows.name)
     return rows.select("id", label=label)

@@ -11,6 +11,7 @@ import ibis.expr.datatypes as dt_
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
+import sqlglot as sg
 from ibis.backends import BaseBackend
 
 from retain import results
@@ -74,7 +75,10 @@ class Warehouse:
 
     def sql(self, expr: ir.Expr, *, pretty: bool = True) -> str:
         """The SQL an expression compiles to on this backend (MetricFlow's rule: never a black box)."""
-        return str(ibis.to_sql(expr, dialect=self.con.name, pretty=pretty))
+        compiler = self.con.compiler  # this backend's (Spark's casts float literals: retain.warehouse.spark)
+        out = compiler.to_sqlglot(expr.unbind())
+        queries = out if isinstance(out, list) else [out]
+        return ";\n".join(q.sql(dialect=compiler.dialect, pretty=pretty) for q in queries)
 
     def count(self, name: str) -> int:
         return int(self.raw(name).count().execute())
@@ -108,15 +112,18 @@ class Warehouse:
             frame = frame.mutate(as_of=ibis.literal(as_of_date(as_of), type="date"))
         table_name = RESULT_PREFIX + name
         if table_name in self.con.list_tables() and _layout(self.con.table(table_name)) != _layout(frame):
-            self.con.raw_sql(f'DROP TABLE "{table_name}"')  # an older layout: rebuilt with the declared one
+            self.con.raw_sql(f"DROP TABLE {self._quoted(table_name)}")  # an older layout: rebuilt as declared
+        overwrite = False
         if table_name not in self.con.list_tables():
             self.con.create_table(table_name, schema=frame.schema())
+        elif as_of is not None and self.con.name == "pyspark":
+            frame, overwrite = self._other_days(table_name, as_of_date(as_of)).cast(frame.schema()).union(frame), True
         elif as_of is not None:
             self._delete_as_of(table_name, as_of_date(as_of))
         else:
-            self.con.truncate_table(table_name)
+            overwrite = True
         try:
-            self.con.insert(table_name, frame)
+            self.con.insert(table_name, frame, overwrite=overwrite)
         except Exception as exc:
             raise ResultError(f"result '{name}' could not be stored: {exc}",
                               hint=f"check the values against the types declared for '{name}'") from exc
@@ -134,9 +141,18 @@ class Warehouse:
         except Exception as exc:
             raise WarehouseError(f"no stored result '{name}'", hint="run the command that computes it") from exc
 
+    def _other_days(self, table_name: str, day: dt.date) -> ir.Table:
+        """Spark: the stored rows of every other day, read now (a Parquet table has no DELETE, and Spark cannot
+        overwrite a table it reads from), so one ``INSERT OVERWRITE`` replaces the day: one write per table."""
+        t = self.con.table(table_name)
+        return ibis.memtable(t.filter(t.as_of != ibis.literal(day, type="date")).to_pyarrow())
+
     def _delete_as_of(self, table_name: str, day: dt.date) -> None:
-        quoted = f'"{table_name}"'
-        self.con.raw_sql(f"DELETE FROM {quoted} WHERE as_of = DATE '{day.isoformat()}'")
+        self.con.raw_sql(f"DELETE FROM {self._quoted(table_name)} WHERE as_of = DATE '{day.isoformat()}'")
+
+    def _quoted(self, name: str) -> str:
+        """``name`` quoted for this backend's SQL (Spark quotes with backticks; ``"x"`` is a string there)."""
+        return sg.to_identifier(name, quoted=True).sql(dialect=self.con.compiler.dialect)
 
 
 def _layout(table: ir.Table) -> list[tuple[str, str]]:

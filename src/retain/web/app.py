@@ -56,7 +56,7 @@ def build_web(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Retain", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
     app.state.templates = make_templates(reload=runtime.settings.dev)
-    for module in (auth, portfolio, today, team, accounts, plans, analytics, calls, sales, surveys, survey_page, admin,
+    for module in (auth, portfolio, today, team, plans, accounts, analytics, calls, sales, surveys, survey_page, admin,
                    outbox):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -27,8 +27,8 @@ def test_linear_signal_chooses_logistic_within_its_interval(linear):
     mf, sel = linear
     assert sel.plan.scheme is Scheme.ROLLING_ORIGIN
     table = sel.table.set_index("model")
-    assert list(table.index) == [Kind.LOGISTIC.value, Kind.LIGHTGBM.value]
-    assert sel.chosen is Kind.LOGISTIC and table["chosen"].tolist() == [True, False]
+    assert list(table.index) == [Kind.LOGISTIC.value, Kind.FITTED_SCORECARD.value, Kind.LIGHTGBM.value]
+    assert sel.chosen is Kind.LOGISTIC and table["chosen"].tolist() == [True, False, False]
     row = table.loc[Kind.LOGISTIC.value]
     assert row["auc_low"] < row["auc"] < row["auc_high"] and row["auc"] > 0.75
     assert row["lift_low"] < row["lift"] < row["lift_high"] and row["brier_low"] < row["brier"] < row["brier_high"]
@@ -64,7 +64,7 @@ def test_scorecard_enters_the_race_when_health_totals_exist():
     frame = mf.frame.copy()
     frame[HEALTH_COLUMN] = np.clip(60 - 15 * frame["x1"] + 10 * frame["x2"], 0, 100)  # a decent hand score
     sel = select(ModelFrame(frame, mf.features, mf.label, mf.horizon_days, mf.source, mf.categorical), reps=100)
-    assert sel.table["model"].tolist() == ["logistic regression", "scorecard", "LightGBM"]
+    assert sel.table["model"].tolist() == ["logistic regression", "scorecard", "fitted scorecard", "LightGBM"]
     assert sel.table.set_index("model").loc["scorecard", "auc"] > 0.7  # higher total = lower risk
 
 

@@ -31,6 +31,12 @@ def expected_leads(who: str) -> set[str]:
     return {lead for lead, owner in testing.LEADS if owner in MEMBERS[who]}
 
 
+def expected_deals(who: str) -> set[str]:
+    if who == "admin":
+        return {o for o, _, _ in testing.OPPORTUNITIES}
+    return {o for o, m, a in testing.OPPORTUNITIES if m in MEMBERS[who] or a in ACCOUNTS[who]}
+
+
 def test_every_declared_result_is_published_by_the_tiny_company(published):
     """So the scope tests below cover every result: declaring a new one without fixture rows fails here."""
     assert results.names(published) == sorted(results.RESULTS)
@@ -51,6 +57,12 @@ def test_each_result_is_read_within_each_role(published):
             elif name == "book_revenue":  # the tiny company has no CSMs: a book is its owner's
                 owners = {"r1", "r2", "r3"} if who == "admin" else MEMBERS[who] & {"r1", "r2", "r3"}
                 assert {r["owner_id"] for r in rows.records} == owners, who
+            elif name in ("opportunity_scores", "sales_deals"):  # the deal's owner or its account
+                assert {r["opportunity_id"] for r in rows.records} == expected_deals(who), (name, who)
+            elif name in ("sales_goals", "sales_bookings"):  # the goal's person, the bookings' rep
+                people = {m for _, m in testing.GOALS}
+                assert {r.get("member_id") or r.get("owner_id") for r in rows.records} == (
+                    people if who == "admin" else MEMBERS[who] & people), (name, who)
             else:
                 pytest.fail(f"no expectation for the owned result {name}: add its rows to retain.state.testing")
 
@@ -59,6 +71,7 @@ def test_expectations_are_not_trivial():
     assert expected_calls("rita") == {"c1", "c4"}  # c4: another rep's call on Rita's account
     assert expected_calls("mia") == {"c1", "c2", "c4", "c6"}
     assert expected_leads("olga") == {"l3"}
+    assert expected_deals("rita") == {"o1", "o4"} and expected_deals("mia") == {"o1", "o2", "o4", "o6"}
 
 
 def test_unknown_or_unpublished_names_read_as_none(published):

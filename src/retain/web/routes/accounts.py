@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from typing import Annotated
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from retain.delivery.caps import contact_pressure
+from retain.errors import ArgumentError
 from retain.exports import csv_text
 from retain.server.deps import DB, runtime
-from retain.state import queries
+from retain.state import action_queries as aq
+from retain.state import notes, queries
 from retain.state.insight import account_insight, disagreement, snapshot_values
 from retain.state.queries import AccountQuery
 from retain.web import charts
-from retain.web.deps import CurrentViewer
+from retain.web.deps import CsrfViewer, CurrentViewer, Viewer
 from retain.web.formats import CHURN_WINDOW_DAYS
 from retain.web.render import page
 from retain.web.routes.portfolio import LIST_COLUMNS, NUMERIC
@@ -39,6 +43,11 @@ def account_query(request: Request) -> AccountQuery:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise BadQuery(problems) from exc
+
+
+def people(request: Request, db: DB) -> dict[str, str]:
+    """Team members' names by id (they change only when a publish copies the team)."""
+    return runtime(request).memo(db, "member_names", lambda: queries.member_names(db))
 
 
 def _qs(query: AccountQuery, **changes) -> str:
@@ -71,8 +80,35 @@ def accounts_csv(db: DB, viewer: CurrentViewer, query: AccountQuery = Depends(ac
 
 @router.get("/accounts/{account_id:path}", name="account")  # ':path': an id may contain '/' (sent as %2F)
 def account(request: Request, db: DB, viewer: CurrentViewer, account_id: str = Path(max_length=128)):
+    return _account_page(request, db, viewer, account_id)
+
+
+def _account_page(request: Request, db: DB, viewer: Viewer, account_id: str, *, note_error: str | None = None,
+                  status_code: int = 200):
     a = queries.get_account(db, viewer.scope, account_id)
     history = queries.account_history(db, viewer.scope, account_id)
     figs = {"history": charts.health_history(history), "components": charts.component_bars(a.components)}
-    return page(request, "account.html", db=db, viewer=viewer, nav="accounts", a=a, detail=a.detail or {},
-                figs=figs, insight=account_insight(a), disagree=disagreement(snapshot_values(a), CHURN_WINDOW_DAYS))
+    detail = a.detail or {}
+    timeline = notes.timeline(detail.get("timeline") or [], aq.account_notes(db, viewer.scope, account_id))
+    ref_day = aq.reference_day(db)
+    # Pages read the application database only: the pressure counts what Retain sent and holds (``retain caps
+    # report`` adds the warehouse's activities of every team).
+    pressure = contact_pressure(db, None, a.account_id, ref_day)
+    return page(request, "account.html", db=db, viewer=viewer, nav="accounts", a=a, detail=detail,
+                figs=figs, insight=account_insight(a), disagree=disagreement(snapshot_values(a), CHURN_WINDOW_DAYS),
+                ctas=aq.account_ctas(db, viewer.scope, account_id), ref_day=ref_day, timeline=timeline,
+                pressure=pressure, plan=aq.plan_line(db, account_id), people=people(request, db),
+                back=f"/accounts/{quote(account_id, safe='')}", note_error=note_error, status_code=status_code)
+
+
+@router.post("/accounts/{account_id:path}/notes", name="account_note")
+def add_note(request: Request, db: DB, viewer: CsrfViewer, account_id: str = Path(max_length=128),
+             body: Annotated[str, Form(max_length=20_000)] = ""):
+    """Write a note on the account (it appears on the timeline at once); a bad note re-shows the page saying why."""
+    try:
+        aq.add_note(db, viewer.scope, account_id, body, viewer.user.username)
+    except ArgumentError as exc:
+        db.rollback()
+        message = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+        return _account_page(request, db, viewer, account_id, note_error=message, status_code=400)
+    return RedirectResponse(f"/accounts/{quote(account_id, safe='')}#timeline", status_code=303)

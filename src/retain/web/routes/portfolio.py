@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from retain.server.deps import DB, runtime
-from retain.state import published, queries
+from retain.state import action_queries, published, queries
 from retain.state.models import Role
 from retain.state.queries import Scope
 from retain.web import charts
@@ -34,7 +34,8 @@ def portfolio(request: Request, db: DB, viewer: CurrentViewer):
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="portfolio", heading="Portfolio", p=p,
                 subtitle="All accounts you can see: every figure and chart below covers them, and only them.",
                 figs=_figures(request, db, viewer.scope, p),
-                worst=queries.worst_accounts(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC)
+                worst=queries.worst_accounts(db, viewer.scope), columns=LIST_COLUMNS, numeric=NUMERIC,
+                attention=action_queries.needs_attention(db, viewer.user.member_id))
 
 
 @router.get("/book", name="book")
@@ -46,7 +47,8 @@ def book(request: Request, db: DB, viewer: CurrentViewer):
     figs = _figures(request, db, scope, p)
     return page(request, "portfolio.html", db=db, viewer=viewer, nav="book", heading="My book", p=p, figs=figs,
                 subtitle="Accounts you own or look after, and how their health moved since the last score.",
-                worst=queries.worst_accounts(db, scope, 25), columns=LIST_COLUMNS, numeric=NUMERIC)
+                worst=queries.worst_accounts(db, scope, 25), columns=LIST_COLUMNS, numeric=NUMERIC,
+                attention=action_queries.needs_attention(db, viewer.user.member_id))
 
 
 @router.get("/team", name="team")
