@@ -103,7 +103,8 @@ def test_openapi_has_stable_operation_ids(client):
                    "list_scores", "list_metrics", "get_metric", "ingest_rows",
                    "get_sales_goals", "list_opportunity_scores", "get_sales_forecast",
                    "list_ctas", "get_cta", "update_cta", "list_cta_tasks", "complete_task", "list_account_notes",
-                   "add_account_note", "get_account_plan", "create_account_plan", "update_plan_objective"}
+                   "add_account_note", "get_account_plan", "create_account_plan", "update_plan_objective",
+                   "list_survey_programmes", "list_survey_response_rates"}
     assert client.get("/api/docs").status_code == 200
 
 

@@ -25,7 +25,7 @@ from retain.server.testing import seeded_app
 from retain.warehouse import Warehouse
 
 EXAMPLES = 100
-OPERATIONS = 22  # the API's operations (accounts, metrics, ingest, CTAs, tasks, notes, plans, sales)
+OPERATIONS = 24  # the API's operations (accounts, metrics, ingest, CTAs, tasks, notes, plans, surveys, sales)
 INGEST_EXAMPLES = 20  # each valid batch opens the DuckDB warehouse and loads it
 INGEST = "ingest_rows"
 INGEST_POSITIVE_STATUSES = ["2xx", "401", "403", "404", "409", "413", "422", "429"]  # see the module docstring

@@ -44,7 +44,8 @@ class RatePublic(BaseModel):
     rate_hi: float
 
 
-@router.get("/surveys/programmes", response_model=ProgrammesPublic, summary="The survey programmes Retain runs")
+@router.get("/surveys/programmes", operation_id="list_survey_programmes",
+             response_model=ProgrammesPublic, summary="The survey programmes Retain runs")
 def programmes(caller: Reader) -> ProgrammesPublic:
     spec = configured_programmes()
     return ProgrammesPublic(
@@ -56,7 +57,8 @@ def programmes(caller: Reader) -> ProgrammesPublic:
                     for p in spec.programmes])
 
 
-@router.get("/surveys/rates", response_model=list[RatePublic], summary="Response rates of Retain's invitations")
+@router.get("/surveys/rates", operation_id="list_survey_response_rates",
+             response_model=list[RatePublic], summary="Response rates of Retain's invitations")
 def rates(caller: Reader, db: DB,
           by: Literal["programme", "touchpoint", "segment"] = Query("programme", description="Group by this.")
           ) -> list[RatePublic]:
