@@ -141,3 +141,24 @@ def test_every_new_page_needs_a_sign_in(seeded):
         r = anonymous.get(url)
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     assert anonymous.post("/accounts/a1/notes", data={"body": "x"}).status_code == 303
+
+
+def test_account_360_shows_contact_pressure_with_what_the_caps_hold(seeded):
+    from sqlalchemy.orm import Session
+
+    from retain.delivery.outbox import Channel, MessageStatus, enqueue
+    from retain.state.action_queries import reference_day
+
+    runtime = seeded[0].state.runtime
+    with Session(runtime.engine) as db:
+        day = reference_day(db)
+        sent = [enqueue(db, channel=Channel.EMAIL, to="dan@a1.example", subject=f"News {i}", text="...",
+                        idempotency_key=f"pressure-{i}", kind="playbook_email", account_id="a1", contact_id="p2",
+                        customer_facing=True, category="marketing", day=day) for i in range(4)]
+        db.commit()
+        assert [m.status for m in sent].count(MessageStatus.HELD) == 1  # the weekly cap is 3 e-mails
+    page = signed_in(seeded, "rita").get("/accounts/a1").text
+    section = page.split('id="contact-pressure"')[1].split("</section>")[0]
+    row = next(r for r in section.split("<tr") if "emails_per_contact_week" in r)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    assert cells[0] == "Dan Decider" and cells[2:4] == ["3", "3"] and cells[-1] == "1"  # 3 of 3 allowed, 1 held

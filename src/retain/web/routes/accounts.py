@@ -93,7 +93,9 @@ def _account_page(request: Request, db: DB, viewer: Viewer, account_id: str, *, 
     ref_day = aq.reference_day(db)
     # Pages read the application database only: the pressure counts what Retain sent and holds (``retain caps
     # report`` adds the warehouse's activities of every team).
-    pressure = contact_pressure(db, None, a.account_id, ref_day)
+    contacts = {c["contact_id"]: c.get("name") for c in detail.get("people") or [] if c.get("name")}
+    pressure = [dict(r, name=contacts.get(r["contact_id"], r["name"]))
+                for r in contact_pressure(db, None, a.account_id, ref_day)]
     return page(request, "account.html", db=db, viewer=viewer, nav="accounts", a=a, detail=detail,
                 figs=figs, insight=account_insight(a), disagree=disagreement(snapshot_values(a), CHURN_WINDOW_DAYS),
                 ctas=aq.account_ctas(db, viewer.scope, account_id), ref_day=ref_day, timeline=timeline,
