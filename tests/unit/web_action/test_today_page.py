@@ -154,7 +154,7 @@ def test_account_360_shows_contact_pressure_with_what_the_caps_hold(seeded):
         day = reference_day(db)
         sent = [enqueue(db, channel=Channel.EMAIL, to="dan@a1.example", subject=f"News {i}", text="...",
                         idempotency_key=f"pressure-{i}", kind="playbook_email", account_id="a1", contact_id="p2",
-                        customer_facing=True, category="marketing", day=day) for i in range(4)]
+                        customer_facing=True, category="marketing", day=day, owner_id="r1") for i in range(4)]
         db.commit()
         assert [m.status for m in sent].count(MessageStatus.HELD) == 1  # the weekly cap is 3 e-mails
     page = signed_in(seeded, "rita").get("/accounts/a1").text
@@ -162,3 +162,5 @@ def test_account_360_shows_contact_pressure_with_what_the_caps_hold(seeded):
     row = next(r for r in section.split("<tr") if "emails_per_contact_week" in r)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
     assert cells[0] == "Dan Decider" and cells[2:4] == ["3", "3"] and cells[-1] == "1"  # 3 of 3 allowed, 1 held
+    held = signed_in(seeded, "rita").get("/today").text.split('id="today-held"')[1].split("</table>")[0]
+    assert "News 3" in held and "News 0" not in held  # the owner sees which message waits, and why

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from retain.delivery.outbox import held_for_owner
 from retain.errors import NotFoundError, RetainError
 from retain.server.deps import DB
 from retain.state import action_queries as aq
@@ -36,8 +37,10 @@ def today_filter(request: Request) -> TodayFilter:
 
 def _render(request: Request, db: DB, viewer: Viewer, filters: TodayFilter, *, error: str | None = None,
             status_code: int = 200):
-    view = aq.today(db, viewer.user.member_id, filters) if viewer.user.member_id else None
-    return page(request, "today.html", db=db, viewer=viewer, nav="today", view=view, filters=filters,
+    member = viewer.user.member_id
+    view = aq.today(db, member, filters) if member else None
+    held = held_for_owner(db, member) if member else []  # customer-facing messages a contact cap holds back
+    return page(request, "today.html", db=db, viewer=viewer, nav="today", view=view, filters=filters, held=held,
                 error=error, snooze_days=SNOOZE_DAYS, people=people(request, db), status_code=status_code)
 
 
