@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,8 @@ import httpx
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_web import free_port, run_wrk  # noqa: E402
+from _serve import SECRET, serve  # noqa: E402  (the links are signed with the server's key)
+from bench_web import run_wrk  # noqa: E402
 
 from retain.state.db import make_engine, session_factory, upgrade  # noqa: E402
 from retain.state.surveys import SurveyInvitation, SurveyOptOut  # noqa: E402
@@ -39,7 +38,6 @@ from retain.surveys.spec import load_programmes  # noqa: E402
 from retain.warehouse import Warehouse  # noqa: E402
 
 DAY = dt.date(2026, 10, 31)
-SECRET = "bench-" + "x" * 32
 
 
 def synthesise_warehouse(wh: Warehouse, contacts: int) -> None:
@@ -154,22 +152,9 @@ def bench_page(folder: Path, seconds: int) -> list[dict]:
         db.commit()
     engine.dispose()
     paths = [f"/s/{sign(SECRET, i, expires)}" for i in range(1, 20_001)]
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "RETAIN_DATABASE_URL": url, "RETAIN_SECRET_KEY": SECRET}
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "retain"), "serve", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=log)
     results = []
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            sys.exit("server did not start: " + (folder / "server.log").read_text()[-2000:])
+    with serve(url, folder, workers=1) as server:
+        base = server.base
         assert httpx.get(base + paths[0]).status_code == 200
         scenarios = (("framework floor: /healthz, 50 clients (1 s think)", ["/healthz"], 1000),
                      ("survey page, 50 clients (1 s think time)", paths, 1000),
@@ -178,9 +163,6 @@ def bench_page(folder: Path, seconds: int) -> list[dict]:
             run_wrk(base, targets[:200], None, 50, 1, folder)  # warm-up
             r = run_wrk(base, targets, None, 50, seconds * (3 if think else 1), folder, think)
             results.append({"scenario": name, **r})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return results
 
 

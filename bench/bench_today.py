@@ -16,14 +16,14 @@ import datetime as dt
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from bench_web import AS_OF, free_port, run_wrk, server_cpu, sign_in, synthesise
+from _serve import serve
+from bench_web import AS_OF, run_wrk, server_cpu, sign_in, synthesise
 from sqlalchemy import insert, text
 
 from retain.state import users
@@ -109,71 +109,49 @@ def main() -> None:
     engine.dispose()
     print(f"synthesised {n:,} accounts and {total:,} CTAs ({counts}) in {time.perf_counter() - started:.1f}s")
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    retain = str(Path(sys.executable).parent / "retain")
-    env = {**os.environ, "RETAIN_DATABASE_URL": url, "RETAIN_SECRET_KEY": "bench-" + "x" * 32}
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen([retain, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", str(args.workers)], env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            sys.exit("server did not start: " + (folder / "server.log").read_text()[-2000:])
-        rep = "Cookie: retain_session=" + sign_in(base, "rep", "rep-bench-1")
-        mgr = "Cookie: retain_session=" + sign_in(base, "mgr", "mgr-bench-1")
-        rng = random.Random(1)
-        todays = ["/today", "/today?priority=high", "/today?due=overdue", "/today?status=snoozed",
-                  "/today?type=risk&due=week"]
-        lists = [f"/accounts?sort={rng.choice(('arr', 'health_total', 'renewal_on'))}&page={rng.randint(1, 5)}"
-                 for _ in range(100)]
-        scenarios = [  # name, paths, header, connections, target p95 (ms)
-            ("baseline GET /healthz", ["/healthz"], None, 1, None),
-            ("baseline accounts list (member)", lists, rep, 1, None),
-            ("Today (member, 5,000 CTAs of history)", todays, rep, 1, 50.0),
-            ("Today (member, 5,000 CTAs of history)", todays, rep, 10, 50.0),
-            ("Today (manager: escalations)", todays, mgr, 1, 50.0),
-            ("Team actions (manager, 10 CSMs)", ["/team/actions"], mgr, 1, None),
-            ("API GET /v1/ctas (member key)", ["/api/v1/ctas", "/api/v1/ctas?priority=high"],
-             f"X-API-Key: {member_key}", 1, None),
-        ]
-        for name, paths, hdr, _, _ in scenarios:  # every page answers 200 before it is timed
-            headers = dict([hdr.split(": ", 1)]) if hdr else {}
-            for path in paths[:5]:
-                status = httpx.get(base + path, headers=headers, timeout=30).status_code
-                if status != 200:
-                    sys.exit(f"{name}: {path} answered {status}")
-        header = f"{'scenario':42} {'clients':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} " \
-                 f"{'target':>6} {'p95/target':>10} {'non-2xx':>7} {'cpu ms/req':>10}"
-        print(header)
-        print("-" * len(header))
-        for name, paths, hdr, conc, target in scenarios:
-            run_wrk(base, paths, hdr, conc, 1, folder)  # warm-up
-            cpu_before = server_cpu(server.pid)
-            r = run_wrk(base, paths, hdr, conc, seconds, folder)
-            cpu_ms = 1000 * (server_cpu(server.pid) - cpu_before) / max(r["requests"], 1)
-            p50, p95, p99 = (r[k] / 1000 for k in ("p50", "p95", "p99"))
-            ratio = f"{p95 / target:.2f}" if target else "baseline"
-            print(f"{name:42} {conc:>7} {r['rps']:>7.0f} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} "
-                  f"{(f'{target:.0f}' if target else '-'):>6} {ratio:>10} {r['non2xx'] + r['errors']:>7} "
-                  f"{cpu_ms:>10.2f}")
-        print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work "
-              "on the machine inflates latency; server CPU per request does not depend on it)")
+        with serve(url, folder, workers=args.workers) as server:
+            base = server.base
+            rep = "Cookie: retain_session=" + sign_in(base, "rep", "rep-bench-1")
+            mgr = "Cookie: retain_session=" + sign_in(base, "mgr", "mgr-bench-1")
+            rng = random.Random(1)
+            todays = ["/today", "/today?priority=high", "/today?due=overdue", "/today?status=snoozed",
+                      "/today?type=risk&due=week"]
+            lists = [f"/accounts?sort={rng.choice(('arr', 'health_total', 'renewal_on'))}&page={rng.randint(1, 5)}"
+                     for _ in range(100)]
+            scenarios = [  # name, paths, header, connections, target p95 (ms)
+                ("baseline GET /healthz", ["/healthz"], None, 1, None),
+                ("baseline accounts list (member)", lists, rep, 1, None),
+                ("Today (member, 5,000 CTAs of history)", todays, rep, 1, 50.0),
+                ("Today (member, 5,000 CTAs of history)", todays, rep, 10, 50.0),
+                ("Today (manager: escalations)", todays, mgr, 1, 50.0),
+                ("Team actions (manager, 10 CSMs)", ["/team/actions"], mgr, 1, None),
+                ("API GET /v1/ctas (member key)", ["/api/v1/ctas", "/api/v1/ctas?priority=high"],
+                 f"X-API-Key: {member_key}", 1, None),
+            ]
+            for name, paths, hdr, _, _ in scenarios:  # every page answers 200 before it is timed
+                headers = dict([hdr.split(": ", 1)]) if hdr else {}
+                for path in paths[:5]:
+                    status = httpx.get(base + path, headers=headers, timeout=30).status_code
+                    if status != 200:
+                        sys.exit(f"{name}: {path} answered {status}")
+            header = f"{'scenario':42} {'clients':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} " \
+                     f"{'target':>6} {'p95/target':>10} {'non-2xx':>7} {'cpu ms/req':>10}"
+            print(header)
+            print("-" * len(header))
+            for name, paths, hdr, conc, target in scenarios:
+                run_wrk(base, paths, hdr, conc, 1, folder)  # warm-up
+                cpu_before = server_cpu(server.pid)
+                r = run_wrk(base, paths, hdr, conc, seconds, folder)
+                cpu_ms = 1000 * (server_cpu(server.pid) - cpu_before) / max(r["requests"], 1)
+                p50, p95, p99 = (r[k] / 1000 for k in ("p50", "p95", "p99"))
+                ratio = f"{p95 / target:.2f}" if target else "baseline"
+                print(f"{name:42} {conc:>7} {r['rps']:>7.0f} {p50:>7.1f} {p95:>7.1f} {p99:>7.1f} "
+                      f"{(f'{target:.0f}' if target else '-'):>6} {ratio:>10} {r['non2xx'] + r['errors']:>7} "
+                      f"{cpu_ms:>10.2f}")
+            print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work "
+                  "on the machine inflates latency; server CPU per request does not depend on it)")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        errors = (folder / "server.log").read_text()
-        if "Traceback" in errors:
-            print("server errors:\n" + errors[-3000:])
         shutil.rmtree(folder, ignore_errors=True)
     print(f"\ncommand: {sys.executable} bench/bench_today.py" + (" --small" if args.small else "")
           + f"   (accounts={n:,}, CTAs={total:,}, {seconds}s per scenario, wrk -t1, {args.workers} uvicorn "

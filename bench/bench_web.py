@@ -16,7 +16,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from _serve import serve
 from sqlalchemy import insert
 
 from retain.state import users
@@ -129,12 +129,6 @@ def server_cpu(pid: int) -> float:
     return total
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def sign_in(base: str, user: str, password: str) -> str:
     with httpx.Client(base_url=base) as client:
         form = client.get("/login").text
@@ -186,79 +180,56 @@ def main() -> None:
     engine.dispose()
     print(f"synthesised {n:,} accounts in {time.perf_counter() - started:.1f}s ({folder})")
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    retain = str(Path(sys.executable).parent / "retain")
-    env = {**os.environ, "RETAIN_DATABASE_URL": url, "RETAIN_SECRET_KEY": "bench-" + "x" * 32}
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen([retain, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=log)  # a file: a full pipe would stall the server
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            sys.exit("server did not start: " + (folder / "server.log").read_text()[-2000:])
-        admin_cookie = "Cookie: retain_session=" + sign_in(base, "admin", "admin-bench-1")
-        mgr_cookie = "Cookie: retain_session=" + sign_in(base, "mgr", "mgr-bench-1")
-        rng = random.Random(1)
-        ids = [f"acc_{rng.randrange(n):07d}" for _ in range(2000)]
-        own = [f"acc_{i:07d}" for i in range(0, min(n, 200 * 500), 200)]
-        sorts = ("arr", "health_total", "churn_probability", "clv", "renewal_on", "name")
-        lists = [f"/accounts?sort={rng.choice(sorts)}&order={rng.choice(('asc', 'desc'))}&page={rng.randint(1, 20)}"
-                 + rng.choice(("", "&segment=smb", "&grade=red", "&at_risk=true", "&q=Account+12"))
-                 for _ in range(500)]
-        lists_360 = [f"/accounts/{i}" for i in ids]
-        think = 1000  # ms: 50 people each opening a page every second on average (people are slower than that)
-        scenarios = [  # name, paths, header, connections, think time (ms), target p95 (ms)
-            ("baseline GET /healthz", [f"/healthz?{i}" for i in range(10)], None, 50, 0, None),
-            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 1, 0, 50.0),
-            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 50, think, 50.0),
-            ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 10, 0, 50.0),
-            ("accounts list (manager, 10 reps)", lists, mgr_cookie, 1, 0, 50.0),
-            ("accounts list (manager, 10 reps)", lists, mgr_cookie, 50, think, 50.0),
-            ("accounts list (manager, 10 reps)", lists, mgr_cookie, 10, 0, 50.0),
-            ("account 360 page (admin)", lists_360, admin_cookie, 1, 0, 50.0),
-            ("account 360 page (admin)", lists_360, admin_cookie, 50, think, 50.0),
-            ("account 360 page (admin)", lists_360, admin_cookie, 10, 0, 50.0),
-            ("API account read (admin key)", [f"/api/v1/accounts/{i}" for i in ids],
-             f"X-API-Key: {admin_key}", 50, 0, 20.0),
-            ("API account read (member key, own book)", [f"/api/v1/accounts/{i}" for i in own],
-             f"X-API-Key: {member_key}", 50, 0, 20.0),
-        ]
-        header = f"{'scenario':44} {'clients':>7} {'think':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
-                 f"{'p99 ms':>7} {'target':>6} {'p95/target':>10} {'non-2xx':>7} {'cpu ms/req':>10}"
-        print(header)
-        print("-" * len(header))
-        for name, paths, hdr, conc, think_ms, target in scenarios:
-            run_wrk(base, paths[:50], hdr, conc, 1, folder)  # warm-up
-            cpu_before = server_cpu(server.pid)
-            r = run_wrk(base, paths, hdr, conc, seconds * (3 if think_ms else 1), folder, think_ms)
-            cpu_ms = 1000 * (server_cpu(server.pid) - cpu_before) / max(r["requests"], 1)
-            p50, p95, p99 = (r[k] / 1000 for k in ("p50", "p95", "p99"))
-            ratio = f"{p95 / target:.2f}" if target else "baseline"
-            print(f"{name:44} {conc:>7} {(f'{think_ms / 1000:g}s' if think_ms else '-'):>6} {r['rps']:>7.0f} "
-                  f"{p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {(f'{target:.0f}' if target else '-'):>6} {ratio:>10} "
-                  f"{r['non2xx'] + r['errors']:>7} {cpu_ms:>10.2f}")
-        print("\nthink: each client waits a random (exponential) time of that mean between requests, as a person "
-              "reading the page does;\n'-': clients send the next request as soon as the last is answered "
-              "(closed loop: latency is then set by throughput).")
-        print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work "
-              "on the machine inflates latency; server CPU per request does not depend on it)")
+        with serve(url, folder, workers=args.workers) as server:
+            base = server.base
+            admin_cookie = "Cookie: retain_session=" + sign_in(base, "admin", "admin-bench-1")
+            mgr_cookie = "Cookie: retain_session=" + sign_in(base, "mgr", "mgr-bench-1")
+            rng = random.Random(1)
+            ids = [f"acc_{rng.randrange(n):07d}" for _ in range(2000)]
+            own = [f"acc_{i:07d}" for i in range(0, min(n, 200 * 500), 200)]
+            sorts = ("arr", "health_total", "churn_probability", "clv", "renewal_on", "name")
+            lists = [f"/accounts?sort={rng.choice(sorts)}&order={rng.choice(('asc', 'desc'))}&page={rng.randint(1, 20)}"
+                     + rng.choice(("", "&segment=smb", "&grade=red", "&at_risk=true", "&q=Account+12"))
+                     for _ in range(500)]
+            lists_360 = [f"/accounts/{i}" for i in ids]
+            think = 1000  # ms: 50 people each opening a page every second on average (people are slower than that)
+            scenarios = [  # name, paths, header, connections, think time (ms), target p95 (ms)
+                ("baseline GET /healthz", [f"/healthz?{i}" for i in range(10)], None, 50, 0, None),
+                ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 1, 0, 50.0),
+                ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 50, think, 50.0),
+                ("accounts list (admin, 100% of accounts)", lists, admin_cookie, 10, 0, 50.0),
+                ("accounts list (manager, 10 reps)", lists, mgr_cookie, 1, 0, 50.0),
+                ("accounts list (manager, 10 reps)", lists, mgr_cookie, 50, think, 50.0),
+                ("accounts list (manager, 10 reps)", lists, mgr_cookie, 10, 0, 50.0),
+                ("account 360 page (admin)", lists_360, admin_cookie, 1, 0, 50.0),
+                ("account 360 page (admin)", lists_360, admin_cookie, 50, think, 50.0),
+                ("account 360 page (admin)", lists_360, admin_cookie, 10, 0, 50.0),
+                ("API account read (admin key)", [f"/api/v1/accounts/{i}" for i in ids],
+                 f"X-API-Key: {admin_key}", 50, 0, 20.0),
+                ("API account read (member key, own book)", [f"/api/v1/accounts/{i}" for i in own],
+                 f"X-API-Key: {member_key}", 50, 0, 20.0),
+            ]
+            header = f"{'scenario':44} {'clients':>7} {'think':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} " \
+                     f"{'p99 ms':>7} {'target':>6} {'p95/target':>10} {'non-2xx':>7} {'cpu ms/req':>10}"
+            print(header)
+            print("-" * len(header))
+            for name, paths, hdr, conc, think_ms, target in scenarios:
+                run_wrk(base, paths[:50], hdr, conc, 1, folder)  # warm-up
+                cpu_before = server_cpu(server.pid)
+                r = run_wrk(base, paths, hdr, conc, seconds * (3 if think_ms else 1), folder, think_ms)
+                cpu_ms = 1000 * (server_cpu(server.pid) - cpu_before) / max(r["requests"], 1)
+                p50, p95, p99 = (r[k] / 1000 for k in ("p50", "p95", "p99"))
+                ratio = f"{p95 / target:.2f}" if target else "baseline"
+                print(f"{name:44} {conc:>7} {(f'{think_ms / 1000:g}s' if think_ms else '-'):>6} {r['rps']:>7.0f} "
+                      f"{p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {(f'{target:.0f}' if target else '-'):>6} {ratio:>10} "
+                      f"{r['non2xx'] + r['errors']:>7} {cpu_ms:>10.2f}")
+            print("\nthink: each client waits a random (exponential) time of that mean between requests, as a person "
+                  "reading the page does;\n'-': clients send the next request as soon as the last is answered "
+                  "(closed loop: latency is then set by throughput).")
+            print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work "
+                  "on the machine inflates latency; server CPU per request does not depend on it)")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        errors = (folder / "server.log").read_text()
-        if "Traceback" in errors:
-            print("server errors:\n" + errors[-3000:])
         shutil.rmtree(folder, ignore_errors=True)
     print(f"\ncommand: {sys.executable} bench/bench_web.py" + (" --small" if args.small else "")
           + (f" --workers {args.workers}" if args.workers != (os.cpu_count() or 1) else "")
