@@ -26,4 +26,4 @@ def act(wh: Warehouse, db: Session, day: dt.date, config: ActionConfig | str | P
     escalate CTAs accordingly; committed. Idempotent: a second run on the same day changes nothing."""
     if not isinstance(config, ActionConfig):
         config = load_rules(config)
-    return sync(db, evaluate(wh, day, config), config)
+    return sync(db, evaluate(wh, day, config), config, wh=wh)

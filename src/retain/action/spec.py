@@ -3,20 +3,24 @@
 A **rule** watches one signal over stored results or the warehouse (its ``trigger``) and, for every account where
 the signal fires, asks for a call to action (CTA): a type, a stable reason (the dedupe key with the account and the
 type), an owner by role, a priority (from the value at stake, or set), a due offset, a playbook and an auto-close
-condition. A **playbook** is an ordered list of tasks, each with a due offset and a role.
+condition. A **playbook** is an ordered list of tasks, each with a due offset and a role; a task may be a
+**customer-facing step**: an e-mail from one of the file's ``email_templates`` to a contact chosen by role, or an
+invitation to a survey programme (:mod:`retain.action.customer_steps` sends them through the outbox).
 
 Every problem is reported with the file and the key (``rules.2.trigger.above: ...``); a rule naming a playbook
-that does not exist is one of them (:func:`load_rules` with ``playbooks``).
+that does not exist is one of them (:func:`load_rules` with ``playbooks``), and so are a step naming an e-mail
+template or a survey programme that does not exist and a template using an unknown ``{placeholder}``.
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from retain.errors import ConfigError
 from retain.results.model import AdoptionTier, HealthGrade
@@ -288,10 +292,70 @@ class RuleSetSpec(_Spec):
 
 # -- playbooks ------------------------------------------------------------------------------------------------
 
+class StepRecipient(StrEnum):
+    """Whom a playbook e-mail goes to: the account's contact with this ``contacts.role`` (``primary``: the primary
+    contact); when there is none, the primary contact, else the first with an e-mail address."""
+
+    CHAMPION = "champion"
+    DECISION_MAKER = "decision_maker"
+    EXECUTIVE_SPONSOR = "executive_sponsor"
+    PRIMARY = "primary"
+
+
+PLACEHOLDERS = ("account_name", "contact_name", "owner_name")
+
+
+class EmailTemplateSpec(_Spec):
+    """A customer e-mail: subject and plain text with ``{account_name}``, ``{contact_name}`` and ``{owner_name}``.
+    ``category`` is what the contact caps see (``transactional`` is exempt from them; a playbook's e-mail is not)."""
+
+    subject: str = Field(min_length=3, max_length=300)
+    text: str = Field(min_length=3, max_length=20_000)
+    category: str = Field("success", pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
+
+    @field_validator("subject", "text")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            fields = [name for _, name, spec, conv in string.Formatter().parse(value) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"{exc} (write a literal brace as {{{{ or }}}})") from None
+        unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)} (use "
+                             f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
+        return value
+
+    def render(self, **values: str) -> tuple[str, str]:
+        """Subject and text with the placeholders filled (the subject on one line)."""
+        subject = self.subject.format(**values)
+        return " ".join(subject.split()), self.text.format(**values)
+
+
+class EmailStepSpec(_Spec):
+    template: Name
+    to: StepRecipient = StepRecipient.CHAMPION
+
+
 class TaskSpec(_Spec):
+    """One task; with ``email`` or ``survey`` it is also a customer-facing step Retain sends when the CTA is
+    created (due ``due_days`` after it), through the outbox and the contact caps."""
+
     title: str = Field(min_length=3, max_length=200)
     role: TaskRole = TaskRole.CSM
     due_days: int = Field(0, ge=0, le=365)  # after the CTA is created
+    email: EmailStepSpec | None = None
+    survey: Name | None = None  # a survey programme's name
+
+    @model_validator(mode="after")
+    def _one_step(self) -> TaskSpec:
+        if self.email is not None and self.survey is not None:
+            raise ValueError("a task sends an e-mail or a survey, not both (split it into two tasks)")
+        return self
+
+    @property
+    def customer_facing(self) -> bool:
+        return self.email is not None or self.survey is not None
 
 
 class PlaybookSpec(_Spec):
@@ -309,6 +373,7 @@ class PlaybookSetSpec(_Spec):
     """Playbooks by name (``playbooks.yaml``)."""
 
     version: Literal[1] = 1
+    email_templates: dict[Name, EmailTemplateSpec] = {}
     playbooks: dict[Name, PlaybookSpec]
 
     @model_validator(mode="after")
@@ -317,12 +382,42 @@ class PlaybookSetSpec(_Spec):
             raise ValueError("define at least one playbook under 'playbooks'")
         return self
 
+    def steps(self) -> list[tuple[str, TaskSpec]]:
+        """Every customer-facing step, with its key (``playbooks.NAME.tasks.I``)."""
+        return [(f"playbooks.{name}.tasks.{i}", task) for name, play in self.playbooks.items()
+                for i, task in enumerate(play.tasks) if task.customer_facing]
+
 
 # -- loading --------------------------------------------------------------------------------------------------
 
 def load_playbooks(path: str | Path | None = None) -> PlaybookSetSpec:
-    """The playbooks at ``path`` (the shipped ones when None); a ConfigError lists every problem with its key."""
-    return load_yaml_spec(PlaybookSetSpec, path or DEFAULT_PLAYBOOKS, docs=f"{DOCS}, section Playbooks")
+    """The playbooks at ``path`` (the shipped ones when None); a ConfigError lists every problem with its key,
+    a step naming an e-mail template or a survey programme that does not exist included."""
+    path = Path(path or DEFAULT_PLAYBOOKS)
+    spec = load_yaml_spec(PlaybookSetSpec, path, docs=f"{DOCS}, section Playbooks")
+    problems = _step_problems(spec)
+    if problems:
+        raise ConfigError(f"{path}: {'; '.join(problems)}", hint=f"see {DOCS}, section Customer-facing steps")
+    return spec
+
+
+def _step_problems(spec: PlaybookSetSpec) -> list[str]:
+    """Steps naming a template not under ``email_templates``, or a survey programme not configured."""
+    problems = [f"{key}.email.template: template '{task.email.template}' is not defined under email_templates "
+                f"(known: {', '.join(sorted(spec.email_templates)) or 'none'})"
+                for key, task in spec.steps() if task.email and task.email.template not in spec.email_templates]
+    surveys = [(key, task.survey) for key, task in spec.steps() if task.survey]
+    if surveys:
+        from retain.surveys.spec import configured_programmes  # the programmes a survey step invites to
+
+        try:
+            known = {p.name for p in configured_programmes().programmes}
+        except ConfigError as exc:  # the programmes file is broken: say so here too
+            return [*problems, *(f"{key}.survey: cannot check programme '{name}': {exc.message}"
+                                 for key, name in surveys)]
+        problems += [f"{key}.survey: survey programme '{name}' is not defined (known: {', '.join(sorted(known))})"
+                     for key, name in surveys if name not in known]
+    return problems
 
 
 def load_rules(path: str | Path | None = None) -> ActionConfig:

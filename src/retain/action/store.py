@@ -10,7 +10,9 @@ The rules of the lifecycle (see :mod:`retain.state.actions`):
   a rule that could not run (its input missing) closes nothing;
 - an open CTA overdue by ``escalate_after_days`` is escalated to its owner's manager, once;
 - unowned accounts' CTAs go round-robin through the pool, starting after the last one so assigned, and stay with
-  whoever already holds a live CTA on the account.
+  whoever already holds a live CTA on the account;
+- a new CTA's customer-facing steps (a playbook task's e-mail or survey) are written to the outbox with it
+  (:mod:`retain.action.customer_steps`), due on the task's day, through the contact caps.
 
 Every change is an audit event (``cta.created``, ``cta.updated``, ``cta.reopened``, ``cta.auto_closed``,
 ``cta.escalated``), committed with it. Running twice on the same day changes nothing the second time.
@@ -28,11 +30,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from retain.action import spec as s
+from retain.action.customer_steps import NewCta, StepReport, send_steps
 from retain.action.evaluate import Evaluation, round_robin_pool
 from retain.delivery.notify import enqueue_cta_notifications
 from retain.state import audit
 from retain.state.actions import Cta, CtaStatus, CtaTask, TaskStatus, open_key
 from retain.state.models import AuditEvent, utcnow
+from retain.warehouse import Warehouse
 
 ACTOR = "retain act"
 CHANGES = ("created", "updated", "reopened", "auto_closed", "escalated")
@@ -48,6 +52,7 @@ class ActReport:
     cooling_down: int = 0  # fired but done or dismissed within the cooldown
     skipped_rules: dict[str, str] = field(default_factory=dict)
     per_owner: dict[str, Counter] = field(default_factory=dict)
+    steps: StepReport = field(default_factory=StepReport)  # the new CTAs' customer-facing e-mails and surveys
 
     def count(self, change: str, owner: str | None) -> None:
         self.per_owner.setdefault(owner or "(nobody)", Counter())[change] += 1
@@ -65,8 +70,11 @@ class ActReport:
         return pd.DataFrame(rows, columns=["owner_id", *CHANGES])
 
 
-def sync(db: Session, evaluation: Evaluation, config: s.ActionConfig, *, actor: str = ACTOR) -> ActReport:
-    """Bring the CTAs in line with ``evaluation`` (see the module's rules) and commit; returns what changed."""
+def sync(db: Session, evaluation: Evaluation, config: s.ActionConfig, *, actor: str = ACTOR,
+         wh: Warehouse | None = None) -> ActReport:
+    """Bring the CTAs in line with ``evaluation`` (see the module's rules) and commit; returns what changed.
+    ``wh`` (the contacts and the touches the caps count) is needed to send customer-facing steps; without it they
+    are not sent (their tasks are still created)."""
     day, rules = evaluation.day, config.rules
     report = ActReport(day, fired=len(evaluation.fired), skipped_rules=dict(evaluation.skipped))
     live = {c.open_key: c for c in db.scalars(select(Cta).where(Cta.open_key.is_not(None)))}
@@ -89,7 +97,7 @@ def sync(db: Session, evaluation: Evaluation, config: s.ActionConfig, *, actor: 
             report.snoozed_kept += 1
             continue
         _refresh(db, cta, row, day, report, actor)
-    _create(db, new_rows, live, day, config, evaluation, report, actor)
+    _create(db, new_rows, live, day, config, evaluation, report, actor, wh)
     _auto_close(db, live.values(), seen, day, rules, evaluation.skipped, report, actor)
     _escalate(db, day, rules.escalate_after_days, evaluation.team, report, actor)
     enqueue_cta_notifications(db, day)  # alerts and digests, committed with the CTAs (a transactional outbox)
@@ -132,8 +140,9 @@ def _refresh(db: Session, cta: Cta, row: dict, day: dt.date, report: ActReport, 
 
 
 def _create(db: Session, rows: list[dict], live: dict[str, Cta], day: dt.date, config: s.ActionConfig,
-            evaluation: Evaluation, report: ActReport, actor: str) -> None:
-    """Insert the new CTAs, their tasks and their audit events in three bulk statements (thousands on a first run)."""
+            evaluation: Evaluation, report: ActReport, actor: str, wh: Warehouse | None) -> None:
+    """Insert the new CTAs, their tasks and their audit events in three bulk statements (thousands on a first run);
+    the tasks' customer-facing steps go to the outbox in between (a step not sent notes why in its task)."""
     if not rows:
         return
     holders = {c.account_id: c.owner_id for c in live.values() if c.owner_id}
@@ -170,6 +179,11 @@ def _create(db: Session, rows: list[dict], live: dict[str, Cta], day: dt.date, c
     tasks = [task | {"cta_id": ids[v["open_key"]]}
              for v, row in zip(values, by_row, strict=True) if row["playbook"]
              for task in _tasks(config.playbooks.playbooks[row["playbook"]], row, row["owner_id"], manager, day)]
+    if tasks and wh is not None:
+        books = config.playbooks.playbooks
+        new = [NewCta(ids[v["open_key"]], v["account_id"], v["owner_id"], books[v["playbook"]])
+               for v in values if v["playbook"] and any(t.customer_facing for t in books[v["playbook"]].tasks)]
+        report.steps = send_steps(db, wh, config.playbooks, new, tasks, day, evaluation.team)
     if tasks:
         con.execute(insert(CtaTask.__table__), tasks)
     con.execute(insert(AuditEvent.__table__), [

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, Query
 
+from retain.action.customer_steps import step_status
 from retain.api import action_schemas as s
 from retain.api.deps import Reader, Writer
 from retain.api.errors import ApiError, ErrorBody
@@ -33,9 +34,10 @@ def conflicts():
         raise ApiError(409, exc.message, hint=exc.hint) from exc
 
 
-def _cta(cta, names: dict[str, str] | None = None) -> s.CtaPublic:
+def _cta(cta, names: dict[str, str] | None = None, steps: dict[int, str] | None = None) -> s.CtaPublic:
     out = s.CtaPublic.model_validate(cta)
-    return out.model_copy(update={"account_name": (names or {}).get(cta.account_id)})
+    tasks = [t.model_copy(update={"step": (steps or {}).get(t.id)}) for t in out.tasks]
+    return out.model_copy(update={"account_name": (names or {}).get(cta.account_id), "tasks": tasks})
 
 
 @router.get("/ctas", operation_id="list_ctas", response_model=s.CtaPage, tags=["actions"])
@@ -43,7 +45,8 @@ def list_ctas(db: DB, who: Reader, query: Annotated[CtaQuery, Query()]):
     """Calls to action the key's user may see (open and snoozed unless `status` says otherwise), most urgent first,
     then by due day; filtered and paginated."""
     page = aq.list_ctas(db, who.scope, query)
-    return s.CtaPage(items=[_cta(c, page.names) for c in page.items], total=page.total, page=page.page,
+    steps = step_status(db, [t for c in page.items for t in c.tasks])
+    return s.CtaPage(items=[_cta(c, page.names, steps) for c in page.items], total=page.total, page=page.page,
                      per_page=page.per_page, pages=page.pages)
 
 
@@ -51,7 +54,7 @@ def list_ctas(db: DB, who: Reader, query: Annotated[CtaQuery, Query()]):
 def get_cta(db: DB, who: Reader, cta_id: CtaId):
     """One CTA with its evidence and playbook tasks."""
     cta = aq.get_cta(db, who.scope, cta_id)
-    return _cta(cta, aq.account_names(db, {cta.account_id}))
+    return _cta(cta, aq.account_names(db, {cta.account_id}), step_status(db, cta.tasks))
 
 
 @router.patch("/ctas/{cta_id}", operation_id="update_cta", response_model=s.CtaPublic, tags=["actions"])
@@ -68,7 +71,9 @@ def update_cta(db: DB, who: Writer, cta_id: CtaId, change: CtaUpdate):
             tags=["actions"])
 def list_tasks(db: DB, who: Reader, cta_id: CtaId):
     """The CTA's playbook tasks, in order."""
-    return [s.TaskPublic.model_validate(t) for t in aq.get_cta(db, who.scope, cta_id).tasks]
+    tasks = aq.get_cta(db, who.scope, cta_id).tasks
+    steps = step_status(db, tasks)
+    return [s.TaskPublic.model_validate(t).model_copy(update={"step": steps.get(t.id)}) for t in tasks]
 
 
 @router.post("/tasks/{task_id}/done", operation_id="complete_task", response_model=s.TaskPublic, tags=["actions"])

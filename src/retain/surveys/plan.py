@@ -99,11 +99,17 @@ def _memtable(frame: pd.DataFrame, schema: dict[str, str]) -> ir.Table:
 
 def plan_expr(wh: Warehouse, spec: ProgrammeSetSpec, day: dt.date, history: History) -> ir.Table:
     """Every candidate of every programme today with its decision and, when held back, the reason (rules 1-4)."""
+    last = _memtable(history.last_per_programme, {"contact_id": "string", "programme": "string", "last_on": "date"})
+    return decide(wh, spec, day, _candidates(wh, spec, day, last), history)
+
+
+def decide(wh: Warehouse, spec: ProgrammeSetSpec, day: dt.date, candidates: ir.Table, history: History
+           ) -> ir.Table:
+    """Rules 1-4 over ``candidates`` (the columns :func:`_candidates` gives, ``priority`` being the programme's
+    position); a playbook's survey step (:mod:`retain.action.customer_steps`) brings its own candidates."""
     recent = _memtable(history.recent, {"contact_id": "string", "account_id": "string", "programme": "string",
                                         "sent_on": "date", "dedupe_key": "string"})
-    last = _memtable(history.last_per_programme, {"contact_id": "string", "programme": "string", "last_on": "date"})
     opted = _memtable(history.opt_outs, {"contact_id": "string"}).distinct()
-    candidates = _candidates(wh, spec, day, last)
     candidates = candidates.anti_join(recent.select("dedupe_key"), "dedupe_key")  # rule 1
     c = _flagged(wh, spec, day, candidates, recent, opted)
     excluded = set(spec.exclusions)

@@ -64,8 +64,9 @@ class SendReport:
 
 
 def send_invitations(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, plan: pd.DataFrame, day: dt.date,
-                     sender: Sender) -> SendReport:
-    """Create the invitations the plan decided and put each e-mail in the outbox; commits."""
+                     sender: Sender, *, commit: bool = True) -> SendReport:
+    """Create the invitations the plan decided and put each e-mail in the outbox; commits unless ``commit`` is
+    false (a playbook's survey step writes them in the transaction of its CTA)."""
     report = SendReport(day)
     rows = plan[plan["decision"] == Decision.INVITE.value]
     if rows.empty:
@@ -91,7 +92,8 @@ def send_invitations(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, 
         report.invited[row["programme"]] += 1
         if getattr(message, "status", None) == "held":
             report.held_by_caps[row["programme"]] += 1
-    db.commit()
+    if commit:
+        db.commit()
     return report
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from retain.action.customer_steps import step_status
 from retain.delivery.outbox import held_for_owner
 from retain.errors import NotFoundError, RetainError
 from retain.server.deps import DB
@@ -40,8 +41,10 @@ def _render(request: Request, db: DB, viewer: Viewer, filters: TodayFilter, *, e
     member = viewer.user.member_id
     view = aq.today(db, member, filters) if member else None
     held = held_for_owner(db, member) if member else []  # customer-facing messages a contact cap holds back
+    steps = step_status(db, [t for c in view.ctas for t in c.tasks] + view.tasks) if view else {}
     return page(request, "today.html", db=db, viewer=viewer, nav="today", view=view, filters=filters, held=held,
-                error=error, snooze_days=SNOOZE_DAYS, people=people(request, db), status_code=status_code)
+                steps=steps, error=error, snooze_days=SNOOZE_DAYS, people=people(request, db),
+                status_code=status_code)
 
 
 @router.get("/today", name="today")
