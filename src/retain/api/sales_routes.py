@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from retain.api.deps import Reader
 from retain.api.errors import ApiError
+from retain.sales.forecast import NO_CATEGORIES
 from retain.server.deps import DB
 from retain.state import published
 
@@ -38,6 +39,8 @@ class ForecastPublic(BaseModel):
     forecast: list[dict[str, Any]] = Field(description="Expected bookings per quarter and team (sales_forecast).")
     backtest: list[dict[str, Any]] = Field(description="The forecast at past quarters' starts vs what was won.")
     model_check: list[dict[str, Any]] = Field(description="Model vs CRM probability vs stage only: AUC, Brier.")
+    categories_note: str | None = Field(None, description="Why the CRM category sums (commit, best_case, "
+                                        "pipeline_category, omitted) are null: the export has no forecast categories.")
 
 
 @router.get("/sales/goals", operation_id="get_sales_goals", response_model=SalesGoalsPublic, tags=["sales"])
@@ -65,7 +68,9 @@ def opportunity_scores(db: DB, who: Reader,
 @router.get("/sales/forecast", operation_id="get_sales_forecast", response_model=ForecastPublic, tags=["sales"])
 def sales_forecast(db: DB, who: Reader):
     """Expected bookings per quarter and team, the backtest on past quarters and the model check."""
-    return ForecastPublic(as_of=published.as_of(db, "sales_forecast"),
-                          forecast=published.records(db, who.scope, "sales_forecast"),
+    forecast = published.records(db, who.scope, "sales_forecast")
+    no_categories = bool(forecast) and all(r.get("commit") is None for r in forecast)
+    return ForecastPublic(as_of=published.as_of(db, "sales_forecast"), forecast=forecast,
+                          categories_note=NO_CATEGORIES if no_categories else None,
                           backtest=published.records(db, who.scope, "sales_backtest"),
                           model_check=published.records(db, who.scope, "sales_model_check"))

@@ -17,7 +17,7 @@ from retain.cli.common import AsOfOption, OutOption, console, export, show_frame
 from retain.errors import RetainError
 from retain.jobs.sales import SalesSection, score_deals, teams, won_deals
 from retain.sales.capacity import capacity
-from retain.sales.forecast import backtest, forecast, mean_abs_error
+from retain.sales.forecast import backtest, category_note, forecast, mean_abs_error
 from retain.sales.goals import all_goals, progress
 from retain.sales.pipeline import score_pipeline
 from retain.sales.scores import ScoreSettings, history
@@ -52,6 +52,13 @@ def show_backtest(bt: pd.DataFrame, error: dict[str, float]) -> None:
         return
     show_frame(bt, "Forecast backtest: the forecast at each quarter's start against what those deals won")
     console.print("mean absolute error: " + ", ".join(f"{k} {v:.1%}" for k, v in error.items()))
+
+
+def show_category_note(fc: pd.DataFrame) -> None:
+    """Say so when the CRM category columns are empty because the export has none (not because they are 0)."""
+    note = category_note(fc)
+    if note:
+        console.print(f"CRM categories (commit, best case, pipeline, omitted): {note}", highlight=False)
 
 
 def goal_line(g: dict) -> str:
@@ -96,6 +103,7 @@ def render_section(section: SalesSection, top: int = 10) -> None:
     if not section.forecast.empty:
         show_frame(section.forecast[section.forecast["team"] == "all"], "Forecast per quarter (company)",
                    floatfmt="{:,.0f}")
+        show_category_note(section.forecast)
     show_backtest(section.backtest, section.backtest_error)
 
 
@@ -141,6 +149,7 @@ def forecast_cmd(ctx: typer.Context, as_of: str = AsOfOption,
         goal_list, _ = all_goals(wh)
         fc = forecast(scored.scores, day, teams(wh), progress(wh, day, goal_list), won_deals(wh, day))
     show_frame(fc, f"Forecast as of {day}", floatfmt="{:,.0f}")
+    show_category_note(fc)
     if with_backtest:
         if scored.validation is None:
             console.print(f"[yellow]note:[/yellow] {escape(scored.note or 'no validation')}", highlight=False)

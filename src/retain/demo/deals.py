@@ -2,9 +2,10 @@
 
 The causal story: each deal has a hidden engagement (higher on the deals that were won, lower on those lost, drawn
 from the middle for open ones). Engaged buyers meet more, answer (inbound activities), bring more people and their
-decision maker; disengaged deals slide back a stage (a regression in the stage history). The CRM probability is
-the stage's default nudged by the owner's optimism (each rep over- or under-calls), the forecast category follows
-it (Retain derives the category from it), so the CRM field is a fair but imperfect baseline. A new-product deal's
+decision maker; disengaged deals slide back a stage (a regression in the stage history) and push their expected
+close date more often (lost deals most). The CRM probability is the stage's default nudged by the owner's
+optimism (each rep over- or under-calls) and the forecast category each history row and deal carries follows it
+(Salesforce's default bands), so the CRM's fields are a fair but imperfect baseline. A new-product deal's
 amount is its units x the product's yearly list price, which is how Retain counts units without a quantity.
 
 The new product: ``p_copilot`` ("Retain Copilot") is launched at the start of the fiscal year that contains the
@@ -21,8 +22,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from retain.demo._base import DAY, stream
+from retain.demo._base import _ARROW, DAY, stream
 from retain.demo.spec import DemoSpec
+from retain.schema import table
 
 NEW_PRODUCT = ("p_copilot", "Retain Copilot", "copilot", False, 20.0)
 FISCAL_START_MONTH = 2
@@ -78,18 +80,23 @@ def enrich_deals(spec: DemoSpec, tables: dict[str, pa.Table]) -> dict[str, pa.Ta
     is_open_stage = stages["stage"].isin(OPEN_STAGES)
     noisy = (stages["probability"] + bias + rng.normal(0, 0.05, len(stages))).clip(0.05, 0.95).round(2)
     stages["probability"] = np.where(is_open_stage, noisy, stages["probability"])
+    stages = _close_dates(stream(spec, "close_dates"), stages, opps, engagement)  # its own stream: the rest
+    stages["forecast_category"] = forecast_category(stages["probability"])  # of the company is unchanged
     last = stages.sort_values("entered_at").groupby("opportunity_id").tail(1).set_index("opportunity_id")
     prob = opps["opportunity_id"].map(last["probability"]).fillna(opps["probability"])
     opps["probability"] = prob.to_numpy()
+    opps["forecast_category"] = forecast_category(opps["probability"])
     acts = _engagement(rng, opps, tables["contacts"].to_pandas(), engagement, horizon)
     products = pd.concat([products, pd.DataFrame([{
         "product_id": NEW_PRODUCT[0], "name": NEW_PRODUCT[1], "family": NEW_PRODUCT[2], "is_addon": NEW_PRODUCT[3],
         "seat_based": True, "list_mrr": NEW_PRODUCT[4], "currency": "USD",
         "launched_on": fiscal_year(spec.end)[0]}])], ignore_index=True)
     out = dict(tables)
-    out["opportunities"] = _arrow(opps.drop(columns="quantity"), tables["opportunities"].schema)
+    out["opportunities"] = _arrow(opps.drop(columns="quantity"),
+                                  _schema("opportunities", tables["opportunities"].schema, "forecast_category"))
     out["opportunity_stages"] = _arrow(stages.sort_values(["opportunity_id", "entered_at"]),
-                                       tables["opportunity_stages"].schema)
+                                       _schema("opportunity_stages", tables["opportunity_stages"].schema,
+                                               "close_on", "forecast_category"))
     out["products"] = _arrow(products, tables["products"].schema)
     activities = tables["activities"].to_pandas()
     out["activities"] = _arrow(pd.concat([activities, acts], ignore_index=True), tables["activities"].schema)
@@ -98,6 +105,42 @@ def enrich_deals(spec: DemoSpec, tables: dict[str, pa.Table]) -> dict[str, pa.Ta
 
 def _arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+
+
+def _schema(name: str, schema: pa.Schema, *added: str) -> pa.Schema:
+    """``schema`` with the canonical columns ``added``, in the data model's column order."""
+    keep = set(schema.names) | set(added)
+    spec = table(name)
+    return pa.schema([pa.field(c.name, _ARROW[c.dtype], nullable=not c.required) for c in spec.columns
+                      if c.name in keep])
+
+
+def _close_dates(rng: np.random.Generator, stages: pd.DataFrame, opps: pd.DataFrame,
+                 engagement: np.ndarray) -> pd.DataFrame:
+    """Each stage-history row's expected close date: the deal's final close date less the pushes still to come.
+
+    Every row after a deal's first may carry a push (7-45 days), more likely on disengaged deals and on deals
+    that end lost; a row's date is the final one minus the pushes recorded after it, never earlier than two
+    weeks after the deal opened (nor later than the final date). The opportunity's own ``close_on`` (and, for a
+    closed deal, the close row's date) is therefore unchanged, and the history tells when it slipped.
+    """
+    s = stages.sort_values(["opportunity_id", "entered_at"]).reset_index(drop=True)
+    final = pd.to_datetime(pd.Series(opps["close_on"].to_numpy(), index=opps["opportunity_id"]))
+    opened = pd.to_datetime(pd.Series(opps["created_at"].to_numpy(), index=opps["opportunity_id"]), utc=True)
+    eng = pd.Series(engagement, index=opps["opportunity_id"])
+    lost = pd.Series((opps["closed_at"].notna() & ~opps["is_won"].fillna(False).astype(bool)).to_numpy(),
+                     index=opps["opportunity_id"])
+    first = ~s["opportunity_id"].duplicated()
+    e = s["opportunity_id"].map(eng).to_numpy(dtype=float)
+    p = 0.5 / (1 + np.exp(1.6 * e)) + 0.1 * s["opportunity_id"].map(lost).to_numpy(dtype=bool)
+    days = np.where(~first & (rng.random(len(s)) < p), rng.integers(7, 46, len(s)), 0)
+    by_deal = pd.Series(days, index=s.index).groupby(s["opportunity_id"])
+    after = by_deal.transform("sum") - by_deal.cumsum()  # the days of the pushes recorded after each row
+    end = s["opportunity_id"].map(final)
+    floor = s["opportunity_id"].map(opened).dt.tz_localize(None).dt.normalize() + pd.Timedelta(days=14)
+    close = (end - pd.to_timedelta(after, unit="D")).clip(lower=floor).where(lambda x: x < end, end)
+    s["close_on"] = close.dt.date.where(end.notna(), None)
+    return s
 
 
 def _new_product_deals(spec: DemoSpec, rng: np.random.Generator, accounts: pd.DataFrame, opps: pd.DataFrame,

@@ -48,11 +48,14 @@ SALES = (
             c("stage", S, "Stage at `as_of` (from the stage history)."),
             c("stage_position", F, "Mean position of the stage in the funnel (0 = first), to tell a regression."),
             c("amount", F, "Deal value at `as_of`."),
-            c("close_on", D, "Expected close date."),
+            c("close_on", D, "Expected close date as last recorded by `as_of`."),
             c("p_win", F, "Calibrated probability the deal is won."),
             c("crm_probability", F, "The CRM's own probability at `as_of` (null when the export has none)."),
-            c("forecast_category", S, "CRM forecast category by the CRM probability: commit, best_case, pipeline, "
-                                      "omitted."),
+            c("forecast_category", S, "CRM forecast category as known at `as_of` (latest stage-history category, "
+                                      "else the opportunity's): commit, best_case, pipeline, omitted, closed; null "
+                                      "when the export has none."),
+            c("close_date_pushes", F, "Times the expected close date moved later, as known at `as_of`."),
+            c("days_pushed", F, "Days those pushes added up to."),
             c("stage_benchmark", F, "Historical win rate of deals in this stage."),
             c("below_benchmark", B, "P(win) under the stage's win rate by more than the margin (10 points)."),
             c("reasons", S, "Why, in plain words (semicolon-separated)."),
@@ -96,7 +99,8 @@ SALES = (
             k("team", S, "Team of the deal owners (`all` for the company)."),
             c("open_deals", I, "Open deals."),
             c("pipeline", F, "Open amount."),
-            c("commit", F, "Amount in the CRM's commit category."),
+            c("commit", F, "Amount in the CRM's commit category as known at `as_of` (null when the export has no "
+                           "forecast categories)."),
             c("best_case", F, "Amount in the best-case category."),
             c("pipeline_category", F, "Amount in the pipeline category."),
             c("omitted", F, "Amount omitted from the CRM forecast."),

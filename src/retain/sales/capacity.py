@@ -21,6 +21,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from retain.metrics.dimensions import count_if
 from retain.sales.features import open_deals
 from retain.sales.scores import add_months
 from retain.warehouse import Warehouse
@@ -85,8 +86,8 @@ def _conversion(wh: Warehouse, day: dt.date, days: list[dt.date]) -> pd.DataFram
     before = j.filter(on <= j.as_of)
     recent = before.closed_at.date() > before.as_of - ibis.interval(days=RECENT_DAYS)
     g = before.group_by(["team", "as_of"]).aggregate(
-        closed_recent=recent.sum(), won_recent=(recent & before.is_won).sum(),
-        closed_all=before.count(), won_all=before.is_won.sum())
+        closed_recent=count_if(recent), won_recent=count_if(recent & before.is_won),
+        closed_all=before.count(), won_all=count_if(before.is_won))
     frame = wh.execute(g)
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     frame["team"] = frame["team"].fillna("unassigned")

@@ -6,7 +6,8 @@ revisits of an earlier stage, amount changes), activities (follow-ups, buyer rep
 a decision maker engaged), and the calls domain's stored results when present (``call_metrics``: buyer sentiment
 and talk share; ``call_events``: pricing, competitor, objection and next-step events). Final values the export
 overwrites (``opportunities.probability``, ``amount``, ``close_on``) are used only when no history exists and the
-deal is still open at the snapshot, so a closed deal's 1.0 / 0.0 never leaks into training.
+deal is still open at the snapshot, so a closed deal's 1.0 / 0.0 never leaks into training. Close-date pushes,
+the expected close date and the CRM forecast category as they stood come from :mod:`retain.sales.close_dates`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import ibis
 import ibis.expr.types as ir
 
 from retain.errors import WarehouseError
+from retain.metrics.dimensions import as_int, count_if
+from retain.sales.close_dates import FEATURES as CLOSE_DATE_FEATURES
+from retain.sales.close_dates import with_close_dates
 from retain.warehouse import Warehouse
 
 DECISION_ROLES = ("decision_maker", "executive_sponsor")
@@ -25,7 +29,7 @@ NUMERIC = (
     "age_days", "days_in_stage", "stage_entries", "stage_revisits", "amount_changes", "amount_change_pct",
     "log_amount", "activities", "follow_ups", "buyer_replies", "meetings", "days_since_activity", "contacts_engaged",
     "decision_maker", "calls", "customer_sentiment", "rep_talk_share", "pricing_events", "competitor_events",
-    "objection_events", "next_step_events", "stage_position",
+    "objection_events", "next_step_events", "stage_position", *CLOSE_DATE_FEATURES,
 )
 CATEGORICAL = ("stage", "opportunity_type")
 
@@ -58,7 +62,7 @@ def stage_facts(wh: Warehouse, deals: ir.Table) -> ir.Table:
     s = s.mutate(entry=previous.isnull() | (previous != s.stage))
     j = deals.select("as_of", "day_end", "opportunity_id").inner_join(s, "opportunity_id")
     j = j.filter(j.entered_at < j.day_end)
-    entries = j.entry.sum()
+    entries = count_if(j.entry)
     return j.group_by(["as_of", "opportunity_id"]).aggregate(
         h_stage=j.stage.argmax(j.entered_at), stage_entered_at=j.entered_at.max(where=j.entry),
         h_probability=j.probability.argmax(j.entered_at), h_amount=j.amount.argmax(j.entered_at),
@@ -76,10 +80,10 @@ def activity_facts(wh: Warehouse, deals: ir.Table) -> ir.Table:
     j = j.filter(j.occurred_at < j.day_end).left_join(c, "contact_id")
     meeting = j.activity_type.isin(("meeting", "executive_meeting", "qbr"))
     return j.group_by(["as_of", "opportunity_id"]).aggregate(
-        activities=j.count(), follow_ups=(j.direction == "outbound").sum(),
-        buyer_replies=(j.direction == "inbound").sum(), meetings=meeting.sum(),
+        activities=j.count(), follow_ups=count_if(j.direction == "outbound"),
+        buyer_replies=count_if(j.direction == "inbound"), meetings=count_if(meeting),
         last_activity_at=j.occurred_at.max(), contacts_engaged=j.contact_id.nunique(),
-        decision_maker=j.contact_role.isin(DECISION_ROLES).any().cast("int64"))
+        decision_maker=as_int(j.contact_role.isin(DECISION_ROLES)).max())  # PostgreSQL: no bool -> bigint
 
 
 def _latest_result(wh: Warehouse, name: str) -> ir.Table | None:
@@ -104,10 +108,10 @@ def call_facts(wh: Warehouse, deals: ir.Table) -> ir.Table | None:
     events = _latest_result(wh, "call_events")
     if events is not None:
         e = events.group_by("conversation_id").aggregate(
-            pricing=(events.event == "pricing_discussed").sum(),
-            competitor=(events.event == "competitor_mentioned").sum(),
-            objection=(events.event == "objection").sum(),
-            next_step=(events.event == "next_steps_agreed").sum())
+            pricing=count_if(events.event == "pricing_discussed"),
+            competitor=count_if(events.event == "competitor_mentioned"),
+            objection=count_if(events.event == "objection"),
+            next_step=count_if(events.event == "next_steps_agreed"))
         m = m.left_join(e, "conversation_id").drop("conversation_id_right")
     else:
         m = m.mutate(pricing=ibis.literal(0), competitor=ibis.literal(0), objection=ibis.literal(0),
@@ -132,7 +136,9 @@ def typical_days(wh: Warehouse, day: dt.date) -> ir.Table:
     """Per stage: the median days a deal stayed in it before moving on, over stage spans ended by ``day``."""
     s = wh.as_of("opportunity_stages", day)
     w = ibis.window(group_by="opportunity_id", order_by="entered_at")
-    s = s.filter(s.stage.lag().over(w).isnull() | (s.stage.lag().over(w) != s.stage))  # entries only
+    # the previous stage as a column first: Spark cannot filter on a window expression (UNRESOLVED_COLUMN)
+    s = s.mutate(previous_stage=s.stage.lag().over(w))
+    s = s.filter(s.previous_stage.isnull() | (s.previous_stage != s.stage)).drop("previous_stage")  # entries only
     spans = s.mutate(left_at=s.entered_at.lead().over(w))
     spans = spans.filter(spans.left_at.notnull())
     days = (spans.left_at.epoch_seconds() - spans.entered_at.epoch_seconds()) / 86400.0
@@ -149,7 +155,8 @@ def deal_features(wh: Warehouse, days: Sequence[dt.date], *, reference: dt.date 
     (default: the earliest snapshot, so nothing after a snapshot shapes it)."""
     ref = reference or min(days)
     deals = open_deals(wh, days)
-    t = deals.left_join(stage_facts(wh, deals), ["as_of", "opportunity_id"])
+    t = with_close_dates(wh, deals)  # point-in-time close date, its pushes and the CRM forecast category
+    t = t.left_join(stage_facts(wh, deals), ["as_of", "opportunity_id"])
     t = t.drop(*[c for c in t.columns if c.endswith("_right")])
     t = t.left_join(activity_facts(wh, deals), ["as_of", "opportunity_id"])
     t = t.drop(*[c for c in t.columns if c.endswith("_right")])
@@ -174,7 +181,8 @@ def deal_features(wh: Warehouse, days: Sequence[dt.date], *, reference: dt.date 
     since_stage = _secs(t.day_end, t.stage_entered_at.fill_null(t.created_at)) / secs
     return t.select(
         "as_of", "opportunity_id", "account_id", "owner_id", "opportunity_type", "product_id", "name", "currency",
-        "close_on", "created_at", "stage", "amount", "crm_probability", "typical_days_in_stage",
+        "close_on", "created_at", "stage", "amount", "crm_probability", "typical_days_in_stage", "forecast_category",
+        *CLOSE_DATE_FEATURES,
         age_days=(_secs(t.day_end, t.created_at) / secs).cast("float64"),
         days_in_stage=since_stage.cast("float64"),
         stage_entries=t.stage_entries.fill_null(0).cast("float64"),
@@ -205,4 +213,4 @@ def outcomes(wh: Warehouse, known_by: dt.date) -> ir.Table:
     """Per opportunity closed by the end of ``known_by``: won (1) or lost (0), and when."""
     o = wh.as_of("opportunities", known_by)
     o = o.filter(o.closed_at.notnull() & o.is_won.notnull())
-    return o.select("opportunity_id", "closed_at", won=o.is_won.cast("int64"))
+    return o.select("opportunity_id", "closed_at", won=as_int(o.is_won))

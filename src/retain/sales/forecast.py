@@ -4,8 +4,11 @@
   whose close date has passed counts in the current quarter and as **slipped**). Its 90 % interval comes from
   simulating every deal as won or lost with its P(win) (:data:`DRAWS` draws, seeded); above
   :data:`EXACT_DEALS` deals a normal approximation with the same mean and variance replaces the draws.
-- **CRM categories**: the amount per forecast category (commit, best case, pipeline, omitted) and the
-  CRM-weighted forecast Σ CRM probability x amount.
+- **CRM categories**: the amount per forecast category (commit, best case, pipeline, omitted) as the CRM had
+  it on the day (the latest stage-history category by then, else the opportunity's; see
+  :mod:`retain.sales.close_dates`), beside the CRM-weighted forecast Σ CRM probability x amount. When no deal
+  has a category (the export has no forecast-category column), the four sums are empty, not zero, and
+  :func:`category_note` says so.
 - **coverage** = open pipeline / (the period's ARR goals - ARR won so far).
 - **backtest**: at the start of each validated past quarter, the deals then open, forecast by a model trained on
   what was known then (:func:`retain.sales.scores.validate`), by the CRM's probability and by the stage win
@@ -24,6 +27,7 @@ from retain.sales.scores import Validation, quarter_start
 DRAWS = 2000
 EXACT_DEALS = 20_000
 CATEGORIES = {"commit": "commit", "best_case": "best_case", "pipeline": "pipeline_category", "omitted": "omitted"}
+NO_CATEGORIES = "the export has no forecast categories"
 
 
 def quarter_label(day: dt.date) -> str:
@@ -66,6 +70,7 @@ def forecast(scores: pd.DataFrame, day: dt.date, teams: dict[str, str], goals: p
     s["period"] = quarter_labels(when)
     s["team"] = s["owner_id"].map(teams).fillna("unassigned")
     s["amount"] = s["amount"].fillna(0.0)
+    has_categories = "forecast_category" in s and s["forecast_category"].notna().any()
     rows = []
     for (period, team), g in pd.concat([s, s.assign(team="all")]).groupby(["period", "team"]):
         low, high = simulate(g["p_win"].to_numpy(float), g["amount"].to_numpy(float), seed=seed)
@@ -74,7 +79,8 @@ def forecast(scores: pd.DataFrame, day: dt.date, teams: dict[str, str], goals: p
                "crm_expected": float((g["crm_probability"].fillna(0) * g["amount"]).sum()),
                "slipped_deals": int(g["slipped"].sum()), "slipped_amount": float(g.loc[g["slipped"], "amount"].sum())}
         for category, column in CATEGORIES.items():
-            row[column] = float(g.loc[g["forecast_category"] == category, "amount"].sum())
+            row[column] = float(g.loc[g["forecast_category"] == category, "amount"].sum()) if has_categories \
+                else np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
     return _coverage(out, goals, won, teams)
@@ -98,6 +104,13 @@ def _coverage(out: pd.DataFrame, goals: pd.DataFrame | None, won: pd.DataFrame |
     gap = (out["goal"] - out["won_to_date"]).where(lambda x: x > 0)
     out["coverage"] = out["pipeline"] / gap
     return out
+
+
+def category_note(fc: pd.DataFrame) -> str | None:
+    """:data:`NO_CATEGORIES` when a forecast has deals but no CRM category sums (None when it has them)."""
+    if fc.empty or "commit" not in fc or fc[list(CATEGORIES.values())].notna().any().any():
+        return None
+    return NO_CATEGORIES
 
 
 def backtest(validation: Validation) -> pd.DataFrame:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from retain.errors import ModelError
@@ -16,12 +15,6 @@ from retain.sales.warnings import WarningRules, with_warnings
 from retain.warehouse import Warehouse
 
 SCORES = "opportunity_scores"
-
-
-def forecast_category(p: pd.Series) -> pd.Series:
-    """The CRM forecast category of a CRM probability (Salesforce's default bands; null stays null)."""
-    values = np.select([p >= 0.7, p >= 0.4, p > 0.0], ["commit", "best_case", "pipeline"], "omitted")
-    return pd.Series(values, index=p.index, dtype=object).where(p.notna(), None)
 
 
 @dataclass(frozen=True)
@@ -62,8 +55,7 @@ def score_pipeline(wh: Warehouse, day: dt.date, settings: ScoreSettings = ScoreS
     train = past[past["won"].notna() & (past["closed_at"] < pd.Timestamp(day + dt.timedelta(days=1), tz="UTC"))]
     model = fit_model(train, kind) if kind else fit_model(train)
     now = current_features(wh, day)
-    scored = score_open(model, now, settings.margin)
-    scored["forecast_category"] = forecast_category(scored["crm_probability"])
+    scored = score_open(model, now, settings.margin)  # forecast_category: the CRM's own, as known at ``day``
     return ScoredPipeline(day, scored, model, validation, note, past)
 
 

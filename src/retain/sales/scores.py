@@ -248,6 +248,9 @@ PHRASES: dict[str, tuple[str, str]] = {
     "objection_events": ("{v:.0f} objection(s) raised", "no objections raised"),
     "next_step_events": ("no next steps agreed on calls", "next steps agreed"),
     "stage_position": ("an early stage", "a late stage"),
+    "close_date_pushes": ("close date pushed {v:.0f} time(s)", "close date never pushed"),
+    "days_pushed": ("close date pushed back {v:.0f} days in all", "close date held"),
+    "close_date_passed": ("expected close date has passed", "expected close date still ahead"),
     "stage": ("stage {v}", "stage {v}"),
     "opportunity_type": ("a {v} deal", "a {v} deal"),
 }

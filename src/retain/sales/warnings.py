@@ -19,6 +19,8 @@ from enum import StrEnum
 import ibis
 import ibis.expr.types as ir
 
+from retain.metrics.dimensions import as_int
+
 
 class DealWarning(StrEnum):
     NO_ACTIVITY = "no_activity"
@@ -73,7 +75,7 @@ def with_warnings(t: ir.Table, r: WarningRules = WarningRules()) -> ir.Table:
     text = parts[0]
     for p in parts[1:]:
         text = text + p
-    count = sum((cond.fill_null(False).cast("int64") for cond in fired.values()), ibis.literal(0))
+    count = sum((as_int(cond.fill_null(False)) for cond in fired.values()), ibis.literal(0))
     return t.mutate(warnings=text.re_replace(",$", ""), warning_count=count)
 
 

@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from retain.metrics.dimensions import as_int
 from retain.sales.features import NUMERIC
 from retain.warehouse import Warehouse
 
@@ -43,7 +44,7 @@ def closed_deals(wh: Warehouse, day: dt.date) -> ir.Table:
     year = t.closed_at.year().cast("string")
     quarter = ((t.closed_at.month() - 1) // 3 + 1).cast("string")
     return t.select(
-        won=t.is_won.cast("int64"), amount=t.amount.fill_null(0.0),
+        won=as_int(t.is_won), amount=t.amount.fill_null(0.0),
         loss_reason=t.loss_reason.fill_null("unknown"),
         segment=t.segment.fill_null("prospect"), product=t.product_id.fill_null("unknown"),
         opportunity_type=t.opportunity_type, period=year + "-Q" + quarter,

@@ -21,6 +21,8 @@ def req(name: str, dtype: DType, description: str, **kw) -> Column:
 
 CURRENCY = c("currency", S, "ISO 4217 code of the amounts in this row.", default="'USD'")
 TEAM_ROLES = ("rep", "csm", "manager", "executive", "sdr", "support", "other")
+# a CRM's forecast categories, normalised (Salesforce Forecast = commit, HubSpot "Not forecasted" = omitted)
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "omitted", "closed")
 
 ACCOUNTS = Table(
     "accounts",
@@ -368,6 +370,9 @@ OPPORTUNITIES = Table(
           revealed_by="closed_at"),
         c("competitor", S, "Main competitor.", revealed_by="closed_at"),
         c("probability", F, "Win probability as set in the CRM (0-1).", minimum=0, maximum=1),
+        c("forecast_category", S, "CRM forecast category as exported (Salesforce ForecastCategoryName, HubSpot "
+          "forecast category); use `opportunity_stages` for history.", enum=FORECAST_CATEGORIES,
+          revealed_by="closed_at"),
     ),
 )
 
@@ -382,6 +387,8 @@ OPPORTUNITY_STAGES = Table(
         req("stage", S, "Stage entered."),
         c("amount", F, "Amount at that moment.", minimum=0),
         c("probability", F, "Probability at that moment (0-1).", minimum=0, maximum=1),
+        c("close_on", D, "Expected close date at that moment (a later one than the previous row's is a push)."),
+        c("forecast_category", S, "CRM forecast category at that moment.", enum=FORECAST_CATEGORIES),
     ),
 )
 

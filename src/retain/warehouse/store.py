@@ -46,13 +46,31 @@ class Warehouse:
         return self.con.name == "duckdb"
 
     def ensure_tables(self, names: Iterable[str] | None = None) -> None:
-        """Create every missing canonical table (empty), so analytics never meet a missing table."""
+        """Create every missing canonical table (empty), and add to a table an older Retain created the columns
+        declared since (empty for the rows it holds), so analytics never meet a missing table or column."""
         existing = set(self.con.list_tables())
         for name in names or TABLES:
             spec = table_spec(name)
-            if spec.input_only or name in existing:
+            if spec.input_only:
                 continue
-            self.con.create_table(name, schema=spec.ibis_schema())
+            if name in existing:
+                self._add_missing_columns(name, spec.ibis_schema())
+            else:
+                self.con.create_table(name, schema=spec.ibis_schema())
+
+    def _add_missing_columns(self, name: str, schema: ibis.Schema) -> None:
+        have = set(self.con.table(name).columns)
+        missing = [(column, dtype) for column, dtype in schema.items() if column not in have]
+        if not missing:
+            return
+        compiler = self.con.compiler
+        columns = [f"{self._quoted(column)} {compiler.type_mapper.from_ibis(dtype).sql(dialect=compiler.dialect)}"
+                   for column, dtype in missing]
+        if self.con.name == "pyspark":  # Spark SQL adds several at once, in parentheses
+            self.con.raw_sql(f"ALTER TABLE {self._quoted(name)} ADD COLUMNS ({', '.join(columns)})")
+            return
+        for column in columns:
+            self.con.raw_sql(f"ALTER TABLE {self._quoted(name)} ADD COLUMN {column}")
 
     def raw(self, name: str) -> ir.Table:
         """The table as stored, with every row ever loaded. Analytics should use :meth:`as_of`."""
@@ -112,7 +130,10 @@ class Warehouse:
             frame = frame.mutate(as_of=ibis.literal(as_of_date(as_of), type="date"))
         table_name = RESULT_PREFIX + name
         if table_name in self.con.list_tables() and _layout(self.con.table(table_name)) != _layout(frame):
-            self.con.raw_sql(f"DROP TABLE {self._quoted(table_name)}")  # an older layout: rebuilt as declared
+            if hasattr(self.con, "rebuild_table"):  # Spark: a re-attached (external) table's files outlive a DROP
+                self.con.rebuild_table(table_name, frame.schema())
+            else:
+                self.con.raw_sql(f"DROP TABLE {self._quoted(table_name)}")  # an older layout: rebuilt as declared
         overwrite = False
         if table_name not in self.con.list_tables():
             self.con.create_table(table_name, schema=frame.schema())

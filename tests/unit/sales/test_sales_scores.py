@@ -62,4 +62,4 @@ def test_scores_flags_and_reasons(few_stages):
     below = s[s["below_benchmark"]]
     assert len(below) and below["reasons"].str.len().gt(0).all()
     assert set(s["stage"]) <= {"open", "committed"} and s["crm_probability"].notna().all()
-    assert set(s["forecast_category"]) <= {"commit", "best_case", "pipeline", "omitted"}
+    assert s["forecast_category"].isna().all()  # the fixture's export has no forecast categories

@@ -14,6 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
+from retain.sales.goal_spec import GoalMetric
+from retain.sales.goals import ARR_TYPES
 from retain.sales.warnings import describe
 from retain.server.deps import DB
 from retain.state import published, queries
@@ -28,6 +30,9 @@ router = APIRouter()
 SCORES, BOOKINGS, DEALS = "opportunity_scores", "sales_bookings", "sales_deals"
 TYPES = ("new_business", "add_on", "renewal")
 MONTH = r"^\d{4}-\d{2}$"
+# Goals that count won deals (the others count meetings, calls, follow-ups, deals created): their rows drill down.
+DRILLABLE = frozenset({GoalMetric.NEW_BUSINESS_ARR, GoalMetric.ADD_ON_ARR, GoalMetric.RENEWAL_ARR,
+                       GoalMetric.TOTAL_ARR, GoalMetric.UNITS, GoalMetric.ADD_ON_SHARE})
 
 
 def monthly(db, scope: Scope) -> list[dict]:
@@ -66,15 +71,43 @@ def drill_down(db, scope: Scope, month: str | None, kind: str | None) -> list[di
             and (kind is None or r.get("opportunity_type") == kind)]
 
 
+def _day(value) -> str | None:
+    """A published record's date as ``YYYY-MM-DD`` (None for none: None, '', pandas' 'NaT')."""
+    text = "" if value is None else str(value).strip()
+    return None if text.lower() in ("", "nat", "nan", "none", "null") else text[:10]
+
+
+def goal_deals(goal: dict, deals: list[dict]) -> list[dict]:
+    """The won ``deals`` that count toward ``goal``, by the rules of :func:`retain.sales.goals.actuals`: closed in
+    its period, by its person or team, of its product and (ARR goals) its opportunity type."""
+    start, end = _day(goal.get("period_start_on")), _day(goal.get("period_end_on"))
+    kind = ARR_TYPES.get(goal.get("metric"))
+    wanted = {"owner_id": goal.get("member_id"), "team": goal.get("team"), "product_id": goal.get("product_id"),
+              "opportunity_type": kind}
+    out = []
+    for d in deals:
+        closed = _day(d.get("closed_on"))
+        if not d.get("is_won") or (start and (not closed or closed < start)) or (end and (not closed or closed > end)):
+            continue
+        if all(v is None or d.get(k) == v for k, v in wanted.items()):
+            out.append(d)
+    return out
+
+
 @router.get("/sales", name="sales")
 def sales(request: Request, db: DB, viewer: CurrentViewer,
           month: Annotated[str | None, Query(pattern=MONTH)] = None,
-          kind: Annotated[str | None, Query(alias="type", pattern="^(new_business|add_on|renewal)$")] = None):
+          kind: Annotated[str | None, Query(alias="type", pattern="^(new_business|add_on|renewal)$")] = None,
+          goal: Annotated[str | None, Query(max_length=128)] = None):
     scope = viewer.scope
     names = queries.member_names(db)
     goals = published.records(db, scope, "sales_goals")
     team_goals = published.records(db, scope, "sales_team_goals")
-    deals = drill_down(db, scope, month, kind) if (month or kind) else []
+    chosen = next((g for g in goals + team_goals if g["goal_id"] == goal), None) if goal else None
+    if chosen:
+        deals = goal_deals(chosen, published.records(db, scope, DEALS))
+    else:
+        deals = drill_down(db, scope, month, kind) if (month or kind) else []
     forecast = published.records(db, scope, "sales_forecast")
     win_loss = [r for r in published.records(db, scope, "win_loss")
                 if r["dimension"] in ("segment", "opportunity_type") and r["reason"] == "all"]
@@ -83,7 +116,8 @@ def sales(request: Request, db: DB, viewer: CurrentViewer,
                 capacity=latest_capacity(db, scope), forecast=forecast,
                 backtest=published.records(db, scope, "sales_backtest"),
                 model_check=published.records(db, scope, "sales_model_check"), win_loss=win_loss,
-                deals=deals, month=month, kind=kind, as_of=published.as_of(db, BOOKINGS))
+                deals=deals, month=month, kind=kind, goal=goal, chosen=chosen, drillable=DRILLABLE,
+                as_of=published.as_of(db, BOOKINGS))
 
 
 def _reviewer(viewer: Viewer) -> str:
