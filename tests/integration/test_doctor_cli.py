@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from retain.cli.main import app
-from retain.demo import DemoSpec, build_demo
 from retain.doctor import examine, summary_lines
 from retain.warehouse import Warehouse, as_of_day
 
@@ -16,12 +15,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory) -> str:
-    folder = tmp_path_factory.mktemp("doctor")
-    wh = Warehouse.open(folder / "demo.duckdb")
-    build_demo(wh, DemoSpec(accounts=250, years=2.0, seed=7), out_dir=folder / "parquet")
-    wh.con.disconnect()
-    return str(folder / "demo.duckdb")
+def db(demo_file, tmp_path_factory) -> str:
+    """The session's small demo (250 accounts, two years, seed 7), copied: built once per run, not per module."""
+    return str(demo_file.copy_to(tmp_path_factory.mktemp("doctor")))
 
 
 def test_doctor_on_the_demo_prints_every_section_and_writes_json(db, tmp_path):

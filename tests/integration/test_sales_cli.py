@@ -17,15 +17,10 @@ END = dt.date(2026, 10, 31)
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory) -> str:
-    """The small demo (250 accounts, two years, seed 7) in its own file: these commands store results."""
-    from retain.demo import DemoSpec, build_demo
-
-    folder = tmp_path_factory.mktemp("sales_demo")
-    wh = Warehouse.open(folder / "demo.duckdb")
-    build_demo(wh, DemoSpec(accounts=250, years=2.0, seed=7), out_dir=folder / "parquet")
-    wh.con.disconnect()
-    return str(folder / "demo.duckdb")
+def db(demo_file, tmp_path_factory) -> str:
+    """The small demo (250 accounts, two years, seed 7) in its own file, a copy of the session's: these commands
+    store results."""
+    return str(demo_file.copy_to(tmp_path_factory.mktemp("sales_demo")))
 
 
 @pytest.fixture(scope="module")
