@@ -18,6 +18,11 @@ or ``survey`` (:class:`retain.action.spec.TaskSpec`) becomes one message in the 
 
 Nothing here commits: the caller's transaction holds the CTA, its tasks and its messages together (a transactional
 outbox). :func:`step_status` reads back what became of each step, in words, for Today and the API.
+
+- **Withdrawn**: a CTA done, dismissed or auto-closed before a step's day must not still write to the customer:
+  :func:`withdraw_steps`, called in the transaction that closes it, marks its e-mail steps still waiting (pending
+  or held) ``withdrawn`` (final: the worker never claims it, the caps never count it). One already being sent or
+  sent stays as it is; a snooze withdraws nothing.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from dataclasses import dataclass, field
 
 import ibis
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from retain.action import spec as s
 from retain.delivery.caps import CapsSpec
+from retain.delivery.outbox import MessageStatus
 from retain.state.actions import CtaTask
 from retain.state.outbox import OutboxMessage
 from retain.state.surveys import SurveyInvitation
@@ -41,6 +47,9 @@ from retain.warehouse import Warehouse
 
 KIND = "playbook_email"
 NO_CONTACT = "not sent: no contact with an e-mail address"
+WITHDRAWN = "withdrawn: the CTA was closed"
+WAITING = (MessageStatus.PENDING.value, MessageStatus.HELD.value)  # not sent yet, and nobody is sending it
+CHUNK = 500  # ids or keys per IN list
 SURVEY_HELD = {  # retain.surveys.plan.HoldReason -> words on the task
     "opted_out": "the contact opted out of surveys",
     "churned": "the account has churned",
@@ -74,11 +83,25 @@ class NewCta:
 
 @dataclass
 class StepReport:
-    """What the steps of one run did: e-mails queued or held by a cap, invitations, and steps not sent, by why."""
+    """What the steps of one run did: e-mails queued or held by a cap, invitations, steps not sent, by why, and
+    waiting e-mails withdrawn because their CTA auto-closed."""
 
     emails: Counter = field(default_factory=Counter)  # pending / held
     surveys: Counter = field(default_factory=Counter)  # invited / held by a survey rule
     not_sent: Counter = field(default_factory=Counter)  # reason -> steps
+    withdrawn: int = 0
+
+    def summary(self) -> str | None:
+        """One line for ``retain act`` and ``retain run``; None when no step was written or withdrawn."""
+        always = [(self.emails["pending"], "e-mail(s) queued"), (self.emails["held"], "held by a contact cap"),
+                  (self.not_sent[NO_CONTACT], "not sent (no contact with an e-mail address)"),
+                  (self.surveys["invited"], "survey invitation(s) created")]
+        rare = [(self.surveys["held"], "survey(s) held by a survey rule"),
+                (self.withdrawn, "waiting e-mail(s) withdrawn (their CTA auto-closed)")]
+        if not any(n for n, _ in always + rare):
+            return None
+        shown = always + [(n, words) for n, words in rare if n]
+        return "customer-facing steps: " + ", ".join(f"{n:,} {words}" for n, words in shown)
 
 
 @dataclass(frozen=True)
@@ -243,12 +266,34 @@ def _not_before(db: Session, dedupe_keys: list[str], when: dt.datetime) -> None:
         message.next_attempt_at = when
 
 
+# -- withdrawing the steps of a closed CTA --------------------------------------------------------------------
+
+def withdraw_steps(db: Session, cta_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Mark the waiting (pending or held) e-mail steps of ``cta_ids``, CTAs that just closed, ``withdrawn``; not
+    committed (the caller's transaction closes the CTA). Returns CTA id -> the message ids withdrawn, for its audit
+    event. The keys come from the CTAs' tasks (indexed look-ups, not a scan of the queue); the ``UPDATE`` repeats
+    the waiting condition, so a message a worker claimed meanwhile is left to it."""
+    ids, m, withdrawn = sorted(set(cta_ids)), OutboxMessage, {}
+    for i in range(0, len(ids), CHUNK):
+        keys = {step_key(c, q): c for c, q in db.execute(
+            select(CtaTask.cta_id, CtaTask.seq).where(CtaTask.cta_id.in_(ids[i:i + CHUNK])))}
+        listed = list(keys)
+        for j in range(0, len(listed), CHUNK):
+            done = db.execute(update(m).where(m.idempotency_key.in_(listed[j:j + CHUNK]), m.status.in_(WAITING))
+                              .values(status=MessageStatus.WITHDRAWN.value).returning(m.id, m.idempotency_key),
+                              execution_options={"synchronize_session": "fetch"}).all()
+            for mid, key in sorted(done):
+                withdrawn.setdefault(keys[key], []).append(mid)
+    return withdrawn
+
+
 # -- what became of each step ---------------------------------------------------------------------------------
 
 def step_status(db: Session, tasks: Iterable[CtaTask]) -> dict[int, str]:
     """Task id -> what its customer-facing step's message is doing, in words: ``sent``, ``to send on DAY``,
-    ``waiting: <why a cap holds it>`` or ``not delivered: <error>``. Tasks without a message are left out (a step
-    that could not go says why in its title). Two indexed queries, whatever the number of tasks."""
+    ``waiting: <why a cap holds it>``, ``not delivered: <error>`` or ``withdrawn: the CTA was closed``. Tasks
+    without a message are left out (a step that could not go says why in its title). Two indexed queries, whatever
+    the number of tasks."""
     tasks = list(tasks)
     if not tasks:
         return {}
@@ -275,4 +320,6 @@ def _words(m: OutboxMessage) -> str:
         return f"waiting: {m.held_reason}"
     if m.status == "dead":
         return f"not delivered: {m.last_error or 'gave up'}"
+    if m.status == MessageStatus.WITHDRAWN:
+        return WITHDRAWN
     return f"to send on {m.next_attempt_at:%Y-%m-%d}"

@@ -1,5 +1,8 @@
 """What people do to a CTA or a task: snooze, complete, dismiss, check off, and the lists they read.
 
+Completing or dismissing a CTA withdraws its customer-facing e-mails not sent yet
+(:func:`retain.action.customer_steps.withdraw_steps`); snoozing keeps them.
+
 Each change is audited with the person who made it; a CTA or task that does not exist is a ``NotFoundError``, a
 change that makes no sense (dismissing a closed CTA, snoozing into the past) an ``ArgumentError``: one line each.
 """
@@ -11,6 +14,7 @@ import datetime as dt
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, selectinload
 
+from retain.action.customer_steps import withdraw_steps
 from retain.action.spec import Priority
 from retain.errors import ArgumentError, NotFoundError
 from retain.state import audit
@@ -32,9 +36,12 @@ def _live(cta: Cta, verb: str) -> None:
 
 
 def _close(db: Session, cta: Cta, status: CtaStatus, day: dt.date, reason: str | None, actor: str) -> Cta:
+    """Close the CTA and, in the same transaction, withdraw its customer-facing e-mails not sent yet (audited)."""
     cta.status, cta.open_key, cta.closed_on, cta.status_reason = status.value, None, day, reason
     cta.snoozed_until, cta.updated_at = None, utcnow()
-    audit.record(db, f"cta.{status.value}", actor=actor, target=f"cta:{cta.id}", detail={"reason": reason})
+    withdrawn = withdraw_steps(db, [cta.id]).get(cta.id)
+    audit.record(db, f"cta.{status.value}", actor=actor, target=f"cta:{cta.id}",
+                 detail={"reason": reason} | ({"withdrawn_messages": withdrawn} if withdrawn else {}))
     db.commit()
     return cta
 

@@ -6,8 +6,8 @@ The rules of the lifecycle (see :mod:`retain.state.actions`):
   a new one is created with its playbook's tasks; the database refuses a second live one (``open_key``);
 - a CTA snoozed until after the day does not re-fire; once its day has come and the rule still fires it reopens;
 - a CTA done or dismissed less than ``cooldown_days`` ago does not re-fire;
-- a live CTA whose rule ran and no longer fires for the account is auto-closed (``auto_close: signal_clears``);
-  a rule that could not run (its input missing) closes nothing;
+- a live CTA whose rule ran and no longer fires for the account is auto-closed (``auto_close: signal_clears``),
+  and its customer-facing e-mails not sent yet are withdrawn; a rule that could not run closes nothing;
 - an open CTA overdue by ``escalate_after_days`` is escalated to its owner's manager, once;
 - unowned accounts' CTAs go round-robin through the pool, starting after the last one so assigned, and stay with
   whoever already holds a live CTA on the account;
@@ -30,7 +30,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from retain.action import spec as s
-from retain.action.customer_steps import NewCta, StepReport, send_steps
+from retain.action.customer_steps import NewCta, StepReport, send_steps, withdraw_steps
 from retain.action.evaluate import Evaluation, round_robin_pool
 from retain.delivery.notify import enqueue_cta_notifications
 from retain.state import audit
@@ -97,8 +97,11 @@ def sync(db: Session, evaluation: Evaluation, config: s.ActionConfig, *, actor: 
             report.snoozed_kept += 1
             continue
         _refresh(db, cta, row, day, report, actor)
+    closing = _closing(live.values(), seen, day, rules, evaluation.skipped)
+    # withdraw before _create takes the contacts' cap locks: the worker locks messages first, then contacts
+    withdrawn = withdraw_steps(db, [c.id for c in closing])
     _create(db, new_rows, live, day, config, evaluation, report, actor, wh)
-    _auto_close(db, live.values(), seen, day, rules, evaluation.skipped, report, actor)
+    _auto_close(db, closing, withdrawn, day, report, actor)
     _escalate(db, day, rules.escalate_after_days, evaluation.team, report, actor)
     enqueue_cta_notifications(db, day)  # alerts and digests, committed with the CTAs (a transactional outbox)
     db.commit()
@@ -216,16 +219,23 @@ def _tasks(play: s.PlaybookSpec, row: dict, owner: str | None, manager: dict, da
             for i, t in enumerate(play.tasks, start=1)]
 
 
-def _auto_close(db: Session, live, seen: set[str], day: dt.date, rules: s.RuleSetSpec, skipped: dict[str, str],
-                report: ActReport, actor: str) -> None:
+def _closing(live, seen: set[str], day: dt.date, rules: s.RuleSetSpec, skipped: dict[str, str]) -> list[Cta]:
+    """The live CTAs to auto-close: their rule ran (``auto_close: signal_clears``) and no longer fires."""
     closing = {r.name for r in rules.enabled if r.auto_close is s.AutoClose.SIGNAL_CLEARS and r.name not in skipped}
-    for cta in list(live):
-        if cta.open_key in seen or cta.rule not in closing or cta.opened_on > day:
-            continue
+    return [c for c in live if c.open_key not in seen and c.rule in closing and c.opened_on <= day]
+
+
+def _auto_close(db: Session, closed: list[Cta], withdrawn: dict[int, list[int]], day: dt.date, report: ActReport,
+                actor: str) -> None:
+    """Close ``closed``, noting the e-mail steps withdrawn for each in its audit event."""
+    for cta in closed:
         cta.status, cta.open_key, cta.closed_on = CtaStatus.AUTO_CLOSED.value, None, day
         cta.status_reason, cta.updated_at = f"signal cleared as of {day.isoformat()}", utcnow()
-        audit.record(db, "cta.auto_closed", actor=actor, target=f"cta:{cta.id}",
-                     detail={"rule": cta.rule, "day": day.isoformat()})
+        detail = {"rule": cta.rule, "day": day.isoformat()}
+        if withdrawn.get(cta.id):
+            detail["withdrawn_messages"] = withdrawn[cta.id]
+            report.steps.withdrawn += len(withdrawn[cta.id])
+        audit.record(db, "cta.auto_closed", actor=actor, target=f"cta:{cta.id}", detail=detail)
         report.count("auto_closed", cta.owner_id)
 
 

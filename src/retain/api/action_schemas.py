@@ -39,7 +39,8 @@ class TaskPublic(Out):
     done_at: UtcDateTime | None = None
     done_by: str | None = None
     step: str | None = Field(None, description="A customer-facing step's message: sent, to send on a day, waiting: "
-                             "why a contact cap holds it, or not delivered; a step not sent says why in its title.")
+                             "why a contact cap holds it, not delivered, or withdrawn (its CTA was closed first); "
+                             "a step not sent says why in its title.")
 
 
 class CtaPublic(Out):

@@ -50,6 +50,8 @@ def _act(ctx: typer.Context, as_of: str | None, rules: Path | None, out: Path | 
                   f"updated {report.total('updated'):,}, reopened {report.total('reopened'):,}, auto-closed "
                   f"{report.total('auto_closed'):,}, escalated {report.total('escalated'):,}; kept snoozed "
                   f"{report.snoozed_kept:,}, cooling down {report.cooling_down:,}", highlight=False)
+    if steps := report.steps.summary():
+        console.print(steps, highlight=False, soft_wrap=True)
     frame = _with_names(ctx, report.by_owner())
     if not frame.empty:
         show_frame(frame, title="CTAs per owner")

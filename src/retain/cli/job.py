@@ -39,13 +39,16 @@ __all__ = ["PARTIAL_RUN_EXIT", "print_section", "register", "run_main_job"]
 
 
 def render_action(section: ActionSection) -> None:
-    """Action section (:mod:`retain.jobs.action`): what changed, then one line per owner, most open CTAs first."""
+    """Action section (:mod:`retain.jobs.action`): what changed, the customer-facing steps written or withdrawn,
+    then one line per owner, most open CTAs first."""
     for rule, why in sorted(section.skipped_rules.items()):
         console.print(f"[yellow]skipped rule {rule}:[/yellow] {escape(why)}", highlight=False, soft_wrap=True)
     console.print(f"{section.fired:,} (account, rule) pairs fired; created {section.total('created'):,}, updated "
                   f"{section.total('updated'):,}, reopened {section.total('reopened'):,}, auto-closed "
                   f"{section.total('auto_closed'):,}, escalated {section.total('escalated'):,} "
                   f"(in {escape(section.database)}; `retain ctas --owner ID` lists them)", highlight=False)
+    if steps := section.steps.summary():
+        console.print(escape(steps), highlight=False, soft_wrap=True)
     for row in section.per_owner.itertuples(index=False):
         who = (row.owner_id if not row.owner_name else row.owner_name if row.owner_id in row.owner_name
                else f"{row.owner_name} ({row.owner_id})")

@@ -37,7 +37,7 @@ from retain.warehouse import Warehouse
 
 DEFAULT_CAPS = Path(__file__).parent / "default_caps.yaml"
 DOCS = "docs/delivery.md, section Contact caps"
-COUNTED_STATUSES = ("pending", "sending", "sent")  # a held or dead message has not touched anyone (yet)
+COUNTED_STATUSES = ("pending", "sending", "sent")  # held, dead or withdrawn: has not touched anyone (yet)
 MEETING_TYPES = ("meeting", "qbr", "executive_meeting", "training")
 NOT_OUTBOUND = ("inbound", "internal")
 

@@ -33,6 +33,7 @@ class MessageStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     DEAD = "dead"
+    WITHDRAWN = "withdrawn"  # never sent: what caused it was called off (a playbook step whose CTA closed)
 
 
 def lock_contact(session: Session, key: str) -> None:

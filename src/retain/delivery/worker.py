@@ -238,8 +238,10 @@ class Worker:
         """Held messages due for a look: pending when no cap blocks them on today (or their own later day)."""
         report, m, now = PassReport(), OutboxMessage, self.clock()
         with self.sessions() as db:
+            # locked until committed, skipping what another transaction holds (PostgreSQL; SQLite serialises
+            # writers): a CTA closing meanwhile withdraws a message before or after its release, never in between
             held = list(db.scalars(select(m).where(m.status == MessageStatus.HELD.value, m.next_attempt_at <= now)
-                                   .order_by(m.touch_on, m.id).limit(500)))
+                                   .order_by(m.touch_on, m.id).limit(500).with_for_update(skip_locked=True)))
             if not held:
                 return report
             if self.caps is None:

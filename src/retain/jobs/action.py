@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from retain.action import act
+from retain.action.customer_steps import StepReport
 from retain.action.store import CHANGES, ActReport
 from retain.state.actions import Cta, CtaStatus
 from retain.state.db import ENV_URL, StateError, app_database, default_url
@@ -41,6 +42,7 @@ class ActionSection:
     skipped_rules: dict[str, str] = field(default_factory=dict)
     snoozed_kept: int = 0
     cooling_down: int = 0
+    steps: StepReport = field(default_factory=StepReport)  # customer-facing steps queued, held, not sent, withdrawn
 
     def total(self, change: str) -> int:
         return int(self.per_owner[change].sum()) if len(self.per_owner) else 0
@@ -78,7 +80,7 @@ def action_section(wh: Warehouse, as_of: dt.date) -> ActionSection:
                          hint=f"check ${ENV_URL} or the folder of the warehouse file") from exc
     return ActionSection(as_of, report.fired, make_url(url).render_as_string(hide_password=True),
                          per_owner(wh, report, open_now), dict(report.skipped_rules), report.snoozed_kept,
-                         report.cooling_down)
+                         report.cooling_down, report.steps)
 
 
 def per_owner(wh: Warehouse, report: ActReport, open_now: dict[str | None, int]) -> pd.DataFrame:

@@ -8,6 +8,8 @@ One row per message, whatever becomes of it (:class:`retain.delivery.outbox.Mess
 - ``sending``: claimed by a worker (``claim_token``) until ``lease_until``; a worker killed mid-batch leaves its
   claims to expire, and they are claimed again;
 - ``sent``; ``dead`` after the last attempt or a permanent refusal (``last_error``), re-sendable from Admin.
+- ``withdrawn``: a waiting (pending or held) message whose cause was called off, e.g. a playbook step of a CTA
+  that closed before the step's day; final: the worker never claims it, the caps never count it.
 
 ``idempotency_key`` is unique: enqueueing the same key twice returns the first message, and the key travels with
 the message (``Message-ID``, ``Idempotency-Key``) so a receiver can drop a duplicate delivery.

@@ -243,7 +243,7 @@ def test_a_crash_repeats_only_what_was_sent_since_the_last_commit(engine, smtp, 
     recorded = 12 // commit_every * commit_every  # the 13th was in flight: the groups completed before it
     with sessions() as db:
         assert status_counts(db) | {} == {"pending": 10, "held": 0, "sending": 20 - recorded, "sent": recorded,
-                                          "dead": 0}
+                                          "dead": 0, "withdrawn": 0}
     clock.advance(61)
     assert Worker(sessions, s, clock=clock).run_once(batch=20).sent == 30 - recorded
     assert sorted(smtp.inbox) == [f"crash:{i:02d}" for i in range(30)]  # nothing lost
