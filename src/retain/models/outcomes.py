@@ -112,6 +112,20 @@ def _first_day(wh: Warehouse, as_of: dt.date) -> dt.date | None:
     return min(dt.date.fromisoformat(str(d)[:10]) for d in days) if days else None
 
 
+def _first_leaving_day(wh: Warehouse, as_of: dt.date) -> dt.date | None:
+    """The first day the data records a customer leaving: a ``churn`` event, ``accounts.churned_at`` or the end of
+    a paying subscription (None when it records none)."""
+    lit = ibis.literal(as_of, type="date")
+    events = wh.as_of("churn_events", as_of)
+    subs = paying_subscriptions(wh, as_of)
+    accounts = wh.as_of("accounts", as_of)
+    days = [wh.execute(events.filter(events.event_type == "churn").occurred_on.min()),
+            wh.execute(subs.filter(subs.ended_on <= lit).ended_on.min()),
+            wh.execute(accounts.churned_at.min())]
+    found = [dt.date.fromisoformat(str(d)[:10]) for d in days if d is not None and d == d]
+    return min(found) if found else None
+
+
 def _label_horizon(wh: Warehouse, as_of: dt.date) -> int | None:
     labels = wh.as_of("outcome_labels", as_of)
     counts = wh.execute(labels.filter(labels.horizon_days.notnull()).horizon_days.value_counts())
@@ -148,7 +162,8 @@ def choose_defaults(wh: Warehouse, as_of: dt.date) -> tuple[int, ObservationFreq
 def observation_grid(wh: Warehouse, as_of: dt.date, *, horizon_days: int, frequency: ObservationFrequency,
                      include_as_of: bool = True) -> ObservationGrid:
     """Observation dates: the labels' ``observed_on`` dates when a labels file exists, else every step back from
-    ``as_of`` over all the history (with ``as_of`` itself, unlabelled, for scoring)."""
+    ``as_of`` over the history since one horizon before the first recorded leaving (with ``as_of`` itself,
+    unlabelled, for scoring)."""
     labels = wh.as_of("outcome_labels", as_of)
     observed = wh.execute(labels.observed_on.name("d").as_table().distinct())["d"]
     if len(observed):
@@ -159,6 +174,12 @@ def observation_grid(wh: Warehouse, as_of: dt.date, *, horizon_days: int, freque
     start = _first_day(wh, as_of)
     if start is None:
         raise ModelError("the warehouse holds no outcome data", hint="load data first (`retain ingest`)")
+    # Observations start one horizon before the first recorded leaving: an export that begins years after its
+    # oldest customers joined (only the customers still there then) would otherwise label every earlier date 0 for
+    # lack of records, not for lack of churn (on the bank demo, 15 years of such rows made usage look risky).
+    leaving = _first_leaving_day(wh, as_of)
+    if leaving is not None:
+        start = max(start, leaving - dt.timedelta(days=horizon_days))
     dates = regular_dates(start, as_of, step_days=frequency.days, horizon_days=horizon_days,
                           include_as_of=include_as_of)
     return ObservationGrid(dates, as_of, frequency.days)
