@@ -53,6 +53,7 @@ NOT_CLOCK_COLUMNS: dict[tuple[str, str], str] = {
     ("subscriptions", "term_end_on"): "a contract's planned end, usually in the future",
     ("invoices", "due_on"): "a due date, usually in the future",
     ("opportunities", "close_on"): "an expected close date",
+    ("opportunity_stages", "close_on"): "the expected close date as it stood at that stage",
     ("goals", "period_start_on"): "a plan's period",
     ("goals", "period_end_on"): "a plan's period",
     ("team_members", "hired_on"): "the team, not customer data",
