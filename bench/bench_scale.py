@@ -147,6 +147,7 @@ def main() -> None:
     wh = Warehouse.open(db)
     wh.con.raw_sql(f"SET threads = {cores}")
     wh.con.raw_sql(f"SET memory_limit = '{args.memory_gb}GB'")
+    os.environ["RETAIN_INGEST_MEMORY"] = f"{args.memory_gb}GB"  # a load's own limit (default 1 GB) to the same cap
     wh.con.raw_sql(f"SET temp_directory = '{root / 'spill'}'")
     report = step("retain ingest (validate + load all files)", total, cores, lambda: ingest_path(wh, files))
     quarantined = sum(r.quarantined for r in report.results)

@@ -83,9 +83,9 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
         if first is None:  # all null: None, whatever type the engine gave the empty column
             col = pd.Series([None] * len(col), dtype=object)
         elif isinstance(col.dtype, pd.DatetimeTZDtype):
-            col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+            col = col.dt.tz_convert("UTC").dt.tz_localize(None).dt.as_unit("ns")  # one unit: Spark's are us
         elif pd.api.types.is_datetime64_any_dtype(col.dtype) or isinstance(first, dt.date | pd.Timestamp):
-            col = pd.to_datetime(col, utc=True).dt.tz_localize(None)
+            col = pd.to_datetime(col, utc=True).dt.tz_localize(None).dt.as_unit("ns")
         elif pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype):
             col = col.astype("float64")
         else:

@@ -6,7 +6,8 @@ opened once per session and holds both data sets: DuckDB in memory; PostgreSQL i
 the end; Spark in one local session (started once: it is the slow part) with a child session per data set whose
 tables are views over the Parquet files the data set was exported to. Under ``CI=true`` a missing PostgreSQL or
 PySpark fails the suite instead of skipping it. All tests of one engine run on one xdist worker (``xdist_group``),
-so ``make test -n 2`` starts Spark once.
+so ``make test -n 2`` starts Spark once: every Spark test of the suite (the engines, the main job, the warehouse on
+``pyspark://local``) takes the one session from the ``spark`` fixture and marks itself with :data:`SPARK_MARKS`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from retain.warehouse.spark import spark_backend
 ENGINES = ("duckdb", "postgres", "pyspark")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+
+
+SPARK_MARKS = (pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("backend-pyspark"))
 
 
 def _engine_param(name: str):
@@ -142,14 +146,23 @@ def spark_session(warehouse_dir: Path):
     return session
 
 
-def _pyspark(files: dict[str, Path], root: Path) -> Engine:
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """The suite's one local Spark session (started on first use, stopped after the session); ``pyspark://local``
+    URLs opened by the code under test attach to it as it is configured (``retain.warehouse.connection``)."""
     try:
         import pyspark  # noqa: F401
     except ImportError as exc:
         _unavailable(f"PySpark is not installed ({exc}): pip install 'retain[spark]'")
+    root = tmp_path_factory.mktemp("spark")
     os.environ["RETAIN_SPARK_WAREHOUSE"] = str(root / "spark-warehouse")
     session = spark_session(root / "spark-warehouse")
-    engine = Engine("pyspark", close=[session.stop])
+    yield session
+    session.stop()
+
+
+def _pyspark(files: dict[str, Path], session) -> Engine:
+    engine = Engine("pyspark")
     for name, folder in files.items():
         child = session.newSession()  # its own temporary views and database: one data set per child session
         child.sql(f"CREATE DATABASE IF NOT EXISTS backend_{name}")
@@ -161,8 +174,9 @@ def _pyspark(files: dict[str, Path], root: Path) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def engines(backend_files, tmp_path_factory) -> Iterator[dict[str, Engine]]:
-    """Engines opened on first use and closed (PostgreSQL databases dropped, Spark stopped) after the session."""
+def engines(backend_files, request) -> Iterator[dict[str, Engine]]:
+    """Engines opened on first use and closed (PostgreSQL databases dropped) after the session; Spark's session
+    is the ``spark`` fixture's (stopped after this one closes, as it is requested from here)."""
     opened: dict[str, Engine] = {}
 
     class Opener(dict):
@@ -172,7 +186,7 @@ def engines(backend_files, tmp_path_factory) -> Iterator[dict[str, Engine]]:
             elif name == "postgres":
                 engine = _postgres(backend_files)
             else:
-                engine = _pyspark(backend_files, tmp_path_factory.mktemp("spark"))
+                engine = _pyspark(backend_files, request.getfixturevalue("spark"))
             opened[name] = self[name] = engine
             return engine
 

@@ -50,10 +50,8 @@ def _results(wh: Warehouse) -> dict[str, pd.DataFrame]:
 @pytest.mark.spark
 @pytest.mark.slow
 @pytest.mark.xdist_group("backend-pyspark")
-@pytest.mark.xfail(strict=True, reason="the sales section's deal features fail on Spark (UNRESOLVED_COLUMN `stage`: "
-                   "an ibis-to-Spark window over stage history); every section before it runs; docs/scale.md")
-def test_main_job_on_spark_matches_duckdb(engines, demo_files, tmp_path, monkeypatch):
-    engines["pyspark"]  # the suite's Spark session: SPARK_URL attaches to it
+def test_main_job_on_spark_matches_duckdb(spark, demo_files, tmp_path, monkeypatch):
+    # ``spark``: the suite's session, active, so SPARK_URL attaches to it as it is configured
     duck = str(tmp_path / "duck.duckdb")
     want = _main_job(duck, demo_files / "files", f"sqlite:///{tmp_path / 'duck.sqlite'}", monkeypatch)
     got = _main_job(SPARK_URL, demo_files / "files", f"sqlite:///{tmp_path / 'spark.sqlite'}", monkeypatch)

@@ -14,6 +14,7 @@ import ibis.expr.types as ir
 import numpy as np
 
 from retain.errors import ModelError
+from retain.metrics.dimensions import count_if
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 
@@ -56,11 +57,11 @@ def yearly_inputs(wh: Warehouse, as_of: AsOf) -> ir.Table:
     subs = wh.as_of("subscriptions", day)
     running = subs.ended_on.isnull() | (subs.ended_on > ibis.literal(day, type="date"))
     arr = subs.group_by("account_id").aggregate(arr=(subs.mrr * 12).sum(where=running),
-                                                subscribed=running.cast("int64").sum())
+                                                subscribed=count_if(running))
     tx = wh.as_of("transactions", day)
     recent = tx.occurred_at.cast("date") > year_ago
     spend = tx.group_by("account_id").aggregate(tx_revenue=tx.amount.sum(where=recent),
-                                                tx_count=recent.cast("int64").sum())
+                                                tx_count=count_if(recent))
     both = arr.outer_join(spend, "account_id")
     both = both.select(
         account_id=ibis.coalesce(both.account_id, both.account_id_right),

@@ -31,6 +31,7 @@ from retain.clv.rfm import rfm_from_warehouse
 from retain.clv.sbg import ShiftedBetaGeometricFitter
 from retain.clv.simple import simple_clv, yearly_churn_rate, yearly_inputs
 from retain.errors import ConvergenceError, ModelError, RetainError
+from retain.metrics.dimensions import count_if
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
 RESULT_COLUMNS = ["account_id", "clv", "expected_purchases", "p_alive", "expected_spend", "method"]
@@ -91,7 +92,7 @@ def contract_history(wh: Warehouse, as_of: AsOf, period_months: int = 12) -> ir.
     running = subs.ended_on.isnull() | (subs.ended_on > day_lit)
     per = subs.group_by("account_id").aggregate(
         start=subs.started_on.min(), last_end=subs.ended_on.max(),
-        running=running.cast("int64").sum(), mrr=subs.mrr.sum(where=running),
+        running=count_if(running), mrr=subs.mrr.sum(where=running),
     )
     accounts = wh.as_of("accounts", day).select("account_id", "segment")
     per = per.left_join(accounts, "account_id").drop("account_id_right")

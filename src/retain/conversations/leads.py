@@ -62,7 +62,9 @@ def recover_leads(wh: Warehouse, as_of: dt.date, events: pd.DataFrame, call_metr
     touches = lead_touches(wh, as_of)
     if touches.empty:
         return pd.DataFrame(columns=RECOVERY_COLUMNS)
-    feats = touches.set_index("lead_id").join(lead_call_features(events, call_metrics, touches))
+    # in lead order: the folds and the fit must not depend on the order an engine returns rows in
+    feats = touches.sort_values("lead_id").set_index("lead_id").join(
+        lead_call_features(events, call_metrics, touches))
     for col in CALL_FEATURES:
         if col not in feats:
             feats[col] = 0.0
@@ -96,7 +98,8 @@ def recover_leads(wh: Warehouse, as_of: dt.date, events: pd.DataFrame, call_metr
     feats["intent"] = intent.clip(upper=1.0)
     feats["score"] = (0.5 * feats["model_probability"].fillna(0) + 0.25 * feats["similarity"].fillna(0)
                       + 0.25 * feats["intent"])
-    ranked = feats[pool].sort_values("score", ascending=False)
+    ranked = feats[pool].rename_axis("lead_id").reset_index().sort_values(
+        ["score", "lead_id"], ascending=[False, True], kind="stable").set_index("lead_id")
     if top:
         ranked = ranked.head(top)
     ranked = ranked.assign(reasons=_reasons(ranked).to_numpy(),

@@ -57,11 +57,6 @@ def _text(value, dtype: DType) -> str | None:
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
-def _comparable(column: ir.Column) -> ir.Column:
-    """Booleans have no min/max in every engine: compare them as 0/1."""
-    return column.cast("int8") if column.type().is_boolean() else column
-
-
 def _day(column: ir.Column, dtype: DType) -> ir.Column:
     if dtype is DType.TIMESTAMP:
         return column.cast("timestamp('UTC')").date()
@@ -82,8 +77,8 @@ def table_expr(wh: Warehouse, name: str, day: dt.date) -> ir.Table:
     for col in spec.columns:
         if col.name in SKIPPED_COLUMNS or col.name not in t.columns:
             continue
-        value = _comparable(t[col.name])
-        metrics[f"n__{col.name}"] = t[col.name].count()
+        value = t[col.name]  # a boolean's min/max is Ibis's BOOL_AND/BOOL_OR: PostgreSQL casts booleans to no int8
+        metrics[f"n__{col.name}"] = value.count()
         metrics[f"lo__{col.name}"] = value.min()
         metrics[f"hi__{col.name}"] = value.max()
     return t.aggregate(**metrics)

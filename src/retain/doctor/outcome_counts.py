@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from retain.doctor.report import ChurnSource, Outcomes
+from retain.metrics.dimensions import count_if
 from retain.models.frame import OutcomeSource
 from retain.warehouse import Warehouse
 
@@ -102,7 +103,7 @@ def expansion_days(wh: Warehouse, day: dt.date) -> ir.Table:
         b=before.max(), a=after.max(), mrr_b=j.mrr.sum(where=before), mrr_a=j.mrr.sum(where=after))
     p = per_product
     per_day = p.group_by(["account_id", "on"]).aggregate(
-        had=p.b.max(), mrr_b=p.mrr_b.sum(), mrr_a=p.mrr_a.sum(), new=(p.a & ~p.b).cast("int64").sum())
+        had=p.b.max(), mrr_b=p.mrr_b.sum(), mrr_a=p.mrr_a.sum(), new=count_if(p.a & ~p.b))
     d = per_day.mutate(mrr_b=per_day.mrr_b.fill_null(0.0), mrr_a=per_day.mrr_a.fill_null(0.0))
     grew = d.had & ((d.mrr_a > d.mrr_b + 1e-9) | ((d.new > 0) & (d.mrr_a >= d.mrr_b - 1e-9)))
     return d.filter(grew).select("account_id", "on")
@@ -120,13 +121,13 @@ def _expansion_expr(wh: Warehouse, day: dt.date) -> ir.Table:
         lab.select("account_id", on=lab.observed_on, kind=ibis.literal("labels")),
     )
     return rows.aggregate(n=rows.count(), accounts=rows.account_id.nunique(),
-                          labels=(rows.kind == "labels").cast("int64").sum())
+                          labels=count_if(rows.kind == "labels"))
 
 
 def _labels(wh: Warehouse, day: dt.date) -> pd.DataFrame:
     lab = wh.as_of("outcome_labels", day)
     return wh.execute(lab.group_by("outcome").aggregate(
-        rows=lab.count(), dates=lab.observed_on.nunique(), happened=lab.happened.cast("int64").sum()))
+        rows=lab.count(), dates=lab.observed_on.nunique(), happened=count_if(lab.happened)))
 
 
 def _subscription_span(wh: Warehouse, day: dt.date) -> tuple[int, int, float]:
@@ -140,7 +141,7 @@ def _subscription_span(wh: Warehouse, day: dt.date) -> tuple[int, int, float]:
     spans = s.group_by("account_id").aggregate(first=s.started_on.min(), last=end.max(),
                                                running=_running_on(s, today).max())
     row = wh.execute(spans.aggregate(
-        accounts=spans.count(), running=spans.running.cast("int64").sum(),
+        accounts=spans.count(), running=count_if(spans.running),
         longest=spans.last.delta(spans.first, unit="day").max())).iloc[0]
     longest = 0 if pd.isna(row["longest"]) else float(row["longest"])
     running = 0 if pd.isna(row["running"]) else int(row["running"])
@@ -157,9 +158,9 @@ def _counts(wh: Warehouse, day: dt.date) -> dict[str, int]:
     c = wh.as_of("conversations", day)
     u = wh.as_of("utterances", day)
     parts = [
-        buyers.aggregate(repeat_buyers=(buyers.days >= 2).cast("int64").sum()),
-        o.aggregate(deals_won=(closed & won).cast("int64").sum(), deals_lost=(closed & ~won).cast("int64").sum(),
-                    deals_open=(~closed).cast("int64").sum()),
+        buyers.aggregate(repeat_buyers=count_if(buyers.days >= 2)),
+        o.aggregate(deals_won=count_if(closed & won), deals_lost=count_if(closed & ~won),
+                    deals_open=count_if(~closed)),
         c.aggregate(conversations=c.count()),
         c.semi_join(u, "conversation_id").aggregate(conversations_with_words=ibis._.count()),
     ]

@@ -25,6 +25,7 @@ import pandas as pd
 from retain.doctor.report import Flag, FlagKind, TableFacts
 from retain.errors import RetainError
 from retain.ingest.ledger import LOADS, QUARANTINE
+from retain.metrics.dimensions import count_if
 from retain.schema import TABLES
 from retain.warehouse import Warehouse
 
@@ -122,7 +123,7 @@ def survey_off_scale(wh: Warehouse, day: dt.date) -> list[Flag]:
     low = ibis.cases(*((s.survey_type == k, lo) for k, (lo, _) in SURVEY_SCALES.items()), else_=ibis.null("int64"))
     high = ibis.cases(*((s.survey_type == k, hi) for k, (_, hi) in SURVEY_SCALES.items()), else_=ibis.null("int64"))
     off = (s.score < low) | (s.score > high)
-    summary = s.group_by("survey_type").aggregate(rows=s.count(), off=off.cast("int64").sum(), lo=s.score.min(),
+    summary = s.group_by("survey_type").aggregate(rows=s.count(), off=count_if(off), lo=s.score.min(),
                                                   hi=s.score.max(), example=s.response_id.min(where=off))
     flags = []
     for r in wh.execute(summary.order_by("survey_type")).itertuples(index=False):

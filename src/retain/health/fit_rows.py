@@ -111,17 +111,35 @@ def measure_frame(wh: Warehouse, dates: Sequence[dt.date], refs: Sequence[tuple[
     # one query per date: a UNION ALL of a dozen of these stalled DuckDB 1.x (its executor waited on itself)
     frame = pd.concat([_run(wh, sql) for sql in date_queries(wh, dates, refs)], ignore_index=True)
     frame["as_of"] = [pd.Timestamp(d).date() for d in frame["as_of"]]
-    return frame
+    return _numbers_as_floats(frame)  # a date whose rows of a measure were all null gave an object column
 
 
 def _run(wh: Warehouse, sql: str) -> pd.DataFrame:
-    """Run compiled SQL as it is: wrapping it in an Ibis table would plan it once more only to learn its schema."""
+    """Run compiled SQL as it is: wrapping it in an Ibis table would plan it once more only to learn its schema.
+
+    What ``raw_sql`` hands back differs by engine; each becomes the frame DuckDB's Arrow result gives (numbers as
+    floats with ``NaN`` for null): a DuckDB relation, a Spark DataFrame (Arrow too) or a DB-API cursor
+    (PostgreSQL and the other SQL engines), whose numbers :func:`measure_frame` types (:func:`_numbers_as_floats`)."""
     result = wh.con.raw_sql(sql)
     if hasattr(result, "fetch_arrow_table"):  # DuckDB
         return result.fetch_arrow_table().to_pandas()
-    try:  # a DB-API cursor (PostgreSQL and the other SQL engines)
+    if hasattr(result, "toArrow"):  # a Spark DataFrame (PySpark >= 4)
+        return result.toArrow().to_pandas()
+    try:  # a DB-API cursor
         return pd.DataFrame(result.fetchall(), columns=[d[0] for d in result.description])
     finally:
         close = getattr(result, "close", None)
         if close is not None:
             close()
+
+
+NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
+
+
+def _numbers_as_floats(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns of numbers (a DB-API driver's ``None`` for null, ``Decimal`` for ``NUMERIC``) as floats with
+    ``NaN``, as an Arrow result gives them; other columns as they are."""
+    for name in [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c].dtype)]:
+        if pd.api.types.infer_dtype(frame[name], skipna=True) in NUMBER_KINDS:
+            frame[name] = pd.to_numeric(frame[name]).astype("float64")
+    return frame

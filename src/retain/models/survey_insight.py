@@ -19,6 +19,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from retain.metrics.dimensions import as_int
 from retain.models.labels import CHURN_DAYS, EXPANSION_DAYS
 from retain.warehouse import AsOf, Warehouse, as_of_date
 
@@ -79,9 +80,9 @@ def response_outcomes(wh: Warehouse, as_of: AsOf, survey_type: str = "nps",
     new_product = per.new_products.fill_null(0) > 0
     return per.select(
         "account_id", "score", responded_on=per.on,
-        churned_90d=(~per.live90).cast("int8"),
-        expanded_180d=((per.mrr180 > per.mrr0 + 0.005) | new_product).cast("int8"),
-        new_product_180d=new_product.cast("int8"),
+        churned_90d=as_int(~per.live90).cast("int8"),  # not bool.cast: PostgreSQL casts booleans only to int
+        expanded_180d=as_int((per.mrr180 > per.mrr0 + 0.005) | new_product).cast("int8"),
+        new_product_180d=as_int(new_product).cast("int8"),
     )
 
 

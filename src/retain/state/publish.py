@@ -125,11 +125,18 @@ def account_base(wh: Warehouse, day: dt.date) -> ir.Table:
 
 
 def _collect(t: ir.Table, order: str, limit: int, **fields) -> ir.Table:
-    """Per account, the latest ``limit`` rows of ``t`` as a list of structs."""
+    """Per account, the latest ``limit`` rows of ``t`` as a list of structs, each with its ``_rank`` (0: the
+    latest): Spark cannot order a collected list, so :func:`_in_order` sorts it after the query, on every engine."""
     ranked = t.mutate(_rank=ibis.row_number().over(group_by="account_id", order_by=ibis.desc(order)))
     ranked = ranked.filter(ranked._rank < limit)
-    return ranked.group_by("account_id").aggregate(items=ibis.struct({k: ranked[v] for k, v in fields.items()})
-                                                   .collect(order_by=ibis.desc(ranked[order])))
+    items = {k: ranked[v] for k, v in fields.items()} | {"_rank": ranked._rank}
+    return ranked.group_by("account_id").aggregate(items=ibis.struct(items).collect())
+
+
+def _in_order(items) -> list[dict]:
+    """A collected list of :func:`_collect`'s structs, latest first, without their ``_rank``."""
+    rows = [dict(i) if isinstance(i, dict) else i.asDict() for i in (items if items is not None else [])]
+    return [{k: v for k, v in r.items() if k != "_rank"} for r in sorted(rows, key=lambda r: r["_rank"])]
 
 
 def account_details(wh: Warehouse, day: dt.date) -> dict[str, dict]:
@@ -161,7 +168,7 @@ def account_details(wh: Warehouse, day: dt.date) -> dict[str, dict]:
     for key, expr in parts.items():
         frame = wh.execute(expr)
         for account_id, items in zip(frame["account_id"].tolist(), frame["items"].tolist(), strict=True):
-            out.setdefault(account_id, {})[key] = json_safe(list(items) if items is not None else [])
+            out.setdefault(account_id, {})[key] = json_safe(_in_order(items))
     return out
 
 

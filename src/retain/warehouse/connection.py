@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import ibis
 from ibis.backends import BaseBackend
@@ -12,6 +15,7 @@ from retain.errors import WarehouseError
 
 DEFAULT_DB = "retain.duckdb"
 ENV_URL = "RETAIN_WAREHOUSE"
+TABLE_DIR = re.compile(r"[A-Za-z0-9_]+")  # a table's directory (other databases' are ``<name>.db``)
 
 
 def resolve_url(db: str | Path | None = None) -> str:
@@ -44,6 +48,8 @@ def connect(db: str | Path | None = None) -> BaseBackend:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             return ibis.duckdb.connect(path or ":memory:")
         return ibis.connect(url)
+    except WarehouseError:
+        raise
     except Exception as exc:  # third-party errors mapped into ours
         raise WarehouseError(
             f"cannot open the warehouse at {url}: {exc}",
@@ -77,10 +83,54 @@ def _connect_spark(url: str) -> BaseBackend:
             builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.warehouse.dir", os.environ.get("RETAIN_SPARK_WAREHOUSE", "spark-warehouse"))
         )
-    session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    # an active session as it is configured (getOrCreate would impose this builder's runtime settings on it, e.g.
+    # its shuffle partitions); Ibis's connect sets its time zone to UTC either way
+    active = SparkSession.getActiveSession() if scheme != "sc" else None
+    session = active or builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
     if database:
         session.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
     session.catalog.setCurrentDatabase(database or "default")  # the session's one current database: by URL
+    if scheme != "sc":
+        reattach_tables(session, database or "default")
     from retain.warehouse.spark import spark_backend
 
     return spark_backend(session)
+
+
+def reattach_tables(session, database: str) -> list[str]:
+    """Register the tables an earlier process left in ``database``'s directory; returns their names.
+
+    A local session's catalog lives in memory (no Hive metastore), so a new process knows none of the Parquet
+    tables an earlier ``retain ingest`` or ``retain run`` wrote under ``spark.sql.warehouse.dir``. Each table
+    directory holding Parquet files the catalog does not know is registered as a Parquet table at that location,
+    its schema read from the files (which carry Spark's own types). Such a table is *external*: reads, ``INSERT``
+    and ``INSERT OVERWRITE`` work as on the table the earlier process created; dropping it keeps its files
+    (``Warehouse.store_result`` rebuilds a result table over them instead). A directory without Parquet files (a
+    table created but never written) is left for ``Warehouse.ensure_tables`` to create again. Sessions with a
+    persistent catalog (Hive, a cluster's, Spark Connect) and warehouses outside the local file system are left
+    as they are.
+    """
+    if not session.sparkContext.master.startswith("local"):
+        return []
+    if session.conf.get("spark.sql.catalogImplementation", "in-memory") != "in-memory":
+        return []
+    where = urlparse(session.catalog.getDatabase(database).locationUri)
+    root = Path(url2pathname(where.path))
+    if where.scheme not in ("", "file") or not root.is_dir():
+        return []
+    known = {row.tableName.lower() for row in session.sql(f"SHOW TABLES IN `{database}`").collect()}
+    found = [d for d in sorted(root.iterdir())
+             if d.is_dir() and TABLE_DIR.fullmatch(d.name) and d.name.lower() not in known]
+    attached = []
+    for folder in found:
+        if not any(f.suffix == ".parquet" and f.is_file() for f in folder.iterdir()):
+            continue
+        try:
+            session.catalog.createTable(f"`{database}`.`{folder.name}`", path=str(folder), source="parquet")
+        except Exception as exc:
+            raise WarehouseError(
+                f"cannot re-attach Spark table '{folder.name}' from {folder}: {exc}",
+                hint="move the directory out of the warehouse if it is not a table Retain wrote",
+            ) from exc
+        attached.append(folder.name)
+    return attached
