@@ -73,7 +73,8 @@ def history(wh: Warehouse, day: dt.date, months: int = TRAIN_MONTHS) -> pd.DataF
     frame = frame.merge(closed, on="opportunity_id", how="left")
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
     frame["closed_at"] = pd.to_datetime(frame["closed_at"], utc=True)
-    return frame
+    # in snapshot and deal order: fits and bootstrap samples must not depend on the order an engine returns rows in
+    return frame.sort_values(["as_of", "opportunity_id"], kind="stable", ignore_index=True)
 
 
 def _known(frame: pd.DataFrame, cutoff: dt.date) -> pd.Series:
