@@ -24,6 +24,9 @@ def test_retention_results_are_identical_on_spark(spark):
 
     from retain.metrics.results import compute_results
 
+    # the URL attaches to the JVM's active session, which is whichever session ran the last query: make it the
+    # suite's own (the engines' child sessions hold temp views named like the canonical tables)
+    spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)
     on_spark, duck = Warehouse.open(URL), Warehouse.open(":memory:")
     assert on_spark.con._session.sparkContext is spark.sparkContext  # attached to the suite's session
     assert spark.conf.get("spark.sql.shuffle.partitions") == "1"  # ... as it is configured
