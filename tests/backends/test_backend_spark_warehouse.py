@@ -19,14 +19,18 @@ URL = "pyspark://local/retention_by_url"  # its own database: the other Spark te
 KEYS = ("retention", "revenue_retention", "cohorts_logo", "cohorts_revenue", "churn_reasons")
 
 
-def test_retention_results_are_identical_on_spark(spark):
+def test_retention_results_are_identical_on_spark(spark, monkeypatch):
     from metrics_book import AS_OF, accounts_frame, subs_frame
+
+    # the URL attaches to the active session: make it a fresh session of the suite's Spark, so no temporary view
+    # another test registered (named like a canonical table) shadows this warehouse's tables
+    from pyspark.sql import SparkSession
 
     from retain.metrics.results import compute_results
 
-    # the URL attaches to the JVM's active session, which is whichever session ran the last query: make it the
-    # suite's own (the engines' child sessions hold temp views named like the canonical tables)
-    spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)
+    fresh = spark.newSession()
+    monkeypatch.setattr(SparkSession, "_activeSession", fresh)
+    spark._jvm.SparkSession.setActiveSession(fresh._jsparkSession)
     on_spark, duck = Warehouse.open(URL), Warehouse.open(":memory:")
     assert on_spark.con._session.sparkContext is spark.sparkContext  # attached to the suite's session
     assert spark.conf.get("spark.sql.shuffle.partitions") == "1"  # ... as it is configured

@@ -73,7 +73,10 @@ def test_train_predict_store_and_insights(db, tmp_path):
 
 @pytest.mark.slow
 def test_backtest_prints_every_test_date_and_the_comparison(db, tmp_path, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")  # the rich console's width (no terminal here): tables unwrapped
+    from retain.cli import common
+
+    monkeypatch.setattr(common.console, "_width", 200)  # no terminal here: the tables unwrapped, whatever width
+    # the console took when it was created
     out = tmp_path / "bt.csv"
     result = runner.invoke(app, ["--db", db, "backtest", "--horizon", "60", "--as-of", "2024-02-01",
                                  "--out", str(out)], terminal_width=200)
