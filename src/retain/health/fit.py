@@ -259,6 +259,17 @@ def scorer_for(values: pd.Series, y: np.ndarray, name: str) -> Scorer | None:
     return fb.monotone_bins(x, y, MEASURES[name].direction)
 
 
+def _distinct(points: dict[str, np.ndarray], by_key: dict[str, tuple[str, dict]]) -> list[str]:
+    """The keys whose points differ from every other key's: of measures that score every row alike (products held
+    and holding the one optional product), the weights between them are arbitrary, so one is kept by rule -- the
+    more specific (with parameters: a named product says what to do), then the first."""
+    kept: list[str] = []
+    for key in sorted(points, key=lambda k: (not by_key[k][1], list(points).index(k))):
+        if not any(np.array_equal(points[key], points[other], equal_nan=True) for other in kept):
+            kept.append(key)
+    return [k for k in points if k in kept]
+
+
 def learn(rows: pd.DataFrame, refs: list[tuple[str, dict]], horizon_days: int, name: str = "fitted") -> Learned:
     """Fit points, weights, calibration and grades on ``rows`` (measure values + ``churned``)."""
     y = rows["churned"].to_numpy(dtype="float64")
@@ -272,8 +283,9 @@ def learn(rows: pd.DataFrame, refs: list[tuple[str, dict]], horizon_days: int, n
     if not scorers:
         raise ModelError("no measure separates churned from retained accounts in this data",
                          hint="load usage, support or billing data, or keep the shipped default scorecard")
-    keys = list(scorers)
-    pts = np.column_stack([scorers[k].score(rows[k].to_numpy()) for k in keys])
+    points = {k: scorers[k].score(rows[k].to_numpy()) for k in scorers}
+    keys = _distinct(points, by_key)
+    pts = np.column_stack([points[k] for k in keys])
     w, _ = fb.nonnegative_logistic(pts, y)
     share = 100.0 * w / w.sum() if w.sum() > 0 else np.full(len(w), 100.0 / len(w))
     kept = [i for i, s in enumerate(share) if s >= MIN_WEIGHT_PCT]

@@ -583,7 +583,7 @@ def holds_product(ctx: Context, values: tuple[str, ...]) -> ir.Table:
 USAGE_WINDOWED = ("active_users", "license_utilization", "usage_trend")
 
 
-def _refs(scorecards) -> list[tuple[str, str, dict]]:
+def scorecard_refs(scorecards) -> list[tuple[str, str, dict]]:
     """Distinct (key, measure, params) of a scorecard set, plus ARR (books and risk need it); without a set, every
     number measure that needs no parameter (text measures and those naming a key or product are asked for)."""
     seen: dict[str, tuple[str, str, dict]] = {}
@@ -609,7 +609,7 @@ def measure_values_expr(wh: Warehouse, as_of: AsOf, scorecards=None, *,
     them; see :meth:`Context.check_data`). Text measures (:attr:`MeasureKind.CATEGORY`) give string columns.
     """
     ctx = Context(wh, as_of)
-    refs = ([(measure_key(n, p), n, p) for n, p in measures] if measures is not None else _refs(scorecards))
+    refs = ([(measure_key(n, p), n, p) for n, p in measures] if measures is not None else scorecard_refs(scorecards))
     pop = ctx.population()
     needed = {src for _, name, _ in refs for src in (*MEASURES[name].sources, *MEASURES[name].needs)}
     if present is not None:

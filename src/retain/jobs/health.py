@@ -23,7 +23,16 @@ import pandas as pd
 from retain.health.choice import ScorecardChoice, choose, store_choice
 from retain.health.choice import scorecard_for as _scorecard_for
 from retain.health.explain import Change, explain_change, grade_distribution, result_at, riskiest, what_to_improve
-from retain.health.history import Frequency, backfill, backfill_dates, first_data_date, resolve, score, store
+from retain.health.history import (
+    Frequency,
+    backfill,
+    backfill_dates,
+    first_data_date,
+    resolve,
+    score,
+    score_many,
+    store,
+)
 from retain.health.history import stored_dates as stored_health_dates
 from retain.health.scoring import HealthResult
 from retain.health.spec import ScorecardSetSpec
@@ -94,8 +103,8 @@ def history_to_backfill(wh: Warehouse, as_of: dt.date, spec: ScorecardSetSpec | 
 def backfill_history(wh: Warehouse, as_of: dt.date, spec: ScorecardSetSpec | None = None) -> list[dt.date]:
     """Score and store (without per-measure rows) every date :func:`history_to_backfill` lists; returns them."""
     missing = history_to_backfill(wh, as_of, spec)
-    for day in missing:
-        store(wh, score(wh, day, spec), day, measures=False)
+    for day, result in score_many(wh, missing, spec).items():
+        store(wh, result, day, measures=False)
     return missing
 
 

@@ -108,9 +108,14 @@ class FrameCache:
         return self._with_health[key]
 
     def health(self, day: dt.date) -> pd.DataFrame | None:
-        if day not in self._health:
-            self._health[day] = health_totals(self.wh, day)
-        return self._health[day]
+        return self.health_at([day])[day]
+
+    def health_at(self, days) -> dict[dt.date, pd.DataFrame | None]:
+        """The health totals at each of ``days``; the ones not yet known scored together (one compile)."""
+        missing = sorted({d for d in days if d not in self._health})
+        if missing:
+            self._health.update(health_totals(self.wh, missing))
+        return {d: self._health[d] for d in days}
 
     def get(self, dates) -> pd.DataFrame:
         """The fixed-feature frame of the earlier pipeline at ``dates`` (kept for the calibration benchmark)."""
@@ -167,9 +172,11 @@ def relabel(wh: Warehouse, mf: ModelFrame, outcome: Outcome, as_of: dt.date,
                       mf.transforms, mf.notes)
 
 
-def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameOptions) -> ModelFrame:
-    """The fixed features (``features.FEATURES``) every ``step_days`` back from ``as_of``, with subscription-end
-    labels read as known at ``as_of`` (missing when the window reaches past it)."""
+def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameOptions,
+                since: dt.date | None = None) -> ModelFrame:
+    """The fixed features (``features.FEATURES``) every ``step_days`` back from ``as_of`` (to ``since``, else to 90
+    days after the data starts), with subscription-end labels read as known at ``as_of`` (missing when the window
+    reaches past it)."""
     from retain.models.dataset import data_start, snapshot_dates
     from retain.models.features import feature_frame
 
@@ -178,7 +185,8 @@ def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameO
     labels = churn_labels if outcome is Outcome.CHURN else expansion_labels
     label = "churned" if outcome is Outcome.CHURN else "expanded"
     parts = []
-    for day in snapshot_dates(data_start(wh) + dt.timedelta(days=90), as_of, step):
+    first = data_start(wh) + dt.timedelta(days=90)
+    for day in snapshot_dates(max(first, since) if since else first, as_of, step):
         feats = feature_frame(wh, day)
         if day + dt.timedelta(days=horizon) <= as_of:
             feats = feats.merge(wh.execute(labels(wh, day, horizon))[["account_id", label]], on="account_id",
@@ -192,28 +200,25 @@ def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameO
     return ModelFrame(frame, tuple(FEATURES), label, horizon, OutcomeSource.SUBSCRIPTIONS, CATEGORICAL, {})
 
 
-def health_totals(wh: Warehouse, day: dt.date) -> pd.DataFrame | None:
-    """The health total per account at ``day`` (mean over scorecards), or None when the scorecard cannot run."""
+def health_totals(wh: Warehouse, days: list[dt.date]) -> dict[dt.date, pd.DataFrame | None]:
+    """The health total per account at each of ``days`` (mean over scorecards); None where the scorecard cannot
+    run (or scores no one)."""
     try:
-        from retain.health import score
+        from retain.health.history import score_many
 
-        scores = score(wh, day).scores
+        results = score_many(wh, days)
     except Exception:  # noqa: BLE001 -- the scorecard is one candidate: it sits out, the others still run
-        return None
-    if scores.empty:
-        return None
-    return scores.groupby("account_id", as_index=False)["total"].mean().rename(columns={"total": HEALTH_COLUMN})
+        return dict.fromkeys(days)
+    return {day: None if r.scores.empty else r.scores.groupby("account_id", as_index=False)["total"].mean().rename(
+        columns={"total": HEALTH_COLUMN}) for day, r in results.items()}
 
 
 def with_health(cache: FrameCache, mf: ModelFrame) -> ModelFrame:
     """``mf`` with the scorecard's total at each observation date (``HEALTH_COLUMN``), when health can score."""
     if HEALTH_COLUMN in mf.frame.columns:
         return mf
-    parts = []
-    for day in mf.dates:
-        totals = cache.health(pd.Timestamp(day).date())
-        if totals is not None:
-            parts.append(totals.assign(as_of=day))
+    days = {pd.Timestamp(day).date(): day for day in mf.dates}
+    parts = [totals.assign(as_of=days[d]) for d, totals in cache.health_at(list(days)).items() if totals is not None]
     if not parts:
         return mf
     totals = pd.concat(parts, ignore_index=True)
@@ -280,15 +285,17 @@ def train(wh: Warehouse, as_of: AsOf | None = None, *, horizon_days: int | None 
 
 
 TIERS_STEP_DAYS = 90  # the adoption tiers' own snapshots when the model frame lacks the adoption features
+TIERS_HISTORY_DAYS = 2 * 365  # ... over the last two years: adoption as it is now, not as it was at launch
 
 
 def _tiers(cache: FrameCache, end: dt.date, options: FrameOptions, notes: list[str]) -> AdoptionTiers | None:
-    """Adoption tiers from the churn frame, or from the fixed features every 90 days when the generated
-    features do not include licence use, feature breadth and depth."""
+    """Adoption tiers from the churn frame, or from the fixed features every 90 days of the last two years when
+    the generated features do not include licence use, feature breadth and depth."""
     try:
         frame = cache.model_frame(Outcome.CHURN, end, options, health=False).labelled().frame
         if not set(ADOPTION_FEATURES) <= set(frame.columns) or "churned" not in frame.columns:
-            fixed = fixed_frame(cache.wh, Outcome.CHURN, end, FrameOptions(CHURN_DAYS, None, TIERS_STEP_DAYS))
+            fixed = fixed_frame(cache.wh, Outcome.CHURN, end, FrameOptions(CHURN_DAYS, None, TIERS_STEP_DAYS),
+                                since=end - dt.timedelta(days=TIERS_HISTORY_DAYS))
             frame = fixed.labelled().frame
         return AdoptionTiers().fit(frame)
     except (ModelError, ValueError) as exc:

@@ -61,3 +61,23 @@ def test_churn_by_grade_on_tiny_tables(tiny):
     assert out.loc["X", "churned"] and not out.loc[["A", "B", "C"], "churned"].any()
     table = churn_by_grade(out.reset_index()).set_index("grade")
     assert table["accounts"].sum() == 4 and table["churned"].sum() == 1
+
+
+def test_scoring_many_dates_at_once_gives_each_date_s_own_scores(demo_warehouse):
+    """``score_many`` compiles once per shape of the data; every date must still score as if on its own, including
+    dates before a source table has rows (another shape) and a date before any customer."""
+    import pandas as pd
+
+    from retain.health.history import score_many
+
+    days = [dt.date(2023, 1, 1), dt.date(2025, 3, 31), dt.date(2025, 9, 30), dt.date(2026, 1, 31),
+            dt.date(2026, 10, 31)]
+    together = score_many(demo_warehouse, days)
+    assert list(together) == days
+    assert together[days[0]].scores.empty
+    for day in days[1:]:
+        alone = score(demo_warehouse, day)
+        assert len(together[day].scores) == len(alone.scores) > 0, day
+        for got, want in ((together[day].scores, alone.scores), (together[day].components, alone.components)):
+            pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
+                                          check_dtype=False, check_exact=False, rtol=1e-9)

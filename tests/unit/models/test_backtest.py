@@ -64,7 +64,7 @@ def test_an_outcome_that_never_occurs_is_skipped_and_churn_still_trains(monkeypa
     from retain.models import pipeline
 
     monkeypatch.setattr(pipeline, "build", _fake_build)
-    monkeypatch.setattr(pipeline, "health_totals", lambda wh, day: None)
+    monkeypatch.setattr(pipeline, "health_totals", lambda wh, days: dict.fromkeys(days))
     cache = pipeline.FrameCache(None, dt.date(2024, 12, 31))
     end = dt.date(2024, 12, 31)
     churn, sel, note = pipeline.fit_outcome(cache, pipeline.Outcome.CHURN, end, pipeline.FrameOptions())
