@@ -118,18 +118,23 @@ class SentenceEncoder:
         )
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        texts = [str(t) for t in texts]
-        out = np.zeros((len(texts), self.dim), dtype=_F32)
-        if not texts:
+        """Unit vectors of ``texts``; each distinct text encoded once, so equal texts get equal vectors (a BLAS
+        kernel may round the same row differently at another place in a batch) and repeats cost nothing."""
+        position: dict[str, int] = {}
+        codes = np.fromiter((position.setdefault(str(t), len(position)) for t in texts), dtype=np.int64,
+                            count=len(texts))
+        distinct = list(position)
+        out = np.zeros((len(distinct), self.dim), dtype=_F32)
+        if not distinct:
             return out
         if self.threads is None:
-            self._encode_into(texts, out)
+            self._encode_into(distinct, out)
         else:  # OpenBLAS threads that spin on a busy machine (tests under xdist) cost up to 4x: cap them
             from threadpoolctl import threadpool_limits
 
             with threadpool_limits(limits=self.threads, user_api="blas"):
-                self._encode_into(texts, out)
-        return out
+                self._encode_into(distinct, out)
+        return out[codes]
 
     def _encode_into(self, texts: list[str], out: np.ndarray) -> None:
         enc = self.tokenizer.encode_batch(texts)  # truncated, not padded

@@ -148,12 +148,19 @@ def _compile(pattern: str) -> re.Pattern:
 
 def normalize_texts(texts: Sequence[str]) -> tuple[list[str], list[int]]:
     """Normalised texts; indices of those whose length changed are re-normalised per character so that a
-    position in the normalised text maps back to the original (see :func:`_map_back`)."""
+    position in the normalised text maps back to the original (see :func:`_map_back`). The same texts in a row
+    (the call analysis matches trackers, fillers and tags on one set of utterances) are normalised once."""
+    norm, changed = _normalized(tuple(texts))
+    return list(norm), list(changed)
+
+
+@lru_cache(maxsize=1)
+def _normalized(texts: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
     norm = [normalize(t) for t in texts]
     changed = [i for i, (a, b) in enumerate(zip(norm, texts, strict=True)) if len(a) != len(b or "")]
     for i in changed:
         norm[i] = "".join(normalize(ch) for ch in texts[i])
-    return norm, changed
+    return tuple(norm), tuple(changed)
 
 
 def _map_back(text: str, positions: np.ndarray) -> np.ndarray:

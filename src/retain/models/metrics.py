@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 
 def auc(y: np.ndarray, risk: np.ndarray) -> float:
-    y = np.asarray(y, dtype=int)
-    if len(np.unique(y)) < 2:
+    """The area under the ROC curve as the Mann-Whitney statistic (ties count a half; the same value as
+    ``sklearn.metrics.roc_auc_score``): a sort and a sum, cheap enough for a bootstrap's hundreds of calls."""
+    y = np.asarray(y, dtype=bool)
+    positives = int(y.sum())
+    negatives = len(y) - positives
+    if positives == 0 or negatives == 0:
         return float("nan")
-    return float(roc_auc_score(y, risk))
+    ranks = rankdata(np.asarray(risk, dtype="float64"))
+    return float((ranks[y].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))
 
 
 def top_decile_lift(y: np.ndarray, risk: np.ndarray, share: float = 0.1) -> float:

@@ -285,11 +285,11 @@ def train(wh: Warehouse, as_of: AsOf | None = None, *, horizon_days: int | None 
 
 
 TIERS_STEP_DAYS = 90  # the adoption tiers' own snapshots when the model frame lacks the adoption features
-TIERS_HISTORY_DAYS = 2 * 365  # ... over the last two years: adoption as it is now, not as it was at launch
+TIERS_HISTORY_DAYS = 365  # ... over the last year: adoption as it is now, not as it was at launch
 
 
 def _tiers(cache: FrameCache, end: dt.date, options: FrameOptions, notes: list[str]) -> AdoptionTiers | None:
-    """Adoption tiers from the churn frame, or from the fixed features every 90 days of the last two years when
+    """Adoption tiers from the churn frame, or from the fixed features every 90 days of the last year when
     the generated features do not include licence use, feature breadth and depth."""
     try:
         frame = cache.model_frame(Outcome.CHURN, end, options, health=False).labelled().frame

@@ -44,3 +44,16 @@ def test_health_calibration_is_monotone_and_reads_as_probabilities():
 def test_health_calibration_needs_history():
     with pytest.raises(ModelError, match="too little"):
         HealthCalibration().fit(pd.DataFrame({"score": [50.0], "churned": [1]}))
+
+
+def test_auc_is_sklearn_s_value_with_ties_and_nan_for_one_outcome():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    for n in (7, 400, 20_000):
+        y = rng.random(n) < 0.3
+        y[:2] = (True, False)
+        risk = np.round(rng.random(n) * 4 + y, 1)  # many ties
+        assert metrics.auc(y, risk) == pytest.approx(roc_auc_score(y, risk), abs=1e-12)
+    assert metrics.auc([0, 1, 0, 1], [0.1, 0.9, 0.2, 0.8]) == 1.0
+    assert np.isnan(metrics.auc([1, 1, 1], [0.1, 0.2, 0.3]))
