@@ -173,12 +173,12 @@ def relabel(wh: Warehouse, mf: ModelFrame, outcome: Outcome, as_of: dt.date,
 
 
 def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameOptions,
-                since: dt.date | None = None) -> ModelFrame:
-    """The fixed features (``features.FEATURES``) every ``step_days`` back from ``as_of`` (to ``since``, else to 90
-    days after the data starts), with subscription-end labels read as known at ``as_of`` (missing when the window
-    reaches past it)."""
+                since: dt.date | None = None, *, usage_only: bool = False) -> ModelFrame:
+    """The fixed features (``features.FEATURES``; only the contract and usage ones when ``usage_only``) every
+    ``step_days`` back from ``as_of`` (to ``since``, else to 90 days after the data starts), with subscription-end
+    labels read as known at ``as_of`` (missing when the window reaches past it)."""
     from retain.models.dataset import data_start, snapshot_dates
-    from retain.models.features import feature_frame
+    from retain.models.features import USAGE_FEATURES, feature_frame, usage_feature_frame
 
     horizon = options.horizon_days or outcome.default_horizon
     step = options.frequency.days if options.frequency else options.step_days
@@ -187,7 +187,7 @@ def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameO
     parts = []
     first = data_start(wh) + dt.timedelta(days=90)
     for day in snapshot_dates(max(first, since) if since else first, as_of, step):
-        feats = feature_frame(wh, day)
+        feats = usage_feature_frame(wh, day) if usage_only else feature_frame(wh, day)
         if day + dt.timedelta(days=horizon) <= as_of:
             feats = feats.merge(wh.execute(labels(wh, day, horizon))[["account_id", label]], on="account_id",
                                 how="left")
@@ -197,7 +197,8 @@ def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameO
         parts.append(feats)
     frame = pd.concat(parts, ignore_index=True)
     frame[label] = frame[label].astype("float64")
-    return ModelFrame(frame, tuple(FEATURES), label, horizon, OutcomeSource.SUBSCRIPTIONS, CATEGORICAL, {})
+    features, categorical = (USAGE_FEATURES, ()) if usage_only else (tuple(FEATURES), CATEGORICAL)
+    return ModelFrame(frame, features, label, horizon, OutcomeSource.SUBSCRIPTIONS, categorical, {})
 
 
 def health_totals(wh: Warehouse, days: list[dt.date]) -> dict[dt.date, pd.DataFrame | None]:
@@ -295,7 +296,7 @@ def _tiers(cache: FrameCache, end: dt.date, options: FrameOptions, notes: list[s
         frame = cache.model_frame(Outcome.CHURN, end, options, health=False).labelled().frame
         if not set(ADOPTION_FEATURES) <= set(frame.columns) or "churned" not in frame.columns:
             fixed = fixed_frame(cache.wh, Outcome.CHURN, end, FrameOptions(CHURN_DAYS, None, TIERS_STEP_DAYS),
-                                since=end - dt.timedelta(days=TIERS_HISTORY_DAYS))
+                                since=end - dt.timedelta(days=TIERS_HISTORY_DAYS), usage_only=True)
             frame = fixed.labelled().frame
         return AdoptionTiers().fit(frame)
     except (ModelError, ValueError) as exc:
@@ -307,9 +308,9 @@ def adoption_rows(wh: Warehouse, day: dt.date, rows: pd.DataFrame) -> pd.DataFra
     """``rows`` with the adoption features (from the fixed features at ``day`` when the model frame lacks them)."""
     if set(ADOPTION_FEATURES) <= set(rows.columns):
         return rows
-    from retain.models.features import feature_frame
+    from retain.models.features import usage_feature_frame
 
-    feats = feature_frame(wh, day)[["account_id", *ADOPTION_FEATURES]]
+    feats = usage_feature_frame(wh, day)[["account_id", *ADOPTION_FEATURES]]
     return rows[["account_id"]].merge(feats, on="account_id", how="left")
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 from test_leakage import AS_OF, _base
 
-from retain.models.features import FEATURE_COLUMNS, account_features, feature_frame
+from retain.models.features import FEATURE_COLUMNS, USAGE_FEATURES, account_features, feature_frame, usage_feature_frame
 from retain.models.labels import renewal_labels
 
 
@@ -16,6 +16,9 @@ def test_block_frame_equals_the_single_expression(company):
     blocks = feature_frame(wh, day).sort_values("account_id").reset_index(drop=True)
     assert list(blocks.columns) == ["account_id", *FEATURE_COLUMNS]
     pd.testing.assert_frame_equal(one, blocks, check_dtype=False)
+    usage = usage_feature_frame(wh, day).sort_values("account_id").reset_index(drop=True)
+    assert list(usage.columns) == ["account_id", *USAGE_FEATURES]
+    pd.testing.assert_frame_equal(usage, blocks[list(usage.columns)])
 
 
 def test_hand_checked_features(wh):
