@@ -50,10 +50,6 @@ def _results(wh: Warehouse) -> dict[str, pd.DataFrame]:
 @pytest.mark.spark
 @pytest.mark.slow
 @pytest.mark.xdist_group("backend-pyspark")
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="every section runs and publishes on Spark, but the deal model's P(win) "
-                   "(result_opportunity_scores) differs from DuckDB's at about 1e-4: its fit still depends "
-                   "on something the engine returns differently; docs/scale.md")
 def test_main_job_on_spark_matches_duckdb(spark, demo_files, tmp_path, monkeypatch):
     # ``spark``: the suite's session, active, so SPARK_URL attaches to it as it is configured
     duck = str(tmp_path / "duck.duckdb")

@@ -141,12 +141,14 @@ def typical_days(wh: Warehouse, day: dt.date) -> ir.Table:
     s = s.filter(s.previous_stage.isnull() | (s.previous_stage != s.stage)).drop("previous_stage")  # entries only
     spans = s.mutate(left_at=s.entered_at.lead().over(w))
     spans = spans.filter(spans.left_at.notnull())
-    days = (spans.left_at.epoch_seconds() - spans.entered_at.epoch_seconds()) / 86400.0
+    days = _secs(spans.left_at, spans.entered_at) / 86400.0
     return spans.mutate(span_days=days).group_by("stage").aggregate(typical_days_in_stage=ibis._.span_days.median())
 
 
 def _secs(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.NumericValue:
-    return later.epoch_seconds() - earlier.epoch_seconds()
+    """Whole seconds from ``earlier`` to ``later`` on every engine: DuckDB's epoch keeps the microseconds, Spark's
+    drops them, so both are floored (feature values then agree to the bit, and the fits on them)."""
+    return later.epoch_seconds().floor() - earlier.epoch_seconds().floor()
 
 
 def deal_features(wh: Warehouse, days: Sequence[dt.date], *, reference: dt.date | None = None) -> ir.Table:

@@ -62,7 +62,8 @@ def forecast(scores: pd.DataFrame, day: dt.date, teams: dict[str, str], goals: p
     ``scores``: :func:`retain.sales.pipeline.score_pipeline`'s scores; ``teams``: owner -> team; ``goals``:
     :func:`retain.sales.goals.progress` rows (ARR goals are summed per quarter and team); ``won``: deals won with
     ``closed_on``, ``owner_id`` and ``amount`` (for the won-so-far of the current quarter)."""
-    s = scores.copy()
+    # the simulation draws per deal in row order: in the order of the ids, not the order an engine returned them
+    s = scores.sort_values("opportunity_id", kind="stable", ignore_index=True)
     close = pd.to_datetime(s["close_on"]).dt.date
     today_q = quarter_start(day)
     s["slipped"] = close.isna() | (close < day)

@@ -61,3 +61,14 @@ def test_backtest_sums_each_quarter_start():
     assert bt.loc["2026-Q1", "crm_error_pct"] == pytest.approx((200 - 100) / 100)
     assert bt.loc["2026-Q2", "model_error_pct"] == pytest.approx(-0.5)
     assert mean_abs_error(bt)["model"] == pytest.approx((0.4 + 0.5) / 2)
+
+
+def test_the_interval_does_not_depend_on_the_order_the_engine_returned_the_deals():
+    rng = np.random.default_rng(5)
+    many = pd.DataFrame({"opportunity_id": [f"o{i:03d}" for i in range(60)], "owner_id": "r1",
+                         "amount": rng.uniform(100, 5000, 60).round(), "p_win": rng.uniform(0.05, 0.95, 60),
+                         "crm_probability": 0.5, "forecast_category": None, "close_on": dt.date(2026, 6, 30)})
+    one = forecast(many, DAY, {"r1": "East"})
+    other = forecast(many.sample(frac=1.0, random_state=1), DAY, {"r1": "East"})
+    pd.testing.assert_frame_equal(one, other)
+    assert (one["expected_low"] < one["expected"]).all()
