@@ -35,6 +35,7 @@ import lightgbm as lgb  # noqa: E402
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from retain.errors import ModelError
 from retain.models.calibration import Link, LogisticCalibration
@@ -253,7 +254,9 @@ class FittedScorecardCandidate(Candidate):
         if not self.kept_:
             raise ModelError("no feature separates the outcomes in these training rows", hint="use more history")
         points = self._points(frame)
-        w, _ = nonnegative_logistic(points, y)
+        # a few hundred matrix-vector products: a second BLAS thread only adds its hand-over (2x slower)
+        with threadpool_limits(limits=1, user_api="blas"):
+            w, _ = nonnegative_logistic(points, y)
         keep = w > 1e-6
         if not keep.any():
             raise ModelError("the fitted scorecard gave every feature a zero weight", hint="use more history")
