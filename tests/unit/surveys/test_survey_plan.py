@@ -131,7 +131,7 @@ def _company(contacts, events) -> Warehouse:
     return wh
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(companies())
 def test_no_contact_is_surveyed_twice_within_the_window_across_programmes(company):
     contacts, events, window, delays = company
