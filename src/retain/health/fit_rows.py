@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import ibis
 import pandas as pd
@@ -108,10 +108,20 @@ def measure_frame(wh: Warehouse, dates: Sequence[dt.date], refs: Sequence[tuple[
     docs)."""
     if not dates:
         return pd.DataFrame(columns=["account_id", "as_of"])
-    # one query per date: a UNION ALL of a dozen of these stalled DuckDB 1.x (its executor waited on itself)
-    frame = pd.concat([_run(wh, sql) for sql in date_queries(wh, dates, refs)], ignore_index=True)
-    frame["as_of"] = [pd.Timestamp(d).date() for d in frame["as_of"]]
-    return _numbers_as_floats(frame)  # a date whose rows of a measure were all null gave an object column
+    return next(measure_frames(wh, dates, refs, batch=len(dates)))
+
+
+def measure_frames(wh: Warehouse, dates: Sequence[dt.date], refs: Sequence[tuple[str, dict]], batch: int
+                   ) -> Iterator[pd.DataFrame]:
+    """:func:`measure_frame` of ``batch`` dates at a time (in date order), compiled once for all of them: memory
+    holds one batch's values, and the compile is not repeated per batch."""
+    dates = sorted(dates)
+    queries = date_queries(wh, dates, refs) if dates else []
+    for at in range(0, len(queries), batch):
+        # one query per date: a UNION ALL of a dozen of these stalled DuckDB 1.x (its executor waited on itself)
+        frame = pd.concat([_run(wh, sql) for sql in queries[at:at + batch]], ignore_index=True)
+        frame["as_of"] = [pd.Timestamp(d).date() for d in frame["as_of"]]
+        yield _numbers_as_floats(frame)  # a date whose rows of a measure were all null gave an object column
 
 
 def _run(wh: Warehouse, sql: str) -> pd.DataFrame:

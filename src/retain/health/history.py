@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 
 import ibis
@@ -55,25 +55,38 @@ def score(wh: Warehouse, as_of: AsOf, scorecards: ScorecardSetSpec | str | None 
     return score_frame(measure_values(wh, as_of, spec), spec)
 
 
-BATCH_DATES = 12  # dates scored per compile in a backfill: memory stays that of a dozen dates, however long
+BATCH_DATES = 12  # dates scored per batch in a backfill: memory stays that of a dozen dates, however long
 
 
 def score_many(wh: Warehouse, days: Iterable[dt.date], scorecards: ScorecardSetSpec | str | None = None
                ) -> dict[dt.date, HealthResult]:
-    """:func:`score` at each of ``days``, compiled once per shape of the data instead of once per date
-    (:func:`retain.health.fit_rows.measure_frame`): building and compiling the measures' expression costs more than
-    running it, and a backfill or a model's observation grid scores dozens of dates."""
-    from retain.health.fit_rows import measure_frame
+    """:func:`score` at each of ``days`` (see :func:`score_batches`), all held at once."""
+    days = set(days)
+    return dict(score_batches(wh, days, scorecards, batch=len(days) or 1))
+
+
+def score_batches(wh: Warehouse, days: Iterable[dt.date], scorecards: ScorecardSetSpec | str | None = None, *,
+                  batch: int = BATCH_DATES) -> Iterator[tuple[dt.date, HealthResult]]:
+    """:func:`score` at each of ``days`` in date order, compiled once per shape of the data instead of once per date
+    (:func:`retain.health.fit_rows.measure_frames`): building and compiling the measures' expression costs more than
+    running it, and a backfill or a model's observation grid scores dozens of dates. The engine is asked ``batch``
+    dates at a time, so memory holds one batch's measures."""
+    from retain.health.fit_rows import measure_frames
 
     spec = resolve(scorecards)
     days = sorted(set(days))
     if len(days) < 2:
-        return {day: score(wh, day, spec) for day in days}
-    frame = measure_frame(wh, days, [(name, params) for _, name, params in scorecard_refs(spec)])
-    frame = frame[["account_id", "as_of", *(c for c in frame.columns if c not in ("account_id", "as_of"))]]
-    by_day = dict(iter(frame.groupby("as_of", sort=False)))
-    return {day: score_frame(by_day[day].sort_values("account_id", ignore_index=True) if day in by_day
-                             else frame.iloc[0:0], spec) for day in days}
+        yield from ((day, score(wh, day, spec)) for day in days)
+        return
+    refs = [(name, params) for _, name, params in scorecard_refs(spec)]
+    at = 0
+    for frame in measure_frames(wh, days, refs, batch):
+        frame = frame[["account_id", "as_of", *(c for c in frame.columns if c not in ("account_id", "as_of"))]]
+        by_day = dict(iter(frame.groupby("as_of", sort=False)))
+        for day in days[at:at + batch]:
+            yield day, score_frame(by_day[day].sort_values("account_id", ignore_index=True) if day in by_day
+                                   else frame.iloc[0:0], spec)
+        at += batch
 
 
 def _arrow(frame: pd.DataFrame, name: str) -> pa.Table:
@@ -120,9 +133,7 @@ def backfill(wh: Warehouse, start: AsOf, end: AsOf, freq: str = "W",
     spec = resolve(scorecards)
     rows = []
     days = backfill_dates(start, end, freq)
-    scored = (item for at in range(0, len(days), BATCH_DATES)
-              for item in score_many(wh, days[at:at + BATCH_DATES], spec).items())
-    for day, result in scored:
+    for day, result in score_batches(wh, days, spec):
         store(wh, result, day, measures=measures)
         grades = result.scores["grade"].value_counts()
         rows.append({"as_of": day, "accounts": len(result.scores), "avg_total": result.scores["total"].mean(),

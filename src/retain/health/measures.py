@@ -595,8 +595,13 @@ def scorecard_refs(scorecards) -> list[tuple[str, str, dict]]:
 
 
 def _wide(parts: list[ir.Table], keys: list[str]) -> ir.Table:
-    # long format then one pivot: far cheaper for Ibis to build and compile than a chain of ~30 joins
-    return ibis.union(*parts).pivot_wider(names_from="key", values_from="value", names=keys, values_agg="max")
+    """Long format then one pivot: far cheaper for Ibis to build and compile than a chain of ~30 joins. The pivot
+    is ``MAX(CASE WHEN key = k THEN value END)`` per key rather than Ibis's ``MAX(value) FILTER (WHERE key = k)``:
+    DuckDB runs ~40 filtered aggregates at half the speed (0.46 s against 0.25 s for a whole date's measures on
+    the demo), and every engine reads both the same way."""
+    long = ibis.union(*parts)
+    return long.group_by("account_id").aggregate(
+        **{k: ibis.ifelse(long.key == k, long.value, ibis.null(long.value.type())).max() for k in keys})
 
 
 def measure_values_expr(wh: Warehouse, as_of: AsOf, scorecards=None, *,

@@ -318,7 +318,8 @@ class FittedScorecardCandidate(Candidate):
 
 LGB_PARAMS = {"objective": "binary", "num_leaves": 15, "learning_rate": 0.05, "min_data_in_leaf": 40,
               "bagging_fraction": 0.8, "bagging_freq": 1, "feature_fraction": 0.8, "lambda_l2": 1.0,
-              "num_threads": 2, "deterministic": True, "force_row_wise": True, "verbose": -1}
+              "num_threads": 1, "deterministic": True, "force_row_wise": True, "verbose": -1}
+# one thread per fit: folds run side by side instead (retain.models.parallel says why)
 
 
 class LightGBMCandidate(Candidate):

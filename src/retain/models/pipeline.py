@@ -204,16 +204,15 @@ def fixed_frame(wh: Warehouse, outcome: Outcome, as_of: dt.date, options: FrameO
 def health_totals(wh: Warehouse, days: list[dt.date]) -> dict[dt.date, pd.DataFrame | None]:
     """The health total per account at each of ``days`` (mean over scorecards); None where the scorecard cannot
     run (or scores no one)."""
-    from retain.health.history import BATCH_DATES, score_many
+    from retain.health.history import score_batches
 
     totals: dict[dt.date, pd.DataFrame | None] = {}
-    for at in range(0, len(days), BATCH_DATES):  # a dozen dates' full results in memory at a time, only totals kept
-        try:
-            results = score_many(wh, days[at:at + BATCH_DATES])
-        except Exception:  # noqa: BLE001 -- the scorecard is one candidate: it sits out, the others still run
-            return dict.fromkeys(days)
-        totals |= {day: None if r.scores.empty else r.scores.groupby("account_id", as_index=False)["total"].mean()
-                   .rename(columns={"total": HEALTH_COLUMN}) for day, r in results.items()}
+    try:  # a dozen dates' full results in memory at a time, only the totals kept
+        for day, r in score_batches(wh, days):
+            totals[day] = (None if r.scores.empty else r.scores.groupby("account_id", as_index=False)["total"].mean()
+                           .rename(columns={"total": HEALTH_COLUMN}))
+    except Exception:  # noqa: BLE001 -- the scorecard is one candidate: it sits out, the others still run
+        return dict.fromkeys(days)
     return totals
 
 

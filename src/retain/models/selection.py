@@ -24,6 +24,7 @@ from retain.errors import ModelError
 from retain.models import metrics
 from retain.models.candidates import HEALTH_COLUMN, Candidate, Kind, make
 from retain.models.frame import ModelFrame
+from retain.models.parallel import map_fits
 from retain.models.validation import MAX_TEST_DATES, Plan, Verdict, per_date, plan_folds, requirements
 
 MAX_TRAIN_ROWS = 200_000  # rows a single fit trains on (a seeded uniform sample above this)
@@ -90,11 +91,16 @@ def out_of_fold(mf: ModelFrame, plan: Plan, kinds: tuple[Kind, ...], *, seed: in
     out["y"] = frame[mf.label].astype(int).to_numpy()[test_rows]
     where = pd.Series(np.arange(len(test_rows)), index=test_rows)
     for kind in kinds:
-        scores = np.full(len(test_rows), np.nan)
-        for i, fold in enumerate(plan.folds):
+        def fold_scores(i: int, kind: Kind = kind) -> np.ndarray:
+            fold = plan.folds[i]
             train = frame.iloc[sample_rows(fold.train, max_train_rows, seed + i)]
-            model = fit_candidate(kind, mf, train, seed=seed)
-            scores[where.loc[fold.test].to_numpy()] = model.raw_score(frame.iloc[fold.test])
+            return fit_candidate(kind, mf, train, seed=seed).raw_score(frame.iloc[fold.test])
+
+        folds = range(len(plan.folds))
+        found = map_fits(fold_scores, folds) if kind is Kind.LIGHTGBM else [fold_scores(i) for i in folds]
+        scores = np.full(len(test_rows), np.nan)
+        for fold, fold_found in zip(plan.folds, found, strict=True):
+            scores[where.loc[fold.test].to_numpy()] = fold_found
         out[kind.value] = scores
     return out
 

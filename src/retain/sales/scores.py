@@ -27,6 +27,7 @@ from retain.errors import ModelError
 from retain.models import metrics
 from retain.models.calibration import Link, LogisticCalibration
 from retain.models.candidates import Candidate, Kind, make
+from retain.models.parallel import map_fits
 from retain.sales.features import CATEGORICAL, NUMERIC, deal_features, outcomes
 from retain.warehouse import Warehouse
 
@@ -171,22 +172,30 @@ def _quarters(frame: pd.DataFrame, day: dt.date, n: int) -> list[dt.date]:
 def out_of_sample(frame: pd.DataFrame, day: dt.date, settings: ScoreSettings,
                   kinds: tuple[Kind, ...] = (Kind.LOGISTIC, Kind.LIGHTGBM)) -> pd.DataFrame:
     """Per past quarter: each candidate trained on what was known at its start scores its monthly snapshots."""
-    parts = []
+    splits = []
     for q in _quarters(frame, day, settings.test_quarters):
         train = frame[(frame["as_of"] < q) & _known(frame, q)]
         test = frame[(frame["as_of"] >= q) & (frame["as_of"] < add_months(q, 3)) & frame["won"].notna()]
-        if test.empty or train["won"].nunique() < 2:
-            continue
+        if not test.empty and train["won"].nunique() >= 2:
+            splits.append((q, train, test))
+    parts = []
+    for q, _, test in splits:
         out = test[["as_of", "opportunity_id", "owner_id", "amount", "won", "stage", "crm_probability"]].copy()
         out["quarter"] = q
-        for kind in kinds:
+        parts.append(out)
+    for kind in kinds:
+        def scores(split: tuple, kind: Kind = kind) -> tuple[np.ndarray, np.ndarray] | None:
+            _, train, test = split
             try:
                 model = fit_model(train, kind, seed=settings.seed)
             except ModelError:
-                continue
-            out[kind.value] = model.predict(test)
-            out["stage_only"] = model.stages.predict(test["stage"])
-        parts.append(out)
+                return None
+            return model.predict(test), model.stages.predict(test["stage"])
+
+        found = map_fits(scores, splits) if kind is Kind.LIGHTGBM else [scores(split) for split in splits]
+        for out, pair in zip(parts, found, strict=True):
+            if pair is not None:
+                out[kind.value], out["stage_only"] = pair
     if not parts:
         raise ModelError("too little deal history to validate an opportunity model on past quarters",
                          hint="load opportunities with their stage history over at least two quarters of closed "
