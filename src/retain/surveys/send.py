@@ -13,6 +13,7 @@ import html
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import select
@@ -24,6 +25,9 @@ from retain.surveys.links import LinkPurpose, sign
 from retain.surveys.plan import Decision, HoldReason
 from retain.surveys.spec import ProgrammeSetSpec, SurveyType
 from retain.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from retain.delivery.caps import CapsSpec
 
 ENV_PUBLIC_URL = "RETAIN_PUBLIC_URL"
 CATEGORY = "survey"
@@ -64,13 +68,15 @@ class SendReport:
 
 
 def send_invitations(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, plan: pd.DataFrame, day: dt.date,
-                     sender: Sender, *, commit: bool = True) -> SendReport:
+                     sender: Sender, *, commit: bool = True, caps: CapsSpec | None = None) -> SendReport:
     """Create the invitations the plan decided and put each e-mail in the outbox; commits unless ``commit`` is
-    false (a playbook's survey step writes them in the transaction of its CTA)."""
+    false (a playbook's survey step writes them in the transaction of its CTA). ``caps``: the contact caps (default:
+    the configured ones, :func:`configured_caps`)."""
     report = SendReport(day)
     rows = plan[plan["decision"] == Decision.INVITE.value]
     if rows.empty:
         return report
+    caps = caps or configured_caps()
     known = set(db.scalars(select(SurveyInvitation.dedupe_key).where(
         SurveyInvitation.dedupe_key.in_(rows["dedupe_key"].tolist()))))
     expires = dt.datetime.combine(day + dt.timedelta(days=spec.link_days + 1), dt.time())
@@ -87,7 +93,7 @@ def send_invitations(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, 
             status=InvitationStatus.SENT.value, dedupe_key=row["dedupe_key"], reminder_on=reminder)
         db.add(invitation)
         db.flush()
-        message = _enqueue(db, wh, spec, invitation, sender, day, reminder=False)
+        message = _enqueue(db, wh, spec, invitation, sender, day, caps, reminder=False)
         invitation.message_id = getattr(message, "id", None)
         report.invited[row["programme"]] += 1
         if getattr(message, "status", None) == "held":
@@ -97,21 +103,32 @@ def send_invitations(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, 
     return report
 
 
-def send_reminders(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, day: dt.date, sender: Sender) -> int:
+def send_reminders(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, day: dt.date, sender: Sender, *,
+                   caps: CapsSpec | None = None) -> int:
     """The one reminder of each unanswered, unexpired invitation whose reminder day has come; commits."""
     now = dt.datetime.combine(day, dt.time(12))
     due = db.scalars(select(SurveyInvitation).where(
         SurveyInvitation.status == InvitationStatus.SENT.value, SurveyInvitation.reminder_on <= day,
         SurveyInvitation.reminded_on.is_(None), SurveyInvitation.expires_at > now)).all()
+    caps = caps or (configured_caps() if due else None)
     for invitation in due:
-        _enqueue(db, wh, spec, invitation, sender, day, reminder=True)
+        _enqueue(db, wh, spec, invitation, sender, day, caps, reminder=True)
         invitation.reminded_on = day
     db.commit()
     return len(due)
 
 
+def configured_caps() -> CapsSpec:
+    """The contact caps of the settings (``RETAIN_CAPS``), else the shipped ones: loaded once per send, not once
+    per message."""
+    from retain.delivery.caps import load_caps
+    from retain.delivery.settings import load_settings
+
+    return load_caps(load_settings().caps)
+
+
 def _enqueue(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, invitation: SurveyInvitation,
-             sender: Sender, day: dt.date, *, reminder: bool):
+             sender: Sender, day: dt.date, caps: CapsSpec, *, reminder: bool):
     from retain.delivery.outbox import Channel, enqueue  # the outbox of issue 11
 
     subject, text, body = message(spec, invitation, sender, reminder=reminder)
@@ -119,7 +136,8 @@ def _enqueue(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, invitati
     return enqueue(db, channel=Channel.EMAIL, to=invitation.email, subject=subject, text=text, html=body,
                    payload={"invitation_id": invitation.id, "programme": invitation.programme},
                    idempotency_key=f"{kind}:{invitation.id}", kind=kind, account_id=invitation.account_id,
-                   contact_id=invitation.contact_id, customer_facing=True, category=CATEGORY, day=day, wh=wh)
+                   contact_id=invitation.contact_id, customer_facing=True, category=CATEGORY, day=day, wh=wh,
+                   caps=caps)
 
 
 def message(spec: ProgrammeSetSpec, invitation: SurveyInvitation, sender: Sender, *, reminder: bool

@@ -164,3 +164,17 @@ def test_a_warehouse_out_of_reach_keeps_the_answer_pending(db, sent, survey_wh, 
     answers.submit(db, SECRET, _token(sent["e_champ"]), "4", None, NOW, warehouse=gone)
     assert answers.pending_count(db) == 1 and not (tmp_path / "moved.duckdb").exists()  # no empty warehouse made
     assert answers.flush_pending(db, survey_wh) == 1 and answers.pending_count(db) == 0
+
+
+def test_invitations_are_held_by_the_caps_the_settings_name(survey_wh, db, tmp_path, monkeypatch):
+    """The user's caps file (``RETAIN_CAPS``), not the shipped caps, decides which invitations are held."""
+    strict = tmp_path / "caps.yaml"
+    strict.write_text("caps:\n  - {name: no_email, per: contact, channel: email, window_days: 1, max: 0}\n",
+                      encoding="utf-8")
+    monkeypatch.setenv("RETAIN_CAPS", str(strict))
+    spec = load_programmes()
+    report = send_invitations(db, survey_wh, spec, plan_today(survey_wh, db, spec, DAY), DAY,
+                              Sender(SECRET, "http://127.0.0.1:1"))
+    assert sum(report.held_by_caps.values()) == report.total == 3
+    held = db.scalars(select(OutboxMessage.held_reason)).all()
+    assert len(held) == 3 and all("cap no_email" in reason for reason in held)
