@@ -90,17 +90,21 @@ def out_of_fold(mf: ModelFrame, plan: Plan, kinds: tuple[Kind, ...], *, seed: in
     out = frame.iloc[test_rows][["account_id", "as_of"]].reset_index(drop=True)
     out["y"] = frame[mf.label].astype(int).to_numpy()[test_rows]
     where = pd.Series(np.arange(len(test_rows)), index=test_rows)
-    for kind in kinds:
-        def fold_scores(i: int, kind: Kind = kind) -> np.ndarray:
-            fold = plan.folds[i]
-            train = frame.iloc[sample_rows(fold.train, max_train_rows, seed + i)]
-            return fit_candidate(kind, mf, train, seed=seed).raw_score(frame.iloc[fold.test])
 
-        folds = range(len(plan.folds))
-        found = map_fits(fold_scores, folds) if kind is Kind.LIGHTGBM else [fold_scores(i) for i in folds]
+    def fold_scores(job: tuple[Kind, int]) -> np.ndarray:
+        kind, i = job
+        fold = plan.folds[i]
+        train = frame.iloc[sample_rows(fold.train, max_train_rows, seed + i)]
+        return fit_candidate(kind, mf, train, seed=seed).raw_score(frame.iloc[fold.test])
+
+    # every (candidate, fold) fit side by side; fold by fold, so a LightGBM fit (free of the GIL) runs beside a
+    # logistic or scorecard one
+    jobs = [(kind, i) for i in range(len(plan.folds)) for kind in kinds]
+    found = dict(zip(jobs, map_fits(fold_scores, jobs), strict=True))
+    for kind in kinds:
         scores = np.full(len(test_rows), np.nan)
-        for fold, fold_found in zip(plan.folds, found, strict=True):
-            scores[where.loc[fold.test].to_numpy()] = fold_found
+        for i, fold in enumerate(plan.folds):
+            scores[where.loc[fold.test].to_numpy()] = found[(kind, i)]
         out[kind.value] = scores
     return out
 

@@ -183,19 +183,20 @@ def out_of_sample(frame: pd.DataFrame, day: dt.date, settings: ScoreSettings,
         out = test[["as_of", "opportunity_id", "owner_id", "amount", "won", "stage", "crm_probability"]].copy()
         out["quarter"] = q
         parts.append(out)
-    for kind in kinds:
-        def scores(split: tuple, kind: Kind = kind) -> tuple[np.ndarray, np.ndarray] | None:
-            _, train, test = split
-            try:
-                model = fit_model(train, kind, seed=settings.seed)
-            except ModelError:
-                return None
-            return model.predict(test), model.stages.predict(test["stage"])
 
-        found = map_fits(scores, splits) if kind is Kind.LIGHTGBM else [scores(split) for split in splits]
-        for out, pair in zip(parts, found, strict=True):
-            if pair is not None:
-                out[kind.value], out["stage_only"] = pair
+    def scores(job: tuple[int, Kind]) -> tuple[np.ndarray, np.ndarray] | None:
+        at, kind = job
+        _, train, test = splits[at]
+        try:
+            model = fit_model(train, kind, seed=settings.seed)
+        except ModelError:
+            return None
+        return model.predict(test), model.stages.predict(test["stage"])
+
+    jobs = [(at, kind) for at in range(len(splits)) for kind in kinds]  # every fit side by side
+    for (at, kind), pair in zip(jobs, map_fits(scores, jobs), strict=True):
+        if pair is not None:
+            parts[at][kind.value], parts[at]["stage_only"] = pair
     if not parts:
         raise ModelError("too little deal history to validate an opportunity model on past quarters",
                          hint="load opportunities with their stage history over at least two quarters of closed "

@@ -1,5 +1,5 @@
-"""LightGBM folds run side by side (one thread each): the scores must be those of fitting them one after another,
-in order, and a failing fit must surface."""
+"""Validation fits run side by side (one thread each): the scores must be those of fitting them one after another,
+in order; a failing fit must surface; BLAS must be left as it was."""
 
 from __future__ import annotations
 
@@ -48,13 +48,28 @@ def test_one_core_fits_in_turn(monkeypatch):
     assert threads == {threading.get_ident()}
 
 
-def test_lightgbm_folds_score_the_same_side_by_side_as_in_turn(monkeypatch):
+def test_every_candidate_scores_the_same_side_by_side_as_in_turn(monkeypatch):
     mf = model_frame(n_accounts=400, n_dates=10, signal="nonlinear", seed=3)
     plan = plan_folds(mf, seed=0, max_folds=4)
+    kinds = (Kind.LOGISTIC, Kind.FITTED_SCORECARD, Kind.LIGHTGBM)
     assert len(plan.folds) > 1
     monkeypatch.setattr(parallel, "workers", lambda: 1)
-    in_turn = out_of_fold(mf, plan, (Kind.LIGHTGBM,))
+    in_turn = out_of_fold(mf, plan, kinds)
     monkeypatch.setattr(parallel, "workers", lambda: 3)
-    side_by_side = out_of_fold(mf, plan, (Kind.LIGHTGBM,))
-    assert np.isfinite(in_turn[Kind.LIGHTGBM.value]).all()
-    np.testing.assert_array_equal(side_by_side[Kind.LIGHTGBM.value], in_turn[Kind.LIGHTGBM.value])
+    side_by_side = out_of_fold(mf, plan, kinds)
+    for kind in kinds:
+        assert np.isfinite(in_turn[kind.value]).all()
+        np.testing.assert_array_equal(side_by_side[kind.value], in_turn[kind.value])
+
+
+def test_blas_threads_are_as_they_were_after_the_pool(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    def blas() -> list[int]:
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas()
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    inside = parallel.map_fits(lambda _: blas(), range(4))
+    assert all(set(threads) == {1} for threads in inside)
+    assert blas() == before
