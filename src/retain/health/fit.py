@@ -395,11 +395,13 @@ def _ordered(obj):
 
 
 def fit_scorecard(wh: Warehouse, as_of: AsOf, horizon_days: int | None = None, *,
-                  min_churned: int = MIN_CHURNED, name: str = "fitted", max_dates: int = 12) -> FittedScorecard:
+                  min_churned: int = MIN_CHURNED, name: str = "fitted", max_dates: int = 12,
+                  observations: Observations | None = None) -> FittedScorecard:
     """Learn a scorecard from the company's outcomes as of ``as_of`` (module docs); a :class:`ModelError` saying
-    what is missing when there are fewer than ``min_churned`` churned accounts."""
+    what is missing when there are fewer than ``min_churned`` churned accounts. ``observations``: the
+    :func:`churn_observations` of these arguments when the caller has them already."""
     day = as_of_date(as_of)
-    obs = churn_observations(wh, day, horizon_days, max_dates)
+    obs = observations or churn_observations(wh, day, horizon_days, max_dates)
     n = obs.churned_accounts
     if n < min_churned:
         raise ModelError(f"{n} churned account(s) in the outcomes as of {day}; a fitted scorecard needs "
@@ -469,7 +471,7 @@ def _choose(wh: Warehouse, day: dt.date, horizon_days: int | None, max_dates: in
     if obs.churned_accounts < MIN_CHURNED:
         return default_scorecards(), DEFAULT_WARNING.format(n=obs.churned_accounts)
     try:
-        fitted = fit_scorecard(wh, day, obs.horizon_days, max_dates=max_dates)
+        fitted = fit_scorecard(wh, day, obs.horizon_days, max_dates=max_dates, observations=obs)
     except ModelError as exc:
         return default_scorecards(), (f"health uses the shipped default scorecard: the fit failed ({exc.message}) "
                                       f"→ {exc.hint or 'check the outcome data'}")
