@@ -140,3 +140,25 @@ def test_committed_json_schema_matches_the_spec():
 
     path = Path(retain.conversations.__file__).with_name("playbook.schema.json")
     assert json.loads(path.read_text(encoding="utf-8")) == PlaybookSpec.model_json_schema()
+
+
+def test_each_distinct_text_is_matched_once_and_its_hits_repeated_for_every_utterance():
+    """Repeated texts (greetings, short answers) in any order: the hits are those of matching every utterance on
+    its own, roles still decide the speaker scope per utterance."""
+    from retain.conversations.trackers import repeat_hits
+
+    rng = np.random.default_rng(0)
+    texts = [TEXTS[i] for i in rng.integers(0, len(TEXTS), 60)]
+    norm, _ = normalize_texts(texts)
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object), sort=False)
+    matcher = TrackerMatcher(SPECS)
+    distinct_norm, _ = normalize_texts(list(distinct))
+    once = repeat_hits(matcher.raw_hits(distinct_norm), codes)
+    pd.testing.assert_frame_equal(once, matcher.raw_hits(norm).reset_index(drop=True))
+    roles = list(rng.choice(["customer", "rep"], len(texts)))
+    hits = matcher.hits(_utt(texts, roles))
+    assert len(hits) > 60
+    for seq in (0, 17, 59):
+        alone = matcher.hits(_utt([texts[seq]], [roles[seq]]))
+        mine = hits[hits["seq"] == seq].drop(columns="seq").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone.drop(columns="seq").reset_index(drop=True), check_dtype=False)
