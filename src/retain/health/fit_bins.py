@@ -82,10 +82,23 @@ def direction_of(x: np.ndarray, y: np.ndarray, prior: str | None) -> Direction:
     """The measure's direction: the declared one, else the sign of its rank correlation with churn."""
     if prior is not None:
         return Direction(prior)
+    if np.unique(y).size == 2:  # churned or not: the sign of Spearman's rho is that of a rank sum, exactly
+        return Direction.LOWER_IS_BETTER if _ranks_above_average(x, y == y.max()) else Direction.HIGHER_IS_BETTER
     with warnings.catch_warnings():  # a measure constant in these rows: no direction to learn, rho = nan -> 0
         warnings.simplefilter("ignore")
         rho = spearmanr(x, y).statistic if np.std(x) > 0 else 0.0
     return Direction.LOWER_IS_BETTER if np.nan_to_num(rho) > 0 else Direction.HIGHER_IS_BETTER
+
+
+def _ranks_above_average(x: np.ndarray, positive: np.ndarray) -> bool:
+    """Whether the positives' ranks of ``x`` (ties averaged) sum to more than chance: with a 0/1 outcome, Spearman's
+    rho is the Pearson correlation of those ranks with an affine function of the outcome, so it is positive exactly
+    when this is true. Compared in whole numbers (ranks doubled), so a tie with chance is a tie; a quarter of
+    Spearman's cost (it was ~40 % of learning a measure's bands)."""
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    doubled_rank = 2 * (np.cumsum(counts) - counts) + counts + 1  # 2 x the average rank of each distinct value
+    n, n_pos = len(x), int(positive.sum())
+    return int(doubled_rank[inverse[positive]].sum()) > n_pos * (n + 1)
 
 
 def monotone_bins(x: np.ndarray, y: np.ndarray, prior: str | None = None, *, max_bins: int = 6,

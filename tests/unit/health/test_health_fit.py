@@ -174,3 +174,25 @@ def test_a_single_labelled_snapshot_is_validated_by_grouped_folds():
     assert fitted.observations.dates == (day,) and fitted.observations.source[0] == "labels"
     assert fitted.validation.design == "grouped 5-fold by account"
     assert fitted.validation.auc >= fitted.validation.auc_logistic - 0.03, fitted.validation
+
+
+def test_a_measures_learned_direction_is_the_sign_of_spearmans_rho():
+    """The rank-sum shortcut for a 0/1 outcome gives Spearman's sign on tied, small and skewed samples alike (a
+    correlation of exactly 0, or a constant measure or outcome, is no evidence: higher is better)."""
+    import warnings
+
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        n = int(rng.integers(2, 300))
+        x = rng.integers(0, int(rng.integers(1, 6)), n).astype("float64")
+        y = (rng.random(n) < rng.random()).astype("float64")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rho = spearmanr(x, y).statistic if np.std(x) > 0 else 0.0
+        expected = Direction.LOWER_IS_BETTER if np.nan_to_num(rho) > 0 else Direction.HIGHER_IS_BETTER
+        assert fb.direction_of(x, y, None) is expected
+    assert fb.direction_of(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 1.0, 1.0, 0.0]), None) is \
+        Direction.HIGHER_IS_BETTER  # rho = 0 exactly
+    assert fb.direction_of(np.array([1.0, 2.0]), np.array([0.0, 1.0]), "higher_is_better") is Direction.HIGHER_IS_BETTER
