@@ -66,17 +66,18 @@ def score_many(wh: Warehouse, days: Iterable[dt.date], scorecards: ScorecardSetS
 
 
 def score_batches(wh: Warehouse, days: Iterable[dt.date], scorecards: ScorecardSetSpec | str | None = None, *,
-                  batch: int = BATCH_DATES) -> Iterator[tuple[dt.date, HealthResult]]:
+                  batch: int = BATCH_DATES, detail: bool = True) -> Iterator[tuple[dt.date, HealthResult]]:
     """:func:`score` at each of ``days`` in date order, compiled once per shape of the data instead of once per date
     (:func:`retain.health.fit_rows.measure_frames`): building and compiling the measures' expression costs more than
     running it, and a backfill or a model's observation grid scores dozens of dates. The engine is asked ``batch``
-    dates at a time, so memory holds one batch's measures."""
+    dates at a time, so memory holds one batch's measures. Without ``detail``, only the scores
+    (:func:`retain.health.scoring.score_card`)."""
     from retain.health.fit_rows import measure_frames
 
     spec = resolve(scorecards)
     days = sorted(set(days))
     if len(days) < 2:
-        yield from ((day, score(wh, day, spec)) for day in days)
+        yield from ((day, score_frame(measure_values(wh, day, spec), spec, detail=detail)) for day in days)
         return
     refs = [(name, params) for _, name, params in scorecard_refs(spec)]
     at = 0
@@ -85,7 +86,7 @@ def score_batches(wh: Warehouse, days: Iterable[dt.date], scorecards: ScorecardS
         by_day = dict(iter(frame.groupby("as_of", sort=False)))
         for day in days[at:at + batch]:
             yield day, score_frame(by_day[day].sort_values("account_id", ignore_index=True) if day in by_day
-                                   else frame.iloc[0:0], spec)
+                                   else frame.iloc[0:0], spec, detail=detail)
         at += batch
 
 

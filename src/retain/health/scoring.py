@@ -145,8 +145,10 @@ def _nominal(weights: np.ndarray) -> np.ndarray:
     return weights / s if s > 0 else np.zeros_like(weights)
 
 
-def score_card(frame: pd.DataFrame, card: ScorecardSpec) -> HealthResult:
-    """Score the accounts of ``frame`` (measure values, one row per account) with one scorecard."""
+def score_card(frame: pd.DataFrame, card: ScorecardSpec, *, detail: bool = True) -> HealthResult:
+    """Score the accounts of ``frame`` (measure values, one row per account) with one scorecard; without
+    ``detail`` only the scores (components and measures empty: a model that reads totals at dozens of dates skips
+    building them)."""
     n = len(frame)
     groups = frame.get("segment", None)
     comp_scores, comp_weights, per_comp = [], [], []
@@ -176,7 +178,7 @@ def score_card(frame: pd.DataFrame, card: ScorecardSpec) -> HealthResult:
     if card.calibration is not None:
         scores["churn_probability"] = churn_probability(total, card.calibration)
     comps, meas = [], []
-    for j, (comp, mscores, share, mnominal) in enumerate(per_comp):
+    for j, (comp, mscores, share, mnominal) in enumerate(per_comp if detail else ()):
         comps.append(pd.DataFrame({
             "account_id": ids, "as_of": as_of, "scorecard": card.name, "component": comp.name,
             "score": cmat[:, j], "weight_pct": 100.0 * cshare[:, j], "nominal_weight_pct": 100.0 * cnominal[j],
@@ -276,10 +278,11 @@ def _concat(frames: list[pd.DataFrame], columns) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def score_frame(values: pd.DataFrame, spec: ScorecardSetSpec) -> HealthResult:
-    """Score a frame of measure values (``measure_values``) with a scorecard set, one scorecard per account."""
+def score_frame(values: pd.DataFrame, spec: ScorecardSetSpec, *, detail: bool = True) -> HealthResult:
+    """Score a frame of measure values (``measure_values``) with a scorecard set, one scorecard per account
+    (``detail``: see :func:`score_card`)."""
     assigned = assign_scorecards(values, spec)
-    parts = [score_card(values[assigned == card.name].reset_index(drop=True), card)
+    parts = [score_card(values[assigned == card.name].reset_index(drop=True), card, detail=detail)
              for card in spec.scorecards if (assigned == card.name).any()]
     if not parts:
         empty = HealthResult(pd.DataFrame(columns=list(SCORE_COLUMNS)), pd.DataFrame(columns=list(COMPONENT_COLUMNS)),

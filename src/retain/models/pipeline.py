@@ -208,7 +208,7 @@ def health_totals(wh: Warehouse, days: list[dt.date]) -> dict[dt.date, pd.DataFr
 
     totals: dict[dt.date, pd.DataFrame | None] = {}
     try:  # a dozen dates' full results in memory at a time, only the totals kept
-        for day, r in score_batches(wh, days):
+        for day, r in score_batches(wh, days, detail=False):
             totals[day] = (None if r.scores.empty else r.scores.groupby("account_id", as_index=False)["total"].mean()
                            .rename(columns={"total": HEALTH_COLUMN}))
     except Exception:  # noqa: BLE001 -- the scorecard is one candidate: it sits out, the others still run

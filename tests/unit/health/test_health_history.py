@@ -81,3 +81,17 @@ def test_scoring_many_dates_at_once_gives_each_date_s_own_scores(demo_warehouse)
         for got, want in ((together[day].scores, alone.scores), (together[day].components, alone.components)):
             pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
                                           check_dtype=False, check_exact=False, rtol=1e-9)
+
+
+def test_scores_without_detail_are_the_scores_with_it(demo_warehouse):
+    """A model reading totals at dozens of dates skips the components and measures; the scores must not change."""
+    import pandas as pd
+
+    from retain.health.history import score_batches
+
+    days = [dt.date(2025, 9, 30), dt.date(2026, 1, 31), dt.date(2026, 10, 31)]
+    full = dict(score_batches(demo_warehouse, days, batch=2))
+    bare = dict(score_batches(demo_warehouse, days, batch=2, detail=False))
+    for day in days:
+        assert bare[day].components.empty and bare[day].measures.empty and not full[day].measures.empty
+        pd.testing.assert_frame_equal(bare[day].scores, full[day].scores)
