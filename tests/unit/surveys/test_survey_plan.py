@@ -144,7 +144,7 @@ def test_no_contact_is_surveyed_twice_within_the_window_across_programmes(compan
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
     with Session(engine) as db:
-        for offset in range(0, 45, 3):  # runs every third day: the catch-up window covers the gaps
+        for offset in range(0, 45, 5):  # runs every fifth day: the 7-day catch-up window covers the gaps
             day = START + dt.timedelta(days=offset)
             plan = plan_today(wh, db, spec, day)
             for row in plan[plan.decision == "invite"].itertuples():
