@@ -24,7 +24,6 @@ from retain.errors import ModelError
 from retain.models import metrics
 from retain.models.candidates import HEALTH_COLUMN, Candidate, Kind, make
 from retain.models.frame import ModelFrame
-from retain.models.parallel import map_fits
 from retain.models.validation import MAX_TEST_DATES, Plan, Verdict, per_date, plan_folds, requirements
 
 MAX_TRAIN_ROWS = 200_000  # rows a single fit trains on (a seeded uniform sample above this)
@@ -90,21 +89,12 @@ def out_of_fold(mf: ModelFrame, plan: Plan, kinds: tuple[Kind, ...], *, seed: in
     out = frame.iloc[test_rows][["account_id", "as_of"]].reset_index(drop=True)
     out["y"] = frame[mf.label].astype(int).to_numpy()[test_rows]
     where = pd.Series(np.arange(len(test_rows)), index=test_rows)
-
-    def fold_scores(job: tuple[Kind, int]) -> np.ndarray:
-        kind, i = job
-        fold = plan.folds[i]
-        train = frame.iloc[sample_rows(fold.train, max_train_rows, seed + i)]
-        return fit_candidate(kind, mf, train, seed=seed).raw_score(frame.iloc[fold.test])
-
-    # every (candidate, fold) fit side by side; fold by fold, so a LightGBM fit (free of the GIL) runs beside a
-    # logistic or scorecard one
-    jobs = [(kind, i) for i in range(len(plan.folds)) for kind in kinds]
-    found = dict(zip(jobs, map_fits(fold_scores, jobs), strict=True))
     for kind in kinds:
         scores = np.full(len(test_rows), np.nan)
         for i, fold in enumerate(plan.folds):
-            scores[where.loc[fold.test].to_numpy()] = found[(kind, i)]
+            train = frame.iloc[sample_rows(fold.train, max_train_rows, seed + i)]
+            model = fit_candidate(kind, mf, train, seed=seed)
+            scores[where.loc[fold.test].to_numpy()] = model.raw_score(frame.iloc[fold.test])
         out[kind.value] = scores
     return out
 

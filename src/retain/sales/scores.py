@@ -27,7 +27,6 @@ from retain.errors import ModelError
 from retain.models import metrics
 from retain.models.calibration import Link, LogisticCalibration
 from retain.models.candidates import Candidate, Kind, make
-from retain.models.parallel import map_fits
 from retain.sales.features import CATEGORICAL, NUMERIC, deal_features, outcomes
 from retain.warehouse import Warehouse
 
@@ -172,31 +171,22 @@ def _quarters(frame: pd.DataFrame, day: dt.date, n: int) -> list[dt.date]:
 def out_of_sample(frame: pd.DataFrame, day: dt.date, settings: ScoreSettings,
                   kinds: tuple[Kind, ...] = (Kind.LOGISTIC, Kind.LIGHTGBM)) -> pd.DataFrame:
     """Per past quarter: each candidate trained on what was known at its start scores its monthly snapshots."""
-    splits = []
+    parts = []
     for q in _quarters(frame, day, settings.test_quarters):
         train = frame[(frame["as_of"] < q) & _known(frame, q)]
         test = frame[(frame["as_of"] >= q) & (frame["as_of"] < add_months(q, 3)) & frame["won"].notna()]
-        if not test.empty and train["won"].nunique() >= 2:
-            splits.append((q, train, test))
-    parts = []
-    for q, _, test in splits:
+        if test.empty or train["won"].nunique() < 2:
+            continue
         out = test[["as_of", "opportunity_id", "owner_id", "amount", "won", "stage", "crm_probability"]].copy()
         out["quarter"] = q
+        for kind in kinds:
+            try:
+                model = fit_model(train, kind, seed=settings.seed)
+            except ModelError:
+                continue
+            out[kind.value] = model.predict(test)
+            out["stage_only"] = model.stages.predict(test["stage"])
         parts.append(out)
-
-    def scores(job: tuple[int, Kind]) -> tuple[np.ndarray, np.ndarray] | None:
-        at, kind = job
-        _, train, test = splits[at]
-        try:
-            model = fit_model(train, kind, seed=settings.seed)
-        except ModelError:
-            return None
-        return model.predict(test), model.stages.predict(test["stage"])
-
-    jobs = [(at, kind) for at in range(len(splits)) for kind in kinds]  # every fit side by side
-    for (at, kind), pair in zip(jobs, map_fits(scores, jobs), strict=True):
-        if pair is not None:
-            parts[at][kind.value], parts[at]["stage_only"] = pair
     if not parts:
         raise ModelError("too little deal history to validate an opportunity model on past quarters",
                          hint="load opportunities with their stage history over at least two quarters of closed "
