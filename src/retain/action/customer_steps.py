@@ -171,11 +171,10 @@ def _note(task: dict, why: str, report: StepReport) -> None:
 
 def _emails(db: Session, wh: Warehouse, book: s.PlaybookSetSpec, steps: list[_Step], people: dict[str, list[dict]],
             day: dt.date, team: pd.DataFrame, caps: CapsSpec | None, report: StepReport) -> None:
-    from retain.delivery.caps import load_caps
+    from retain.delivery.caps import configured_caps
     from retain.delivery.outbox import Channel, enqueue
-    from retain.delivery.settings import load_settings
 
-    caps = caps or load_caps(load_settings().caps)
+    caps = caps or configured_caps()
     names = _account_names(wh, day, {st.cta.account_id for st in steps})
     members = team.set_index("member_id")["name"].to_dict() if len(team) else {}
     for st in steps:

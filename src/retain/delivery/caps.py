@@ -102,6 +102,14 @@ def load_caps(path: str | Path | None = None) -> CapsSpec:
     return load_yaml_spec(CapsSpec, path or DEFAULT_CAPS, docs=DOCS)
 
 
+def configured_caps() -> CapsSpec:
+    """The caps the settings name (``RETAIN_CAPS``), else the shipped ones: what every sender checks against, read
+    once per send rather than once per message."""
+    from retain.delivery.settings import load_settings
+
+    return load_caps(load_settings().caps)
+
+
 # -- touches ------------------------------------------------------------------------------------------------
 
 

@@ -71,11 +71,13 @@ def send_invitations(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, 
                      sender: Sender, *, commit: bool = True, caps: CapsSpec | None = None) -> SendReport:
     """Create the invitations the plan decided and put each e-mail in the outbox; commits unless ``commit`` is
     false (a playbook's survey step writes them in the transaction of its CTA). ``caps``: the contact caps (default:
-    the configured ones, :func:`configured_caps`)."""
+    the configured ones, :func:`retain.delivery.caps.configured_caps`)."""
     report = SendReport(day)
     rows = plan[plan["decision"] == Decision.INVITE.value]
     if rows.empty:
         return report
+    from retain.delivery.caps import configured_caps  # the outbox of issue 11
+
     caps = caps or configured_caps()
     known = set(db.scalars(select(SurveyInvitation.dedupe_key).where(
         SurveyInvitation.dedupe_key.in_(rows["dedupe_key"].tolist()))))
@@ -106,6 +108,8 @@ def send_invitations(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, 
 def send_reminders(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, day: dt.date, sender: Sender, *,
                    caps: CapsSpec | None = None) -> int:
     """The one reminder of each unanswered, unexpired invitation whose reminder day has come; commits."""
+    from retain.delivery.caps import configured_caps  # the outbox of issue 11
+
     now = dt.datetime.combine(day, dt.time(12))
     due = db.scalars(select(SurveyInvitation).where(
         SurveyInvitation.status == InvitationStatus.SENT.value, SurveyInvitation.reminder_on <= day,
@@ -116,15 +120,6 @@ def send_reminders(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, da
         invitation.reminded_on = day
     db.commit()
     return len(due)
-
-
-def configured_caps() -> CapsSpec:
-    """The contact caps of the settings (``RETAIN_CAPS``), else the shipped ones: loaded once per send, not once
-    per message."""
-    from retain.delivery.caps import load_caps
-    from retain.delivery.settings import load_settings
-
-    return load_caps(load_settings().caps)
 
 
 def _enqueue(db: Session, wh: Warehouse | None, spec: ProgrammeSetSpec, invitation: SurveyInvitation,
